@@ -1,0 +1,26 @@
+"""symgraph: a symbol-to-symbol graph compiler for NumPy.
+
+Build expressions, differentiate them into more graph, compile and run them.
+"""
+from symgraph.errors import (DisconnectedError, DTypeError, EvaluationError, InputError,
+                             ShapeError, SymgraphError)
+from symgraph.graph import Graph, Node, scope
+from symgraph.types import TensorType
+from symgraph.ops import (abs, add, broadcast_to, cast, clip, concatenate, const, cos,
+                          divide, dot, equal, exp, expand_dims, expm1, getitem, greater,
+                          greater_equal, less, less_equal, log, log1p, log_softmax,
+                          logical_and, logical_not, logical_or, logsumexp, matmul, max,
+                          maximum, mean, min, minimum, multiply, negative, not_equal, one_hot,
+                          outer, param, power, reciprocal, relu, reshape, sigmoid, sign, sin,
+                          softmax, softplus, sqrt, square, squeeze, stack, stop_gradient,
+                          subtract, sum, tanh, transpose, var, where, zeros_like)
+from symgraph.autodiff import grad, jvp, vjp
+from symgraph.runtime import Function, function
+
+__version__ = "0.1.0"
+
+
+def arange(n: int, dtype: str = "int64"):
+    """A constant ``0, 1, ..., n-1`` (for picking ``logp[arange(n), labels]``)."""
+    import numpy as _np
+    return const(_np.arange(n, dtype=dtype))

@@ -1,0 +1,339 @@
+"""Frozen graph nodes, the read-only Graph view, name scopes and source locations.
+
+Nodes never change once built. A node refers to its inputs; a graph is the set of nodes an
+output list reaches, listed in topological order. Every traversal here is iterative, so a
+chain of a million nodes is no harder than a chain of three.
+"""
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Optional, Sequence
+
+import numpy as np
+
+from symgraph.types import TensorType, format_shape
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_ids = itertools.count()
+_scope_stack: list[str] = []
+_grad_depth = [0]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the user built a node: the first stack frame outside the symgraph package."""
+
+    filename: str
+    lineno: int
+
+    def __str__(self) -> str:
+        return f"{self.filename}:{self.lineno}"
+
+
+def _user_location() -> Optional[Location]:
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    return Location(frame.f_code.co_filename, frame.f_lineno)
+
+
+@contextlib.contextmanager
+def scope(name: str) -> Iterator[str]:
+    """Build the nodes of the ``with`` block in name scope ``name`` (scopes nest with ``/``)."""
+    if not name or "/" in name:
+        raise ValueError(f"scope names are non-empty and hold no '/': {name!r}")
+    _scope_stack.append(name)
+    try:
+        yield current_scope()
+    finally:
+        _scope_stack.pop()
+
+
+def current_scope() -> str:
+    """The scope new nodes are built in, e.g. ``"mlp/layer1"`` ("" at top level)."""
+    return "/".join(_scope_stack)
+
+
+@contextlib.contextmanager
+def building_gradient() -> Iterator[None]:
+    """Mark the nodes built in the block as gradient nodes (appended by differentiation)."""
+    _grad_depth[0] += 1
+    try:
+        yield
+    finally:
+        _grad_depth[0] -= 1
+
+
+class ParamCell:
+    """The mutable value a parameter node holds (like a Theano shared variable)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: np.ndarray) -> None:
+        self.value = value
+
+
+class Node:
+    """One value in the graph: an op applied to input nodes, with a static type.
+
+    Read-only facts: ``op`` (name), ``inputs``, ``attrs`` (hashable ``(key, value)``
+    pairs), ``type`` (``shape``, ``dtype``), ``name``, ``scope``, ``location`` (user's
+    file:line), ``is_grad`` (built by differentiation) and ``id`` (creation order, which is
+    always a topological order).
+    """
+
+    __slots__ = ("id", "op", "inputs", "attrs", "type", "name", "scope", "location",
+                 "is_grad", "payload", "__weakref__")
+    # NumPy defers ``array + node`` to ``Node.__radd__`` instead of looping over the array.
+    __array_ufunc__ = None
+
+    def __init__(self, op: str, inputs: Sequence["Node"], attrs: tuple, type_: TensorType,
+                 name: Optional[str] = None, payload: Any = None,
+                 location: Optional[Location] = None) -> None:
+        put = object.__setattr__
+        put(self, "id", next(_ids))
+        put(self, "op", op)
+        put(self, "inputs", tuple(inputs))
+        put(self, "attrs", attrs)
+        put(self, "type", type_)
+        put(self, "name", name)
+        put(self, "scope", current_scope())
+        put(self, "location", location if location is not None else _user_location())
+        put(self, "is_grad", _grad_depth[0] > 0)
+        put(self, "payload", payload)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key == "value" and self.op == "param":
+            self._set_value(value)
+            return
+        raise AttributeError(f"symgraph nodes are immutable: cannot set {key!r}")
+
+    def __delattr__(self, key: str) -> None:
+        raise AttributeError(f"symgraph nodes are immutable: cannot delete {key!r}")
+
+    def with_inputs(self, inputs: Sequence["Node"]) -> "Node":
+        """A copy of this node reading ``inputs`` (same op, attrs, type, name, scope, origin)."""
+        node = Node(self.op, inputs, self.attrs, self.type, name=self.name,
+                    payload=self.payload, location=self.location)
+        object.__setattr__(node, "scope", self.scope)
+        object.__setattr__(node, "is_grad", self.is_grad)
+        return node
+
+    # --- facts -----------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.type.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.type.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.type.shape)
+
+    def attr(self, key: str) -> Any:
+        """The value of attribute ``key``."""
+        for k, v in self.attrs:
+            if k == key:
+                return v
+        raise KeyError(f"{self.op} has no attribute {key!r}")
+
+    @property
+    def attr_dict(self) -> dict:
+        return dict(self.attrs)
+
+    @property
+    def label(self) -> str:
+        """The node's name, or ``op#id`` when it has none."""
+        return self.name if self.name else f"{self.op}#{self.id}"
+
+    def where(self) -> str:
+        """`` (built at file:line)`` for error messages, or "" when unknown."""
+        return f" (built at {self.location})" if self.location else ""
+
+    def __repr__(self) -> str:
+        name = f" {self.name!r}" if self.name else ""
+        return f"<Node {self.op}{name} {self.type.dtype.name}{format_shape(self.shape)} #{self.id}>"
+
+    def __bool__(self) -> bool:
+        raise TypeError(f"the truth value of symbolic {self!r} is unknown until it is evaluated; "
+                        "use sg.where for choices inside a graph")
+
+    __hash__ = object.__hash__
+
+    # --- parameters ------------------------------------------------------------------------
+    @property
+    def value(self) -> np.ndarray:
+        """A parameter's current value, or a constant's value."""
+        if self.op == "param":
+            return self.payload.value
+        if self.op == "const":
+            return np.asarray(self.payload)
+        raise AttributeError(f"only parameters and constants hold a value, not {self!r}")
+
+    def _set_value(self, value: Any) -> None:
+        from symgraph.errors import DTypeError, ShapeError
+        arr = np.asarray(value)
+        if arr.shape != self.shape:
+            raise ShapeError(f"parameter {self.label}: new value has shape {arr.shape}, "
+                             f"the parameter has shape {self.shape}{self.where()}")
+        if not np.can_cast(arr.dtype, self.dtype, "same_kind"):
+            raise DTypeError(f"parameter {self.label}: cannot store {arr.dtype} in a "
+                             f"{self.dtype} parameter{self.where()}")
+        self.payload.value = np.array(arr, dtype=self.dtype, copy=True)
+
+    # --- evaluation ------------------------------------------------------------------------
+    def eval(self, inputs: Optional[dict] = None) -> np.ndarray:
+        """Evaluate this node once: ``y.eval({x: data})``."""
+        from symgraph.runtime.function import function
+        inputs = inputs or {}
+        keys = list(inputs)
+        return function(keys, [self])(*[inputs[k] for k in keys])[0]
+
+    # --- NumPy-style operators (the op functions live in symgraph.ops) ---------------------
+    def __add__(self, other): return _ops().add(self, other)
+    def __radd__(self, other): return _ops().add(other, self)
+    def __sub__(self, other): return _ops().subtract(self, other)
+    def __rsub__(self, other): return _ops().subtract(other, self)
+    def __mul__(self, other): return _ops().multiply(self, other)
+    def __rmul__(self, other): return _ops().multiply(other, self)
+    def __truediv__(self, other): return _ops().divide(self, other)
+    def __rtruediv__(self, other): return _ops().divide(other, self)
+    def __pow__(self, other): return _ops().power(self, other)
+    def __rpow__(self, other): return _ops().power(other, self)
+    def __matmul__(self, other): return _ops().matmul(self, other)
+    def __rmatmul__(self, other): return _ops().matmul(other, self)
+    def __neg__(self): return _ops().negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops().abs(self)
+    def __lt__(self, other): return _ops().less(self, other)
+    def __le__(self, other): return _ops().less_equal(self, other)
+    def __gt__(self, other): return _ops().greater(self, other)
+    def __ge__(self, other): return _ops().greater_equal(self, other)
+    def __getitem__(self, index): return _ops().getitem(self, index)
+
+    def __len__(self) -> int:
+        if not self.shape or self.shape[0] is None:
+            raise TypeError(f"len() of {self!r} is not known statically")
+        return self.shape[0]
+
+    def __iter__(self):
+        raise TypeError(f"symbolic {self!r} cannot be iterated; index it instead")
+
+    @property
+    def T(self): return _ops().transpose(self)
+
+    def sum(self, axis=None, keepdims=False): return _ops().sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return _ops().mean(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False): return _ops().max(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return _ops().min(self, axis, keepdims)
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops().reshape(self, shape)
+    def transpose(self, *axes): return _ops().transpose(self, axes or None)
+    def astype(self, dtype): return _ops().cast(self, dtype)
+
+
+def _ops():
+    # Imported at call time: ops are built on this module, so it cannot import them first.
+    import symgraph.ops as ops
+    return ops
+
+
+def toposort(outputs: Sequence[Node]) -> list[Node]:
+    """Every node ``outputs`` reach, inputs before users; deterministic.
+
+    Node ids grow with creation and a node's inputs exist before it, so ascending id is a
+    topological order that does not depend on how the graph is walked.
+    """
+    seen: set[int] = set()
+    found: list[Node] = []
+    stack = list(outputs)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        found.append(node)
+        stack.extend(node.inputs)
+    found.sort(key=lambda n: n.id)
+    return found
+
+
+class Graph:
+    """A read-only view of the nodes that ``outputs`` reach, in topological order."""
+
+    def __init__(self, outputs: Node | Iterable[Node]) -> None:
+        outs = [outputs] if isinstance(outputs, Node) else list(outputs)
+        for o in outs:
+            if not isinstance(o, Node):
+                raise TypeError(f"Graph takes nodes, got {type(o).__name__}")
+        self._outputs = tuple(outs)
+        self._nodes = tuple(toposort(outs))
+        self._index = {id(n): i for i, n in enumerate(self._nodes)}
+
+    @property
+    def outputs(self) -> tuple[Node, ...]:
+        return self._outputs
+
+    @property
+    def nodes(self) -> tuple[Node, ...]:
+        return self._nodes
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self._nodes)
+
+    def __contains__(self, node: object) -> bool:
+        return id(node) in self._index
+
+    def index(self, node: Node) -> int:
+        """Position of ``node`` in the topological order."""
+        return self._index[id(node)]
+
+    def count(self, op: str) -> int:
+        """How many nodes apply ``op``."""
+        return sum(1 for n in self._nodes if n.op == op)
+
+    @property
+    def inputs(self) -> tuple[Node, ...]:
+        return tuple(n for n in self._nodes if n.op == "var")
+
+    @property
+    def params(self) -> tuple[Node, ...]:
+        return tuple(n for n in self._nodes if n.op == "param")
+
+    def users(self) -> dict[int, list[Node]]:
+        """``id(node) -> nodes that read it``, each list in topological order."""
+        out: dict[int, list[Node]] = {id(n): [] for n in self._nodes}
+        for n in self._nodes:
+            for i in n.inputs:
+                users = out[id(i)]
+                if not users or users[-1] is not n:
+                    users.append(n)
+        return out
+
+    def to_networkx(self):
+        """A ``networkx.DiGraph``: nodes keyed by topological position, edges input -> user."""
+        import networkx as nx
+        g = nx.DiGraph()
+        for i, n in enumerate(self._nodes):
+            g.add_node(i, op=n.op, shape=n.shape, dtype=n.dtype.name, name=n.name,
+                       scope=n.scope, is_grad=n.is_grad, location=str(n.location or ""))
+        for i, n in enumerate(self._nodes):
+            for k, src in enumerate(n.inputs):
+                g.add_edge(self._index[id(src)], i, argnum=k)
+        return g
+
+    def __repr__(self) -> str:
+        return f"<Graph {len(self)} nodes, {len(self._outputs)} outputs>"

@@ -1,0 +1,14 @@
+"""Every op, declared once per file by kind; this module gathers the public functions."""
+from symgraph.ops.registry import REGISTRY, Op, apply, as_node, const, get_op, register
+from symgraph.ops.leaves import param, var
+from symgraph.ops.elementwise import (abs, add, cast, clip, cos, divide, equal, exp, expm1,
+                                      greater, greater_equal, less, less_equal, log, log1p,
+                                      logical_and, logical_not, logical_or, maximum, minimum,
+                                      multiply, negative, not_equal, power, reciprocal, relu,
+                                      sigmoid, sign, sin, softplus, sqrt, square,
+                                      stop_gradient, subtract, tanh, where)
+from symgraph.ops.shape import (broadcast_like, broadcast_to, concatenate, expand_dims,
+                                getitem, one_hot, reshape, squeeze, stack, sum_to_like,
+                                transpose, zeros_like)
+from symgraph.ops.reduce import log_softmax, logsumexp, max, mean, min, softmax, sum
+from symgraph.ops.linalg import dot, matmul, outer

@@ -1,0 +1,337 @@
+"""Elementwise ops with NumPy broadcasting: arithmetic, transcendental functions,
+activations, comparisons, ``where``, ``clip`` and ``cast``.
+
+Each op's derivative rules sit beside its kernel. A rule may return a cotangent of the
+broadcast output shape: the reverse pass sums it back to the input's shape in one helper.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from symgraph.graph import Node
+from symgraph.ops.registry import Op, apply, as_node, const, register
+from symgraph.types import TensorType, as_dtype, broadcast_shapes, is_float
+
+_EXAMPLE = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
+
+
+def _example(t: TensorType) -> Any:
+    # An empty array of the dtype, or a Python scalar for weak types, so NumPy's own
+    # promotion decides the result dtype exactly as the kernel will at run time.
+    return _EXAMPLE[t.dtype.kind] if t.weak else np.empty((0,), t.dtype)
+
+
+def _elementwise_infer(name: str, kernel: Callable[..., Any]):
+    def infer(types: Sequence[TensorType], attrs: dict, where: str) -> TensorType:
+        shape = broadcast_shapes(name, [t.shape for t in types], where)
+        with np.errstate(all="ignore"):
+            dtype = np.asarray(kernel(*[_example(t) for t in types], **attrs)).dtype
+        return TensorType(shape, dtype, weak=all(t.weak for t in types))
+    return infer
+
+
+def _declare(name: str, kernel: Callable[..., Any], vjp=None, jvp=None, *,
+             differentiable: bool = True, commutative: bool = False, doc: str = "") -> Op:
+    return register(Op(name, _elementwise_infer(name, kernel), kernel, vjp, jvp,
+                       differentiable=differentiable, commutative=commutative,
+                       elementwise=True, doc=doc))
+
+
+def _unary(name: str):
+    return lambda x, name_=None: apply(name, [as_node(x)], name_)
+
+
+def _binary(name: str):
+    return lambda a, b, name_=None: apply(name, [as_node(a), as_node(b)], name_)
+
+
+def _or_zero(t: Optional[Node]) -> Node:
+    return t if t is not None else const(0.0)
+
+
+def _sum_tangents(*terms: Optional[Node]) -> Optional[Node]:
+    present = [t for t in terms if t is not None]
+    if not present:
+        return None
+    out = present[0]
+    for t in present[1:]:
+        out = add(out, t)
+    return out
+
+
+def _scale(t: Optional[Node], factor: Node) -> Optional[Node]:
+    return None if t is None else multiply(t, factor)
+
+
+# --- kernels that are not single NumPy ufuncs ---------------------------------------------
+def _sigmoid_kernel(x):
+    # Two branches keep both tails accurate: exp never overflows and 1 - s never cancels.
+    x = np.asarray(x)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(np.result_type(x, 0.0), copy=False)
+
+
+def _softplus_kernel(x):
+    return np.logaddexp(0, x)
+
+
+def _relu_kernel(x):
+    return np.maximum(x, 0)
+
+
+def _clip_kernel(x, lo=None, hi=None):
+    return np.clip(x, lo, hi)
+
+
+def _cast_kernel(x, dtype=None):
+    return np.asarray(x).astype(dtype, copy=False)
+
+
+# --- arithmetic ---------------------------------------------------------------------------
+def _add_vjp(node, g): return (g, g)
+def _add_jvp(node, t): return _sum_tangents(*t)
+def _subtract_vjp(node, g): return (g, negative(g))
+def _subtract_jvp(node, t): return _sum_tangents(t[0], None if t[1] is None else negative(t[1]))
+
+
+def _multiply_vjp(node, g):
+    a, b = node.inputs
+    return (multiply(g, b), multiply(g, a))
+
+
+def _multiply_jvp(node, t):
+    a, b = node.inputs
+    return _sum_tangents(_scale(t[0], b), _scale(t[1], a))
+
+
+def _divide_vjp(node, g):
+    a, b = node.inputs
+    return (divide(g, b), negative(divide(multiply(g, node), b)))
+
+
+def _divide_jvp(node, t):
+    a, b = node.inputs
+    ta = None if t[0] is None else divide(t[0], b)
+    tb = None if t[1] is None else negative(divide(multiply(t[1], node), b))
+    return _sum_tangents(ta, tb)
+
+
+def _power_partials(node):
+    a, b = node.inputs
+    da = multiply(b, power(a, subtract(b, 1)))
+    db = multiply(log(a), node)
+    return da, db
+
+
+def _power_vjp(node, g):
+    a, b = node.inputs
+    da = multiply(g, multiply(b, power(a, subtract(b, 1))))
+    db = multiply(g, multiply(log(a), node)) if is_float(b.dtype) and b.op != "const" else None
+    return (da, db)
+
+
+def _power_jvp(node, t):
+    a, b = node.inputs
+    ta = None if t[0] is None else multiply(t[0], multiply(b, power(a, subtract(b, 1))))
+    tb = None if t[1] is None else multiply(t[1], multiply(log(a), node))
+    return _sum_tangents(ta, tb)
+
+
+def _negative_vjp(node, g): return (negative(g),)
+def _negative_jvp(node, t): return negative(t[0])
+
+
+def _maximum_vjp(node, g):
+    a, b = node.inputs
+    return (where(greater_equal(a, b), g, 0.0), where(less(a, b), g, 0.0))
+
+
+def _maximum_jvp(node, t):
+    a, b = node.inputs
+    return where(greater_equal(a, b), _or_zero(t[0]), _or_zero(t[1]))
+
+
+def _minimum_vjp(node, g):
+    a, b = node.inputs
+    return (where(less_equal(a, b), g, 0.0), where(greater(a, b), g, 0.0))
+
+
+def _minimum_jvp(node, t):
+    a, b = node.inputs
+    return where(less_equal(a, b), _or_zero(t[0]), _or_zero(t[1]))
+
+
+# --- unary functions: each VJP is g * f'(x), each JVP t * f'(x) ---------------------------
+def _unary_rules(derivative: Callable[[Node], Node]):
+    """VJP and JVP of an elementwise f from f'(x), given as a node builder."""
+    def vjp(node, g):
+        return (multiply(g, derivative(node)),)
+
+    def jvp(node, t):
+        return multiply(t[0], derivative(node))
+    return vjp, jvp
+
+
+_exp_vjp, _exp_jvp = _unary_rules(lambda y: y)
+_log_vjp, _log_jvp = _unary_rules(lambda y: reciprocal(y.inputs[0]))
+_log1p_vjp, _log1p_jvp = _unary_rules(lambda y: reciprocal(add(y.inputs[0], 1)))
+_expm1_vjp, _expm1_jvp = _unary_rules(lambda y: add(y, 1))
+_sqrt_vjp, _sqrt_jvp = _unary_rules(lambda y: divide(0.5, y))
+_square_vjp, _square_jvp = _unary_rules(lambda y: multiply(2, y.inputs[0]))
+_abs_vjp, _abs_jvp = _unary_rules(lambda y: sign(y.inputs[0]))
+_sin_vjp, _sin_jvp = _unary_rules(lambda y: cos(y.inputs[0]))
+_cos_vjp, _cos_jvp = _unary_rules(lambda y: negative(sin(y.inputs[0])))
+_tanh_vjp, _tanh_jvp = _unary_rules(lambda y: subtract(1, square(y)))
+_sigmoid_vjp, _sigmoid_jvp = _unary_rules(lambda y: multiply(y, subtract(1, y)))
+_softplus_vjp, _softplus_jvp = _unary_rules(lambda y: sigmoid(y.inputs[0]))
+_reciprocal_vjp, _reciprocal_jvp = _unary_rules(lambda y: negative(square(y)))
+
+
+def _relu_vjp(node, g):
+    return (where(greater(node.inputs[0], 0), g, 0.0),)
+
+
+def _relu_jvp(node, t):
+    return where(greater(node.inputs[0], 0), t[0], 0.0)
+
+
+def _where_vjp(node, g):
+    c = node.inputs[0]
+    return (None, where(c, g, 0.0), where(c, 0.0, g))
+
+
+def _where_jvp(node, t):
+    if t[1] is None and t[2] is None:
+        return None
+    return where(node.inputs[0], _or_zero(t[1]), _or_zero(t[2]))
+
+
+def _clip_mask(node):
+    x = node.inputs[0]
+    lo, hi = node.attr("lo"), node.attr("hi")
+    inside = None
+    if lo is not None:
+        inside = greater_equal(x, lo)
+    if hi is not None:
+        upper = less_equal(x, hi)
+        inside = upper if inside is None else logical_and(inside, upper)
+    return inside
+
+
+def _clip_vjp(node, g):
+    mask = _clip_mask(node)
+    return (g if mask is None else where(mask, g, 0.0),)
+
+
+def _clip_jvp(node, t):
+    mask = _clip_mask(node)
+    return t[0] if mask is None else where(mask, t[0], 0.0)
+
+
+def _cast_vjp(node, g):
+    x = node.inputs[0]
+    if not (is_float(x.dtype) and is_float(node.dtype)):
+        return (None,)
+    return (cast(g, x.dtype),)
+
+
+def _cast_jvp(node, t):
+    if not (is_float(node.inputs[0].dtype) and is_float(node.dtype)):
+        return None
+    return cast(t[0], node.dtype)
+
+
+def _stop_gradient_vjp(node, g): return (None,)
+def _stop_gradient_jvp(node, t): return None
+
+
+# --- declarations: one line an op --------------------------------------------------------
+_declare("add", np.add, _add_vjp, _add_jvp, commutative=True)
+_declare("subtract", np.subtract, _subtract_vjp, _subtract_jvp)
+_declare("multiply", np.multiply, _multiply_vjp, _multiply_jvp, commutative=True)
+_declare("divide", np.divide, _divide_vjp, _divide_jvp)
+_declare("power", np.power, _power_vjp, _power_jvp)
+_declare("maximum", np.maximum, _maximum_vjp, _maximum_jvp, commutative=True)
+_declare("minimum", np.minimum, _minimum_vjp, _minimum_jvp, commutative=True)
+_declare("negative", np.negative, _negative_vjp, _negative_jvp)
+_declare("reciprocal", lambda x: np.divide(1, x), _reciprocal_vjp, _reciprocal_jvp)
+_declare("exp", np.exp, _exp_vjp, _exp_jvp)
+_declare("log", np.log, _log_vjp, _log_jvp)
+_declare("log1p", np.log1p, _log1p_vjp, _log1p_jvp)
+_declare("expm1", np.expm1, _expm1_vjp, _expm1_jvp)
+_declare("sqrt", np.sqrt, _sqrt_vjp, _sqrt_jvp)
+_declare("square", np.square, _square_vjp, _square_jvp)
+_declare("abs", np.abs, _abs_vjp, _abs_jvp)
+_declare("sin", np.sin, _sin_vjp, _sin_jvp)
+_declare("cos", np.cos, _cos_vjp, _cos_jvp)
+_declare("tanh", np.tanh, _tanh_vjp, _tanh_jvp)
+_declare("sigmoid", _sigmoid_kernel, _sigmoid_vjp, _sigmoid_jvp)
+_declare("relu", _relu_kernel, _relu_vjp, _relu_jvp)
+_declare("softplus", _softplus_kernel, _softplus_vjp, _softplus_jvp)
+_declare("where", np.where, _where_vjp, _where_jvp)
+_declare("clip", _clip_kernel, _clip_vjp, _clip_jvp)
+_declare("cast", _cast_kernel, _cast_vjp, _cast_jvp)
+_declare("stop_gradient", lambda x: x, _stop_gradient_vjp, _stop_gradient_jvp)
+_declare("sign", np.sign, differentiable=False)
+for _name, _fn in [("equal", np.equal), ("not_equal", np.not_equal), ("less", np.less),
+                   ("less_equal", np.less_equal), ("greater", np.greater),
+                   ("greater_equal", np.greater_equal), ("logical_and", np.logical_and),
+                   ("logical_or", np.logical_or)]:
+    _declare(_name, _fn, differentiable=False, commutative=_name in
+             ("equal", "not_equal", "logical_and", "logical_or"))
+_declare("logical_not", np.logical_not, differentiable=False)
+
+# --- the public functions ------------------------------------------------------------------
+add = _binary("add")
+subtract = _binary("subtract")
+multiply = _binary("multiply")
+divide = _binary("divide")
+power = _binary("power")
+maximum = _binary("maximum")
+minimum = _binary("minimum")
+equal = _binary("equal")
+not_equal = _binary("not_equal")
+less = _binary("less")
+less_equal = _binary("less_equal")
+greater = _binary("greater")
+greater_equal = _binary("greater_equal")
+logical_and = _binary("logical_and")
+logical_or = _binary("logical_or")
+logical_not = _unary("logical_not")
+negative = _unary("negative")
+reciprocal = _unary("reciprocal")
+exp = _unary("exp")
+log = _unary("log")
+log1p = _unary("log1p")
+expm1 = _unary("expm1")
+sqrt = _unary("sqrt")
+square = _unary("square")
+abs = _unary("abs")  # noqa: A001 - NumPy's name
+sign = _unary("sign")
+sin = _unary("sin")
+cos = _unary("cos")
+tanh = _unary("tanh")
+sigmoid = _unary("sigmoid")
+relu = _unary("relu")
+softplus = _unary("softplus")
+stop_gradient = _unary("stop_gradient")
+
+
+def where(condition: Any, a: Any, b: Any, name_: Optional[str] = None) -> Node:
+    """``a`` where ``condition`` holds, else ``b`` (broadcasting all three)."""
+    return apply("where", [as_node(condition), as_node(a), as_node(b)], name_)
+
+
+def clip(x: Any, lo: Optional[float] = None, hi: Optional[float] = None,
+         name_: Optional[str] = None) -> Node:
+    """``x`` limited to ``[lo, hi]``; bounds are Python numbers (``None`` for no bound)."""
+    if lo is None and hi is None:
+        raise ValueError("clip: give lo, hi or both")
+    return apply("clip", [as_node(x)], name_, lo=lo, hi=hi)
+
+
+def cast(x: Any, dtype: Any, name_: Optional[str] = None) -> Node:
+    """``x`` converted to ``dtype``."""
+    return apply("cast", [as_node(x)], name_, dtype=as_dtype(dtype))

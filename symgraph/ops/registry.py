@@ -1,0 +1,122 @@
+"""The op record, the registry that holds every op once, and the helpers ops share.
+
+An op is declared by one ``register(Op(...))`` call holding its name, type rule, NumPy
+kernel, VJP rule and JVP rule. Derivative rules build symgraph nodes (never NumPy arrays),
+so every derivative can be differentiated again.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from symgraph.errors import DTypeError
+from symgraph.graph import Location, Node, _user_location
+from symgraph.types import TensorType, as_dtype
+
+# type rule: (input types, attrs, " (built at f:l)") -> output type
+InferFn = Callable[[Sequence[TensorType], dict, str], TensorType]
+# VJP rule: (node, cotangent of node) -> one cotangent (or None for zero) per input
+VjpFn = Callable[[Node, Node], Sequence[Optional[Node]]]
+# JVP rule: (node, one tangent or None per input) -> tangent of node, or None for zero
+JvpFn = Callable[[Node, Sequence[Optional[Node]]], Optional[Node]]
+
+
+@dataclass(frozen=True)
+class Op:
+    """Everything symgraph knows about one operation."""
+
+    name: str
+    infer: InferFn
+    kernel: Optional[Callable[..., Any]]
+    vjp: Optional[VjpFn] = None
+    jvp: Optional[JvpFn] = None
+    # False: the derivative is zero everywhere (comparisons, sign, one_hot, ...).
+    differentiable: bool = True
+    commutative: bool = False
+    elementwise: bool = False
+    leaf: bool = False
+    doc: str = ""
+    # Inputs whose values the kernel reads only for their shape (``*_like`` ops).
+    shape_only_inputs: tuple[int, ...] = field(default=())
+
+
+REGISTRY: dict[str, Op] = {}
+
+
+def register(op: Op) -> Op:
+    """Add ``op`` to the registry; a name is declared once."""
+    if op.name in REGISTRY:
+        raise ValueError(f"op {op.name!r} is declared twice")
+    if op.differentiable and not op.leaf and (op.vjp is None or op.jvp is None):
+        raise ValueError(f"differentiable op {op.name!r} needs both a VJP and a JVP rule")
+    REGISTRY[op.name] = op
+    return op
+
+
+def get_op(name: str) -> Op:
+    """The registered op called ``name``."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"no op called {name!r}") from None
+
+
+def _freeze(value: Any) -> Any:
+    # Attributes must hash (CSE keys on them), so lists become tuples.
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, np.dtype):
+        return value
+    if isinstance(value, tuple):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def apply(name: str, inputs: Sequence[Node], name_: Optional[str] = None, **attrs: Any) -> Node:
+    """Build a node applying op ``name`` to ``inputs``; checks types now, not at run time."""
+    op = get_op(name)
+    frozen = tuple(sorted((k, _freeze(v)) for k, v in attrs.items()))
+    location = _user_location()
+    where = f" (built at {location})" if location else ""
+    type_ = op.infer([i.type for i in inputs], dict(frozen), where)
+    return Node(name, inputs, frozen, type_, name=name_, location=location)
+
+
+def const(value: Any, dtype: Any = None, name: Optional[str] = None) -> Node:
+    """A constant node. A bare Python scalar stays "weak": it adopts its partner's dtype."""
+    if isinstance(value, Node):
+        raise TypeError(f"const() takes a value, not a node: {value!r}")
+    if dtype is None and isinstance(value, (bool, numbers.Number)) and not isinstance(value, np.generic):
+        if isinstance(value, bool):
+            arr_dtype = np.dtype(bool)
+        elif isinstance(value, numbers.Integral):
+            arr_dtype = np.dtype(np.int64)
+        elif isinstance(value, numbers.Real):
+            arr_dtype = np.dtype(np.float64)
+        else:
+            arr_dtype = np.dtype(np.complex128)
+        return Node("const", (), (), TensorType((), arr_dtype, weak=True), name=name, payload=value)
+    arr = np.array(value, dtype=None if dtype is None else as_dtype(dtype))
+    if arr.dtype == object:
+        raise DTypeError(f"const: cannot make a numeric constant from {type(value).__name__}")
+    arr.setflags(write=False)
+    return Node("const", (), (), TensorType(arr.shape, arr.dtype), name=name, payload=arr)
+
+
+def as_node(value: Any) -> Node:
+    """Nodes pass through; Python scalars, lists and NumPy arrays become constants."""
+    if isinstance(value, Node):
+        return value
+    return const(value)
+
+
+def const_like(value: float, like: Node) -> Node:
+    """A scalar constant with ``like``'s dtype (used by derivative rules)."""
+    return const(np.array(value, dtype=like.dtype))
+
+
+def location_of(node: Node) -> Optional[Location]:
+    return node.location

@@ -1,0 +1,54 @@
+"""The evaluation order of a graph and the lifetime of each intermediate buffer."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from symgraph.graph import Node, toposort
+from symgraph.ops.registry import get_op
+
+
+@dataclass(frozen=True)
+class Step:
+    """Run ``kernel`` on the values in ``args`` slots, store in ``out``, then drop ``free``."""
+
+    node: Node
+    kernel: Callable[..., Any]
+    args: tuple[int, ...]
+    out: int
+    free: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Slots are positions in the topological order ``nodes``; leaves fill theirs first."""
+
+    nodes: tuple[Node, ...]
+    steps: tuple[Step, ...]
+    slot: dict
+
+
+def _bind(kernel: Callable[..., Any], attrs: tuple) -> Callable[..., Any]:
+    return functools.partial(kernel, **dict(attrs)) if attrs else kernel
+
+
+def schedule(outputs: Sequence[Node]) -> Schedule:
+    """Order the nodes ``outputs`` reach and plan when each intermediate can be freed."""
+    nodes = tuple(toposort(outputs))
+    slot = {n.id: i for i, n in enumerate(nodes)}
+    keep = {slot[o.id] for o in outputs}
+    last_use: dict[int, int] = {}
+    for step_index, n in enumerate(nodes):
+        for i in n.inputs:
+            last_use[slot[i.id]] = step_index
+    steps = []
+    for index, n in enumerate(nodes):
+        op = get_op(n.op)
+        if op.leaf:
+            continue
+        args = tuple(slot[i.id] for i in n.inputs)
+        dying = sorted({a for a in args if last_use.get(a) == index and a not in keep
+                        and not get_op(nodes[a].op).leaf})
+        steps.append(Step(n, _bind(op.kernel, n.attrs), args, index, tuple(dying)))
+    return Schedule(nodes, tuple(steps), slot)
