@@ -68,6 +68,9 @@ def as_shape(shape: Sequence[Dim]) -> Shape:
 
 def broadcast_shapes(op: str, shapes: Sequence[Shape], where: str = "") -> Shape:
     """NumPy broadcasting of static shapes; ``None`` broadcasts with anything."""
+    first = shapes[0] if shapes else ()
+    if all(s == first for s in shapes) and None not in first:
+        return tuple(first)
     ndim = max((len(s) for s in shapes), default=0)
     out: list[Dim] = []
     for axis in range(-ndim, 0):

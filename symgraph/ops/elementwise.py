@@ -24,10 +24,17 @@ def _example(t: TensorType) -> Any:
 
 
 def _elementwise_infer(name: str, kernel: Callable[..., Any]):
+    # Result dtypes depend only on input dtypes, weak flags and attrs: ask NumPy once each.
+    dtypes: dict[tuple, np.dtype] = {}
+
     def infer(types: Sequence[TensorType], attrs: dict, where: str) -> TensorType:
         shape = broadcast_shapes(name, [t.shape for t in types], where)
-        with np.errstate(all="ignore"):
-            dtype = np.asarray(kernel(*[_example(t) for t in types], **attrs)).dtype
+        key = (tuple((t.dtype, t.weak) for t in types), tuple(attrs.items()))
+        dtype = dtypes.get(key)
+        if dtype is None:
+            with np.errstate(all="ignore"):
+                dtype = np.asarray(kernel(*[_example(t) for t in types], **attrs)).dtype
+            dtypes[key] = dtype
         return TensorType(shape, dtype, weak=all(t.weak for t in types))
     return infer
 
