@@ -6,6 +6,7 @@ from symgraph.errors import (DisconnectedError, DTypeError, EvaluationError, Inp
                              ShapeError, SymgraphError)
 from symgraph.graph import Graph, Node, scope
 from symgraph.types import TensorType
+from symgraph.ops.nn import avg_pool2d, conv2d, dropout_mask, max_pool2d
 from symgraph.ops import (abs, add, broadcast_to, cast, clip, concatenate, const, cos,
                           divide, dot, equal, exp, expand_dims, expm1, getitem, greater,
                           greater_equal, less, less_equal, log, log1p, log_softmax,
@@ -24,3 +25,11 @@ def arange(n: int, dtype: str = "int64"):
     """A constant ``0, 1, ..., n-1`` (for picking ``logp[arange(n), labels]``)."""
     import numpy as _np
     return const(_np.arange(n, dtype=dtype))
+
+
+def __getattr__(name: str):
+    # The model layer is built on the public API above, so it loads on first use.
+    if name in ("nn", "optim", "train"):
+        import importlib
+        return importlib.import_module(f"symgraph.{name}")
+    raise AttributeError(f"module 'symgraph' has no attribute {name!r}")

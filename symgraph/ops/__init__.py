@@ -12,3 +12,4 @@ from symgraph.ops.shape import (broadcast_like, broadcast_to, concatenate, expan
                                 transpose, zeros_like)
 from symgraph.ops.reduce import log_softmax, logsumexp, max, mean, min, softmax, sum
 from symgraph.ops.linalg import dot, matmul, outer
+from symgraph.ops.nn import avg_pool2d, conv2d, dropout_mask, max_pool2d

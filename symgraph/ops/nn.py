@@ -1,0 +1,377 @@
+"""Neural-network ops: 2-D convolution, max and average pooling, and dropout masks.
+
+Layout is NCHW: a batch of ``N`` images with ``C`` channels of ``H x W`` pixels; a
+convolution kernel is ``(O, C, kh, kw)``. Convolution here is cross-correlation (the
+kernel is not flipped), as in every deep-learning library.
+
+Every derivative is another op of this file, so derivatives of any order exist:
+
+- ``conv2d(x, w)``, ``conv2d_input_grad(g, w, x)`` and ``conv2d_kernel_grad(x, g)`` are
+  the three partial derivatives of one trilinear form ``T(x, w, g) = <conv2d(x, w), g>``,
+  so each one's VJP and JVP is written with the other two.
+- ``max_pool2d``'s VJP routes the cotangent to each window's maximum
+  (``max_pool2d_route``); its transpose, ``max_pool2d_gather``, collects from the maxima.
+  Both are linear in their second input and piecewise constant in ``x``.
+- ``avg_pool2d`` is linear; its transpose ``avg_pool2d_grad`` spreads a cotangent evenly.
+- ``dropout_mask`` draws a fresh Bernoulli mask from ``(seed, counter)``; it is not
+  differentiable, and the caller advances the counter through ``updates``.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from symgraph.errors import DTypeError, ShapeError
+from symgraph.graph import Node
+from symgraph.ops.elementwise import _sum_tangents
+from symgraph.ops.registry import Op, apply, as_node, register
+from symgraph.types import TensorType, as_dtype, format_shape, promote
+
+
+# --- shape rules --------------------------------------------------------------------------
+def _out_size(op: str, size: Optional[int], k: int, stride: int, pad: int, where: str) -> Optional[int]:
+    if size is None:
+        return None
+    span = size + 2 * pad - k
+    if span < 0:
+        raise ShapeError(f"{op}: window {k} is larger than the (padded) input size "
+                         f"{size + 2 * pad}{where}")
+    return span // stride + 1
+
+
+def _check_4d(op: str, t: TensorType, what: str, where: str) -> None:
+    if t.ndim != 4:
+        raise ShapeError(f"{op}: {what} must be 4-d (N, C, H, W), got "
+                         f"{format_shape(t.shape)}{where}")
+    if t.dtype.kind not in "fc":
+        raise DTypeError(f"{op}: {what} must be floating point, got {t.dtype}{where}")
+
+
+def _conv_infer(types, attrs, where):
+    x, w = types
+    _check_4d("conv2d", x, "input", where)
+    _check_4d("conv2d", w, "kernel (O, C, kh, kw)", where)
+    if x.shape[1] is not None and w.shape[1] is not None and x.shape[1] != w.shape[1]:
+        raise ShapeError(f"conv2d: input {format_shape(x.shape)} has {x.shape[1]} channels "
+                         f"but kernel {format_shape(w.shape)} expects {w.shape[1]}{where}")
+    if w.shape[2] is None or w.shape[3] is None:
+        raise ShapeError(f"conv2d: the kernel's spatial size must be static, got "
+                         f"{format_shape(w.shape)}{where}")
+    s, p = attrs["stride"], attrs["padding"]
+    ho = _out_size("conv2d", x.shape[2], w.shape[2], s, p, where)
+    wo = _out_size("conv2d", x.shape[3], w.shape[3], s, p, where)
+    return TensorType((x.shape[0], w.shape[0], ho, wo), promote("conv2d", types, where).dtype)
+
+
+def _input_grad_infer(types, attrs, where):
+    g, w, ref = types
+    _check_4d("conv2d_input_grad", g, "cotangent", where)
+    _check_4d("conv2d_input_grad", w, "kernel", where)
+    return TensorType(ref.shape, promote("conv2d_input_grad", types[:2], where).dtype)
+
+
+def _kernel_grad_infer(types, attrs, where):
+    x, g = types
+    _check_4d("conv2d_kernel_grad", x, "input", where)
+    _check_4d("conv2d_kernel_grad", g, "cotangent", where)
+    kh, kw = attrs["ksize"]
+    return TensorType((g.shape[1], x.shape[1], kh, kw),
+                      promote("conv2d_kernel_grad", types, where).dtype)
+
+
+def _pool_infer(op: str):
+    def infer(types, attrs, where):
+        x = types[0]
+        _check_4d(op, x, "input", where)
+        k, s = attrs["size"], attrs["stride"]
+        ho = _out_size(op, x.shape[2], k, s, 0, where)
+        wo = _out_size(op, x.shape[3], k, s, 0, where)
+        return TensorType(x.shape[:2] + (ho, wo), x.dtype)
+    return infer
+
+
+def _like_input_infer(index: int, dtype_from: int):
+    # Ops whose result has the shape of input ``index`` and the dtype of ``dtype_from``.
+    def infer(types, attrs, where):
+        return TensorType(types[index].shape, types[dtype_from].dtype)
+    return infer
+
+
+def _gather_infer(types, attrs, where):
+    x, t = types
+    out = _pool_infer("max_pool2d_gather")([x], attrs, where)
+    return TensorType(out.shape, t.dtype)
+
+
+# --- kernels ------------------------------------------------------------------------------
+def _pad(x: np.ndarray, p: int) -> np.ndarray:
+    return np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else x
+
+
+def _windows(x: np.ndarray, kh: int, kw: int, stride: int, ho: int, wo: int) -> np.ndarray:
+    """A read-only view (N, C, ho, wo, kh, kw) of every window a kh x kw kernel visits."""
+    view = sliding_window_view(x, (kh, kw), axis=(2, 3))
+    return view[:, :, : (ho - 1) * stride + 1 : stride, : (wo - 1) * stride + 1 : stride]
+
+
+def _conv_kernel(x, w, stride=1, padding=0):
+    kh, kw = w.shape[2:]
+    ho = (x.shape[2] + 2 * padding - kh) // stride + 1
+    wo = (x.shape[3] + 2 * padding - kw) // stride + 1
+    win = _windows(_pad(x, padding), kh, kw, stride, ho, wo)
+    out = np.tensordot(win, w, axes=([1, 4, 5], [1, 2, 3]))      # (N, ho, wo, O)
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+
+
+def _input_grad_kernel(g, w, ref, stride=1, padding=0):
+    n, c, h, wd = np.shape(ref)
+    kh, kw = w.shape[2:]
+    ho, wo = g.shape[2:]
+    out = np.zeros((n, c, h + 2 * padding, wd + 2 * padding), dtype=np.result_type(g, w))
+    # Each kernel tap (i, j) sends g back to the pixels it read: one strided add per tap.
+    for i in range(kh):
+        for j in range(kw):
+            contrib = np.tensordot(g, w[:, :, i, j], axes=([1], [0]))  # (N, ho, wo, C)
+            out[:, :, i : i + stride * (ho - 1) + 1 : stride,
+                j : j + stride * (wo - 1) + 1 : stride] += contrib.transpose(0, 3, 1, 2)
+    return out[:, :, padding : padding + h, padding : padding + wd] if padding else out
+
+
+def _kernel_grad_kernel(x, g, stride=1, padding=0, ksize=(1, 1)):
+    kh, kw = ksize
+    ho, wo = g.shape[2:]
+    win = _windows(_pad(x, padding), kh, kw, stride, ho, wo)
+    return np.tensordot(g, win, axes=([0, 2, 3], [0, 2, 3]))      # (O, C, kh, kw)
+
+
+def _pool_shape(x: np.ndarray, size: int, stride: int) -> tuple[int, int]:
+    return (x.shape[2] - size) // stride + 1, (x.shape[3] - size) // stride + 1
+
+
+def _max_weights(x: np.ndarray, size: int, stride: int) -> np.ndarray:
+    """(N, C, ho, wo, k, k): 1/ties at each window's maxima, 0 elsewhere (like ``max``)."""
+    ho, wo = _pool_shape(x, size, stride)
+    win = _windows(x, size, size, stride, ho, wo)
+    hit = (win == win.max(axis=(4, 5), keepdims=True)).astype(x.dtype)
+    return hit / hit.sum(axis=(4, 5), keepdims=True)
+
+
+def _scatter_windows(vals: np.ndarray, shape: tuple, size: int, stride: int) -> np.ndarray:
+    """Add window values (N, C, ho, wo, k, k) back onto an array of ``shape``."""
+    out = np.zeros(shape, dtype=vals.dtype)
+    ho, wo = vals.shape[2:4]
+    for i in range(size):
+        for j in range(size):
+            out[:, :, i : i + stride * (ho - 1) + 1 : stride,
+                j : j + stride * (wo - 1) + 1 : stride] += vals[:, :, :, :, i, j]
+    return out
+
+
+def _max_pool_kernel(x, size=2, stride=2):
+    ho, wo = _pool_shape(x, size, stride)
+    return np.ascontiguousarray(_windows(x, size, size, stride, ho, wo).max(axis=(4, 5)))
+
+
+def _route_kernel(x, g, size=2, stride=2):
+    weights = _max_weights(x, size, stride)
+    return _scatter_windows(weights * g[..., None, None], x.shape, size, stride).astype(g.dtype, copy=False)
+
+
+def _gather_kernel(x, t, size=2, stride=2):
+    ho, wo = _pool_shape(x, size, stride)
+    win = _windows(t, size, size, stride, ho, wo)
+    return np.einsum("nchwij,nchwij->nchw", _max_weights(x, size, stride), win)
+
+
+def _avg_pool_kernel(x, size=2, stride=2):
+    ho, wo = _pool_shape(x, size, stride)
+    return np.ascontiguousarray(_windows(x, size, size, stride, ho, wo).mean(axis=(4, 5)))
+
+
+def _avg_grad_kernel(g, ref, size=2, stride=2):
+    vals = np.broadcast_to((g / (size * size))[..., None, None], g.shape + (size, size))
+    return _scatter_windows(np.asarray(vals), np.shape(ref), size, stride)
+
+
+def _dropout_mask_kernel(counter, like, seed=0, keep=0.5, dtype=None):
+    # The mask is a pure function of (seed, counter): the same call gives the same mask,
+    # and advancing the counter (a parameter) gives a fresh one on every training step.
+    rng = np.random.default_rng([int(seed), int(counter)])
+    return (rng.random(np.shape(like)) < keep).astype(dtype)
+
+
+# --- derivative rules ---------------------------------------------------------------------
+def _conv_attrs(node: Node) -> dict:
+    return {"stride": node.attr("stride"), "padding": node.attr("padding")}
+
+
+def _conv_vjp(node, g):
+    x, w = node.inputs
+    return (conv2d_input_grad(g, w, x, **_conv_attrs(node)),
+            conv2d_kernel_grad(x, g, w.shape[2:], **_conv_attrs(node)))
+
+
+def _conv_jvp(node, t):
+    x, w = node.inputs
+    a = _conv_attrs(node)
+    return _sum_tangents(None if t[0] is None else conv2d(t[0], w, **a),
+                         None if t[1] is None else conv2d(x, t[1], **a))
+
+
+def _input_grad_vjp(node, ct):
+    g, w, ref = node.inputs
+    a = _conv_attrs(node)
+    return (conv2d(ct, w, **a), conv2d_kernel_grad(ct, g, w.shape[2:], **a), None)
+
+
+def _input_grad_jvp(node, t):
+    g, w, ref = node.inputs
+    a = _conv_attrs(node)
+    return _sum_tangents(None if t[0] is None else conv2d_input_grad(t[0], w, ref, **a),
+                         None if t[1] is None else conv2d_input_grad(g, t[1], ref, **a))
+
+
+def _kernel_grad_vjp(node, ct):
+    x, g = node.inputs
+    a = _conv_attrs(node)
+    return (conv2d_input_grad(g, ct, x, **a), conv2d(x, ct, **a))
+
+
+def _kernel_grad_jvp(node, t):
+    x, g = node.inputs
+    a = _conv_attrs(node)
+    k = node.attr("ksize")
+    return _sum_tangents(None if t[0] is None else conv2d_kernel_grad(t[0], g, k, **a),
+                         None if t[1] is None else conv2d_kernel_grad(x, t[1], k, **a))
+
+
+def _pool_attrs(node: Node) -> dict:
+    return {"size": node.attr("size"), "stride": node.attr("stride")}
+
+
+def _max_pool_vjp(node, g):
+    return (apply("max_pool2d_route", [node.inputs[0], g], **_pool_attrs(node)),)
+
+
+def _max_pool_jvp(node, t):
+    return apply("max_pool2d_gather", [node.inputs[0], t[0]], **_pool_attrs(node))
+
+
+# Route and gather are linear in their second input; in x they are piecewise constant, so
+# their derivative with respect to x is zero (almost everywhere) and is left out.
+def _route_vjp(node, ct):
+    return (None, apply("max_pool2d_gather", [node.inputs[0], ct], **_pool_attrs(node)))
+
+
+def _route_jvp(node, t):
+    return None if t[1] is None else apply("max_pool2d_route", [node.inputs[0], t[1]], **_pool_attrs(node))
+
+
+def _gather_vjp(node, ct):
+    return (None, apply("max_pool2d_route", [node.inputs[0], ct], **_pool_attrs(node)))
+
+
+def _gather_jvp(node, t):
+    return None if t[1] is None else apply("max_pool2d_gather", [node.inputs[0], t[1]], **_pool_attrs(node))
+
+
+def _avg_pool_vjp(node, g):
+    return (apply("avg_pool2d_grad", [g, node.inputs[0]], **_pool_attrs(node)),)
+
+
+def _avg_pool_jvp(node, t):
+    return apply("avg_pool2d", [t[0]], **_pool_attrs(node))
+
+
+def _avg_grad_vjp(node, ct):
+    return (apply("avg_pool2d", [ct], **_pool_attrs(node)), None)
+
+
+def _avg_grad_jvp(node, t):
+    return None if t[0] is None else apply("avg_pool2d_grad", [t[0], node.inputs[1]], **_pool_attrs(node))
+
+
+def _dropout_mask_infer(types, attrs, where):
+    counter, like = types
+    if counter.ndim != 0 or counter.dtype.kind not in "iu":
+        raise DTypeError(f"dropout_mask: the counter must be an integer scalar, got "
+                         f"{counter}{where}")
+    return TensorType(like.shape, attrs["dtype"])
+
+
+register(Op("conv2d", _conv_infer, _conv_kernel, _conv_vjp, _conv_jvp,
+            doc="2-D cross-correlation, NCHW input, (O, C, kh, kw) kernel"))
+register(Op("conv2d_input_grad", _input_grad_infer, _input_grad_kernel, _input_grad_vjp,
+            _input_grad_jvp, shape_only_inputs=(2,),
+            doc="transposed convolution: conv2d's derivative with respect to its input"))
+register(Op("conv2d_kernel_grad", _kernel_grad_infer, _kernel_grad_kernel, _kernel_grad_vjp,
+            _kernel_grad_jvp, doc="correlation of input and cotangent: conv2d's kernel derivative"))
+register(Op("max_pool2d", _pool_infer("max_pool2d"), _max_pool_kernel, _max_pool_vjp,
+            _max_pool_jvp, doc="maximum over size x size windows"))
+register(Op("max_pool2d_route", _like_input_infer(0, 1), _route_kernel, _route_vjp, _route_jvp,
+            doc="sends each window's value to that window's maxima in x"))
+register(Op("max_pool2d_gather", _gather_infer, _gather_kernel, _gather_vjp, _gather_jvp,
+            doc="reads t at each window's maxima in x"))
+register(Op("avg_pool2d", _pool_infer("avg_pool2d"), _avg_pool_kernel, _avg_pool_vjp,
+            _avg_pool_jvp, doc="mean over size x size windows"))
+register(Op("avg_pool2d_grad", _like_input_infer(1, 0), _avg_grad_kernel, _avg_grad_vjp,
+            _avg_grad_jvp, shape_only_inputs=(1,), doc="spreads each value evenly over its window"))
+register(Op("dropout_mask", _dropout_mask_infer, _dropout_mask_kernel, differentiable=False,
+            shape_only_inputs=(1,), doc="Bernoulli(keep) mask of like's shape from (seed, counter)"))
+
+
+# --- the public functions ------------------------------------------------------------------
+def _positive(op: str, **values: int) -> None:
+    for key, v in values.items():
+        if not isinstance(v, (int, np.integer)) or v < (0 if key == "padding" else 1):
+            raise ValueError(f"{op}: {key} must be a {'non-negative' if key == 'padding' else 'positive'} "
+                             f"int, got {v!r}")
+
+
+def conv2d(x: Any, w: Any, stride: int = 1, padding: int = 0, name_: Optional[str] = None) -> Node:
+    """2-D cross-correlation of ``x`` (N, C, H, W) with ``w`` (O, C, kh, kw): (N, O, H', W')."""
+    _positive("conv2d", stride=stride, padding=padding)
+    return apply("conv2d", [as_node(x), as_node(w)], name_, stride=int(stride), padding=int(padding))
+
+
+def conv2d_input_grad(g: Any, w: Any, x: Node, stride: int = 1, padding: int = 0) -> Node:
+    """The transposed convolution of ``g`` with ``w``, shaped like ``x``."""
+    return apply("conv2d_input_grad", [as_node(g), as_node(w), x], stride=int(stride),
+                 padding=int(padding))
+
+
+def conv2d_kernel_grad(x: Any, g: Any, ksize: tuple, stride: int = 1, padding: int = 0) -> Node:
+    """The correlation of ``x`` with ``g``: a (O, C, kh, kw) kernel-shaped array."""
+    return apply("conv2d_kernel_grad", [as_node(x), as_node(g)], stride=int(stride),
+                 padding=int(padding), ksize=tuple(int(k) for k in ksize))
+
+
+def max_pool2d(x: Any, size: int = 2, stride: Optional[int] = None, name_: Optional[str] = None) -> Node:
+    """Maximum over ``size x size`` windows every ``stride`` pixels (no padding)."""
+    stride = size if stride is None else stride
+    _positive("max_pool2d", size=size, stride=stride)
+    return apply("max_pool2d", [as_node(x)], name_, size=int(size), stride=int(stride))
+
+
+def avg_pool2d(x: Any, size: int = 2, stride: Optional[int] = None, name_: Optional[str] = None) -> Node:
+    """Mean over ``size x size`` windows every ``stride`` pixels (no padding)."""
+    stride = size if stride is None else stride
+    _positive("avg_pool2d", size=size, stride=stride)
+    return apply("avg_pool2d", [as_node(x)], name_, size=int(size), stride=int(stride))
+
+
+def dropout_mask(counter: Node, like: Node, keep: float, seed: int, dtype: Any = None,
+                 name_: Optional[str] = None) -> Node:
+    """A 0/1 mask shaped like ``like``, each entry 1 with probability ``keep``.
+
+    The mask depends only on ``seed`` and the integer scalar ``counter``: keep the counter
+    in a parameter and add ``counter + 1`` to a training step's updates for a new mask
+    on every call.
+    """
+    if not 0.0 < keep <= 1.0:
+        raise ValueError(f"dropout_mask: keep must be in (0, 1], got {keep!r}")
+    dtype = like.dtype if dtype is None else as_dtype(dtype)
+    return apply("dropout_mask", [as_node(counter), like], name_, seed=int(seed),
+                 keep=float(keep), dtype=dtype)
