@@ -39,8 +39,27 @@ def _elementwise_infer(name: str, kernel: Callable[..., Any]):
     return infer
 
 
+_PY_SCALARS = (bool, int, float, complex)
+
+
+def _keep_weak(kernel: Callable[..., Any]) -> Callable[..., Any]:
+    """``kernel`` returning a Python scalar when every input is one.
+
+    The type rule calls such a result weak; NumPy returns a strongly typed NumPy scalar
+    (``np.subtract(3, 1)`` is an int64), which would turn ``x32 ** (3 - 1)`` into float64
+    at run time while the static dtype says float32.
+    """
+    def run(*args: Any, **attrs: Any) -> Any:
+        out = kernel(*args, **attrs)
+        if args and all(type(a) in _PY_SCALARS for a in args):
+            return np.asarray(out).item()
+        return out
+    return run
+
+
 def _declare(name: str, kernel: Callable[..., Any], vjp=None, jvp=None, *,
              differentiable: bool = True, commutative: bool = False, doc: str = "") -> Op:
+    kernel = _keep_weak(kernel)
     return register(Op(name, _elementwise_infer(name, kernel), kernel, vjp, jvp,
                        differentiable=differentiable, commutative=commutative,
                        elementwise=True, doc=doc))

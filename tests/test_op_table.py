@@ -1,0 +1,400 @@
+"""One table with a case for every registered op, and the tests that run over it.
+
+Each case builds one op on float64 inputs chosen in the op's smooth domain (positive for
+log, away from 0 for abs, without ties for max) and gives a NumPy reference. The tests check
+the value and static type of every case, the VJP and JVP rules of every differentiable
+case against central finite differences to second order, and that the derivative of every
+non-differentiable case is zero. A registered op without a case fails the suite.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import pytest
+
+import symgraph as sg
+from symgraph.errors import DisconnectedError
+from symgraph.ops import apply, broadcast_like, sum_to_like
+from symgraph.ops.registry import REGISTRY
+from symgraph.testing import check_grads
+
+Inputs = Callable[[np.random.Generator], list]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One way to build ``op``: inputs to draw, the graph to build on them, NumPy's answer."""
+
+    id: str
+    op: str
+    inputs: Inputs                                    # rng -> input arrays (become vars)
+    build: Callable[..., sg.Node]                     # vars -> the node under test
+    reference: Callable[..., np.ndarray]              # arrays -> expected value
+    differentiable: bool = True
+    shapes: Optional[tuple] = None                    # static var shapes (None dims) if given
+    keeps_dtype: bool = True                          # float32 in -> float32 out
+
+
+# --- input generators: each keeps away from the op's kinks, poles and ties ----------------
+def normal(*shapes: tuple) -> Inputs:
+    return lambda rng: [rng.standard_normal(s) for s in shapes]
+
+
+def positive(*shapes: tuple, lo: float = 0.5, hi: float = 2.0) -> Inputs:
+    return lambda rng: [rng.uniform(lo, hi, s) for s in shapes]
+
+
+def nonzero(*shapes: tuple) -> Inputs:
+    # |x| in [0.3, 1.5]: finite differences never straddle 0
+    return lambda rng: [rng.choice([-1.0, 1.0], s) * rng.uniform(0.3, 1.5, s) for s in shapes]
+
+
+def distinct(shape: tuple) -> Inputs:
+    # A shuffled grid spaced 0.3 apart: no two entries tie, whatever the axis
+    def draw(rng: np.random.Generator) -> list:
+        n = int(np.prod(shape))
+        return [(rng.permutation(n) * 0.3 - 0.15 * n + rng.uniform(0, 0.05, n)).reshape(shape)]
+    return draw
+
+
+def apart(shape_a: tuple, shape_b: tuple) -> Inputs:
+    # a on the grid 0.5 k, b on 0.5 k + 0.25 (plus noise under 0.05): they never come
+    # closer than 0.15 wherever they broadcast together (maximum/minimum)
+    def draw(rng: np.random.Generator) -> list:
+        a = 0.5 * rng.integers(-3, 3, shape_a) + rng.uniform(0, 0.05, shape_a)
+        b = 0.5 * rng.integers(-3, 3, shape_b) + 0.25 + rng.uniform(0, 0.05, shape_b)
+        return [a, b]
+    return draw
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _lse(x, axis=None, keepdims=False):
+    return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
+
+
+def _getitem_grad_ref(g, ref, index):
+    out = np.zeros_like(ref)
+    np.add.at(out, index, g)
+    return out
+
+
+_ROWS = np.array([0, 2, 0, 1])          # repeats on purpose: their gradients must add up
+_LABELS = np.array([2, 0, 1])
+_COND = np.array([[True, False, True], [False, False, True]])
+
+
+def _unary(op: str, fn, ref, inputs: Inputs) -> Case:
+    return Case(op, op, inputs, fn, ref)
+
+
+# --- the table ------------------------------------------------------------------------------
+CASES: list[Case] = [
+    # elementwise arithmetic, with broadcasting and unknown sizes
+    Case("add", "add", normal((2, 3), (3,)), lambda a, b: a + b, np.add),
+    Case("add-none-dims", "add", normal((2, 3), (2, 1)), lambda a, b: a + b, np.add,
+         shapes=((None, 3), (None, 1))),
+    Case("add-weak-scalar", "add", normal((2, 3)), lambda a: a + 1.5, lambda a: a + 1.5),
+    Case("subtract", "subtract", normal((2, 1), (1, 3)), lambda a, b: a - b, np.subtract),
+    Case("subtract-rscalar", "subtract", normal((3,)), lambda a: 2.0 - a, lambda a: 2.0 - a),
+    Case("multiply", "multiply", normal((2, 3), (2, 1)), lambda a, b: a * b, np.multiply),
+    Case("multiply-scalar-var", "multiply", normal((), (2, 3)), lambda a, b: a * b, np.multiply),
+    Case("divide", "divide", lambda rng: normal((2, 3))(rng) + nonzero((3,))(rng),
+         lambda a, b: a / b, np.divide),
+    Case("divide-rscalar", "divide", nonzero((4,)), lambda a: 1.0 / a, lambda a: 1.0 / a),
+    Case("power", "power", lambda rng: positive((2, 3))(rng) + normal((2, 3))(rng),
+         lambda a, b: a ** b, np.power),
+    Case("power-int-exponent", "power", normal((2, 3)), lambda a: a ** 3, lambda a: a ** 3),
+    Case("power-scalar-base", "power", normal((3,)), lambda a: 2.0 ** a, lambda a: 2.0 ** a),
+    Case("maximum", "maximum", apart((2, 3), (2, 3)), sg.maximum, np.maximum),
+    Case("maximum-broadcast", "maximum", apart((2, 3), (3,)), sg.maximum, np.maximum),
+    Case("maximum-scalar", "maximum", nonzero((2, 3)), lambda a: sg.maximum(a, 0.0),
+         lambda a: np.maximum(a, 0.0)),
+    Case("minimum", "minimum", apart((2, 3), (2, 3)), sg.minimum, np.minimum),
+    Case("minimum-broadcast", "minimum", apart((3, 2), (3, 1)), sg.minimum, np.minimum),
+    Case("negative", "negative", normal((2, 3)), lambda a: -a, np.negative),
+    _unary("reciprocal", sg.reciprocal, lambda a: 1 / a, nonzero((2, 3))),
+    # elementwise functions
+    _unary("exp", sg.exp, np.exp, normal((2, 3))),
+    _unary("log", sg.log, np.log, positive((2, 3))),
+    _unary("log1p", sg.log1p, np.log1p, positive((2, 3), lo=-0.5, hi=2.0)),
+    _unary("expm1", sg.expm1, np.expm1, normal((2, 3))),
+    _unary("sqrt", sg.sqrt, np.sqrt, positive((2, 3))),
+    _unary("square", sg.square, np.square, normal((2, 3))),
+    _unary("abs", sg.abs, np.abs, nonzero((2, 3))),
+    _unary("sin", sg.sin, np.sin, normal((2, 3))),
+    _unary("cos", sg.cos, np.cos, normal((2, 3))),
+    _unary("tanh", sg.tanh, np.tanh, normal((2, 3))),
+    _unary("sigmoid", sg.sigmoid, _sigmoid, lambda rng: [rng.uniform(-6, 6, (2, 4))]),
+    _unary("relu", sg.relu, lambda a: np.maximum(a, 0), nonzero((2, 3))),
+    _unary("softplus", sg.softplus, lambda a: np.log1p(np.exp(a)),
+           lambda rng: [rng.uniform(-6, 6, (2, 4))]),
+    Case("where", "where", normal((2, 3), (3,)), lambda a, b: sg.where(_COND, a, b),
+         lambda a, b: np.where(_COND, a, b)),
+    Case("where-scalar-branch", "where", normal((2, 3)), lambda a: sg.where(a > 0.0, a, 0.0),
+         lambda a: np.where(a > 0, a, 0.0)),
+    Case("clip", "clip", lambda rng: [np.array([[-2.0, -0.3, 0.2], [0.7, 1.6, -1.2]])],
+         lambda a: sg.clip(a, -1.0, 1.0), lambda a: np.clip(a, -1.0, 1.0)),
+    Case("clip-lo-only", "clip", nonzero((2, 3)), lambda a: sg.clip(a, lo=0.0),
+         lambda a: np.clip(a, 0.0, None)),
+    Case("clip-hi-only", "clip", nonzero((2, 3)), lambda a: sg.clip(a, hi=0.0),
+         lambda a: np.clip(a, None, 0.0)),
+    Case("cast", "cast", normal((2, 3)), lambda a: sg.cast(a, "float64"), lambda a: a,
+         keeps_dtype=False),
+    # reductions and the softmax family
+    Case("sum-all", "sum", normal((2, 3)), lambda a: a.sum(), np.sum),
+    Case("sum-axis-keepdims", "sum", normal((2, 3, 2)), lambda a: a.sum(axis=1, keepdims=True),
+         lambda a: a.sum(axis=1, keepdims=True)),
+    Case("sum-axes", "sum", normal((2, 3, 2)), lambda a: sg.sum(a, axis=(0, 2)),
+         lambda a: a.sum(axis=(0, 2))),
+    Case("mean", "mean", normal((2, 3)), lambda a: a.mean(axis=0), lambda a: a.mean(axis=0)),
+    Case("mean-none-dims", "mean", normal((4, 3)), lambda a: a.mean(axis=0, keepdims=True),
+         lambda a: a.mean(axis=0, keepdims=True), shapes=((None, 3),)),
+    Case("mean-all", "mean", normal((2, 3)), lambda a: a.mean(), np.mean),
+    Case("max", "max", distinct((3, 4)), lambda a: a.max(axis=1), lambda a: a.max(axis=1)),
+    Case("max-all", "max", distinct((3, 4)), lambda a: a.max(), np.max),
+    Case("min", "min", distinct((3, 4)), lambda a: a.min(axis=0, keepdims=True),
+         lambda a: a.min(axis=0, keepdims=True)),
+    Case("logsumexp", "logsumexp", normal((3, 4)), lambda a: sg.logsumexp(a, axis=-1),
+         lambda a: _lse(a, axis=-1)),
+    Case("logsumexp-all", "logsumexp", normal((3, 4)), sg.logsumexp, _lse),
+    Case("softmax", "softmax", normal((3, 4)), sg.softmax, lambda a: _softmax(a, -1)),
+    Case("softmax-axis0", "softmax", normal((3, 4)), lambda a: sg.softmax(a, axis=0),
+         lambda a: _softmax(a, 0)),
+    Case("log_softmax", "log_softmax", normal((3, 4)), sg.log_softmax,
+         lambda a: np.log(_softmax(a, -1))),
+    # matrix products
+    Case("matmul", "matmul", normal((2, 3), (3, 4)), lambda a, b: a @ b, np.matmul),
+    Case("matmul-vec-mat", "matmul", normal((3,), (3, 2)), lambda a, b: a @ b, np.matmul),
+    Case("matmul-mat-vec", "matmul", normal((2, 3), (3,)), lambda a, b: a @ b, np.matmul),
+    Case("matmul-vec-vec", "matmul", normal((3,), (3,)), lambda a, b: a @ b, np.matmul),
+    Case("matmul-batched", "matmul", normal((2, 2, 3), (1, 3, 2)), lambda a, b: a @ b, np.matmul),
+    Case("matmul-batch-mat", "matmul", normal((2, 2, 3), (3, 2)), lambda a, b: a @ b, np.matmul),
+    Case("matmul-none-dims", "matmul", normal((3, 2), (2, 2)), lambda a, b: a @ b, np.matmul,
+         shapes=((None, 2), (2, 2))),
+    # moving data
+    Case("reshape", "reshape", normal((2, 3)), lambda a: a.reshape(3, 2),
+         lambda a: a.reshape(3, 2)),
+    Case("reshape-minus-one", "reshape", normal((2, 3, 2)), lambda a: a.reshape((-1, 2)),
+         lambda a: a.reshape(-1, 2)),
+    Case("reshape-none-dims", "reshape", normal((3, 4)), lambda a: a.reshape((-1, 2, 2)),
+         lambda a: a.reshape(-1, 2, 2), shapes=((None, 4),)),
+    Case("transpose", "transpose", normal((2, 3)), lambda a: a.T, np.transpose),
+    Case("transpose-axes", "transpose", normal((2, 3, 4)), lambda a: a.transpose(1, 2, 0),
+         lambda a: a.transpose(1, 2, 0)),
+    Case("expand_dims", "expand_dims", normal((2, 3)), lambda a: sg.expand_dims(a, (0, 2)),
+         lambda a: np.expand_dims(a, (0, 2))),
+    Case("squeeze", "squeeze", normal((2, 1, 3, 1)), lambda a: sg.squeeze(a, (1, 3)),
+         lambda a: np.squeeze(a, (1, 3))),
+    Case("broadcast_to", "broadcast_to", normal((3,)), lambda a: sg.broadcast_to(a, (2, 3)),
+         lambda a: np.broadcast_to(a, (2, 3))),
+    Case("broadcast_to-stretch", "broadcast_to", normal((2, 1)),
+         lambda a: sg.broadcast_to(a, (2, 3)), lambda a: np.broadcast_to(a, (2, 3))),
+    Case("broadcast_like", "broadcast_like", normal((3,), (2, 3)), broadcast_like,
+         lambda a, ref: np.broadcast_to(a, ref.shape)),
+    Case("sum_to_like", "sum_to_like", normal((2, 3), (1, 3)), sum_to_like,
+         lambda a, ref: a.sum(axis=0, keepdims=True)),
+    Case("sum_to_like-drop-axes", "sum_to_like", normal((2, 4, 3), (4, 1)), sum_to_like,
+         lambda a, ref: a.sum(axis=(0, 2)).reshape(4, 1)),
+    Case("getitem-basic", "getitem", normal((4, 5)), lambda a: a[1:4:2, ::-1],
+         lambda a: a[1:4:2, ::-1]),
+    Case("getitem-int-newaxis-ellipsis", "getitem", normal((3, 4, 2)),
+         lambda a: a[1, None, ..., -1], lambda a: a[1, None, ..., -1]),
+    Case("getitem-int-array-repeats", "getitem", normal((3, 2)), lambda a: a[_ROWS],
+         lambda a: a[_ROWS]),
+    Case("getitem-pick", "getitem", normal((3, 4)),
+         lambda a: a[sg.arange(3), sg.const(_LABELS)], lambda a: a[np.arange(3), _LABELS]),
+    Case("getitem_grad", "getitem_grad", normal((2, 3), (4, 3)),
+         lambda g, ref: apply("getitem_grad", [g, ref], index=sg.getitem(ref, slice(1, 3)).attr("index")),
+         lambda g, ref: _getitem_grad_ref(g, ref, slice(1, 3))),
+    Case("getitem_grad-repeats", "getitem_grad", normal((4, 2), (3, 2)),
+         lambda g, ref: apply("getitem_grad", [g, ref, sg.const(_ROWS)],
+                              index=sg.getitem(ref, _ROWS).attr("index")),
+         lambda g, ref: _getitem_grad_ref(g, ref, _ROWS)),
+    Case("concatenate", "concatenate", normal((2, 1), (2, 3), (2, 2)),
+         lambda *xs: sg.concatenate(xs, axis=1), lambda *xs: np.concatenate(xs, axis=1)),
+    Case("stack", "stack", normal((2, 3), (2, 3)), lambda a, b: sg.stack([a, b], axis=1),
+         lambda a, b: np.stack([a, b], axis=1)),
+    # no derivative: the value is checked, and that the derivative is zero
+    Case("stop_gradient", "stop_gradient", normal((2, 3)), sg.stop_gradient, lambda a: a,
+         differentiable=False),
+    Case("sign", "sign", nonzero((2, 3)), sg.sign, np.sign, differentiable=False),
+    Case("equal", "equal", lambda rng: [np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0])],
+         sg.equal, np.equal, differentiable=False),
+    Case("not_equal", "not_equal", lambda rng: [np.array([1.0, 2.0]), np.array([1.0, 0.0])],
+         sg.not_equal, np.not_equal, differentiable=False),
+    Case("less", "less", normal((2, 3), (3,)), lambda a, b: a < b, np.less, differentiable=False),
+    Case("less_equal", "less_equal", lambda rng: [np.array([1.0, 2.0, 3.0]), np.array([2.0])],
+         lambda a, b: a <= b, np.less_equal, differentiable=False),
+    Case("greater", "greater", normal((2, 3), (3,)), lambda a, b: a > b, np.greater,
+         differentiable=False),
+    Case("greater_equal", "greater_equal", lambda rng: [np.array([1.0, 2.0, 3.0]),
+                                                        np.array([2.0])],
+         lambda a, b: a >= b, np.greater_equal, differentiable=False),
+    Case("logical_and", "logical_and", normal((2, 3), (2, 3)),
+         lambda a, b: sg.logical_and(a > 0.0, b < 0.0),
+         lambda a, b: np.logical_and(a > 0, b < 0), differentiable=False),
+    Case("logical_or", "logical_or", normal((2, 3), (3,)),
+         lambda a, b: sg.logical_or(a > 0.0, b < 0.0),
+         lambda a, b: np.logical_or(a > 0, b < 0), differentiable=False),
+    Case("logical_not", "logical_not", normal((2, 3)), lambda a: sg.logical_not(a > 0.0),
+         lambda a: ~(a > 0), differentiable=False),
+    Case("one_hot", "one_hot", lambda rng: [np.array([0.2, 2.4, 1.1, 2.9])],
+         lambda a: sg.one_hot(sg.cast(a, "int64"), 4),
+         lambda a: np.eye(4)[a.astype(np.int64)], differentiable=False),
+    Case("cast-to-int", "cast", lambda rng: [np.array([0.2, -2.4, 1.9])],
+         lambda a: sg.cast(a, "int32"), lambda a: a.astype(np.int32), differentiable=False),
+    Case("axis_size", "axis_size", normal((4, 3)),
+         lambda a: apply("axis_size", [a], axis=(0,), dtype=np.dtype(np.float64)),
+         lambda a: np.array(4.0), differentiable=False, shapes=((None, 3),)),
+]
+
+LEAVES = ("var", "param", "const")
+DIFFERENTIABLE = [c for c in CASES if c.differentiable]
+
+
+def _vars(case: Case, arrays: Sequence[np.ndarray], dtype: Optional[str] = None) -> list:
+    shapes = case.shapes or [a.shape for a in arrays]
+    return [sg.var(f"x{k}", shape, dtype or a.dtype) for k, (a, shape) in
+            enumerate(zip(arrays, shapes))]
+
+
+def _fits(shape: tuple, static: tuple) -> bool:
+    return len(shape) == len(static) and all(s is None or s == d for d, s in zip(shape, static))
+
+
+# --- the table is complete and honest ------------------------------------------------------
+def test_every_registered_op_has_a_case():
+    covered = {c.op for c in CASES}
+    missing = sorted(name for name in REGISTRY if name not in covered and name not in LEAVES)
+    assert not missing, f"ops without a case in tests/test_op_table.py: {missing}"
+
+
+def test_case_ids_are_unique():
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_non_differentiable_op_is_in_the_table_as_such():
+    # An op the registry marks non-differentiable must not be checked by finite differences
+    # alone (its "derivative" would be a kink), and vice versa.
+    for name, op in sorted(REGISTRY.items()):
+        if op.leaf:
+            continue
+        kinds = {c.differentiable for c in CASES if c.op == name}
+        if kinds and not op.differentiable:
+            assert kinds == {False}, name
+
+
+# --- values and static types ---------------------------------------------------------------
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_value_and_static_type(case: Case, rng):
+    arrays = case.inputs(rng)
+    xs = _vars(case, arrays)
+    node = case.build(*xs)
+    assert node.op == case.op, f"the case builds {node.op}, not {case.op}"
+    out = sg.function(xs, node)(*arrays)
+    expected = np.asarray(case.reference(*arrays))
+    assert out.dtype == node.dtype, f"static dtype {node.dtype}, evaluated {out.dtype}"
+    assert _fits(out.shape, node.shape), f"static shape {node.shape}, evaluated {out.shape}"
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    if np.issubdtype(expected.dtype, np.floating) and node.dtype.kind == "f":
+        assert node.dtype == np.result_type(expected.dtype, *[a.dtype for a in arrays])
+
+
+# --- derivatives ---------------------------------------------------------------------------
+@pytest.mark.parametrize("case", DIFFERENTIABLE, ids=lambda c: c.id)
+def test_vjp_and_jvp_match_finite_differences_to_second_order(case: Case, rng):
+    arrays = case.inputs(rng)
+    xs = _vars(case, arrays)
+    node = case.build(*xs)
+    assert node.op == case.op
+    check_grads(node, xs, arrays, order=2, modes=("rev", "fwd"), seed=7)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c.differentiable], ids=lambda c: c.id)
+def test_non_differentiable_ops_have_zero_derivative(case: Case, rng):
+    arrays = case.inputs(rng)
+    xs = _vars(case, arrays)
+    node = case.build(*xs)
+    out = sg.function(xs, node)(*arrays)
+    if node.dtype.kind == "f":
+        ct = rng.standard_normal(out.shape)
+        with pytest.raises(DisconnectedError):
+            sg.vjp(node, xs, ct, disconnected="raise")
+        grads = sg.vjp(node, xs, ct)
+        for g, a in zip(sg.function(xs, grads)(*arrays), arrays):
+            assert g.shape == a.shape and not np.any(g)
+    tangents = [rng.standard_normal(a.shape) for a in arrays]
+    t = sg.jvp(node, xs, tangents)
+    value = sg.function(xs, t)(*arrays)
+    assert value.shape == out.shape and not np.any(value)
+
+
+def test_sign_registered_without_derivative_rules():
+    assert not REGISTRY["sign"].differentiable
+    assert REGISTRY["sign"].vjp is None and REGISTRY["sign"].jvp is None
+
+
+# --- float32 stays float32 -----------------------------------------------------------------
+def test_weak_python_scalar_keeps_float32():
+    x = sg.var("x", (3,), "float32")
+    assert (x * 2.0).dtype == np.float32
+    assert (2.0 * x + 1).dtype == np.float32
+    assert (x ** 2).dtype == np.float32
+    out = sg.function([x], x * 2.0)(np.ones(3, np.float32))
+    assert out.dtype == np.float32
+
+
+def test_float64_array_constant_promotes_float32():
+    x = sg.var("x", (3,), "float32")
+    assert (x * np.ones(3)).dtype == np.float64
+
+
+@pytest.mark.parametrize("case", [c for c in DIFFERENTIABLE if c.keeps_dtype], ids=lambda c: c.id)
+def test_float32_graph_and_its_derivatives_stay_float32(case: Case, rng):
+    arrays = [a.astype(np.float32) for a in case.inputs(rng)]
+    xs = _vars(case, arrays)
+    node = case.build(*xs)
+    assert node.dtype == np.float32
+    cotangent = rng.standard_normal(sg.function(xs, node)(*arrays).shape).astype(np.float32)
+    grads = sg.vjp(node, xs, cotangent)
+    tangent = sg.jvp(node, xs, [a.copy() for a in arrays])
+    values = sg.function(xs, [node, tangent, *grads])(*arrays)
+    for n, v in zip([node, tangent, *grads], values):
+        assert n.dtype == np.float32, n
+        assert v.dtype == np.float32, n
+    second = sg.vjp(grads, xs, [a.copy() for a in arrays])
+    for n, v in zip(second, sg.function(xs, second)(*arrays)):
+        assert n.dtype == np.float32 and v.dtype == np.float32, n
+
+
+def test_grad_through_cast_comes_back_in_the_input_dtype():
+    x = sg.var("x", (3,), "float32")
+    y = (sg.cast(x, "float64") ** 2).sum()
+    g = sg.grad(y, x)
+    assert g.dtype == np.float32
+    value = sg.function([x], g)(np.array([1.0, 2.0, 3.0], np.float32))
+    assert value.dtype == np.float32
+    np.testing.assert_array_equal(value, [2.0, 4.0, 6.0])
+
+
+def test_arithmetic_on_weak_scalars_stays_weak_at_run_time():
+    # Regression: 3 - 1 evaluated to an int64 NumPy scalar, which made x32 ** (3 - 1)
+    # float64 at run time although its static dtype was float32.
+    x = sg.var("x", (2,), "float32")
+    y = x ** (sg.const(3) - 1)
+    assert y.dtype == np.float32
+    out = sg.function([x], y)(np.array([2.0, 3.0], np.float32))
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, [4.0, 9.0])
