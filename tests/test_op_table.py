@@ -398,3 +398,12 @@ def test_arithmetic_on_weak_scalars_stays_weak_at_run_time():
     out = sg.function([x], y)(np.array([2.0, 3.0], np.float32))
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out, [4.0, 9.0])
+
+
+def test_functions_of_weak_scalars_stay_weak_at_run_time():
+    x = sg.var("x", (2,), "float32")
+    y = x * sg.sigmoid(sg.const(0.0)) * sg.exp(sg.const(0.0))
+    assert y.dtype == np.float32
+    out = sg.function([x], y)(np.array([2.0, 4.0], np.float32))
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, [1.0, 2.0])

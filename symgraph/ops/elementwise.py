@@ -51,7 +51,9 @@ def _keep_weak(kernel: Callable[..., Any]) -> Callable[..., Any]:
     """
     def run(*args: Any, **attrs: Any) -> Any:
         out = kernel(*args, **attrs)
-        if args and all(type(a) in _PY_SCALARS for a in args):
+        # Arrays with axes (the usual case) pass after two cheap checks.
+        if (type(out) is not np.ndarray or not out.shape) and all(
+                type(a) in _PY_SCALARS for a in args):
             return np.asarray(out).item()
         return out
     return run
