@@ -407,3 +407,33 @@ def test_functions_of_weak_scalars_stay_weak_at_run_time():
     out = sg.function([x], y)(np.array([2.0, 4.0], np.float32))
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out, [1.0, 2.0])
+
+
+# --- the checker itself catches wrong rules --------------------------------------------------
+def _tanh_case_with(monkeypatch, **rules):
+    import dataclasses
+    monkeypatch.setitem(REGISTRY, "tanh", dataclasses.replace(REGISTRY["tanh"], **rules))
+    x = sg.var("x", (2, 3))
+    return sg.tanh(x), x, np.random.default_rng(0).standard_normal((2, 3))
+
+
+def test_checker_rejects_a_wrong_vjp(monkeypatch):
+    node, x, value = _tanh_case_with(monkeypatch, vjp=lambda n, g: (sg.multiply(g, n),))
+    with pytest.raises(AssertionError, match="order 1 vjp"):
+        check_grads(node, [x], [value], order=1, modes=("rev",))
+
+
+def test_checker_rejects_a_wrong_jvp(monkeypatch):
+    node, x, value = _tanh_case_with(monkeypatch, jvp=lambda n, t: sg.multiply(t[0], 2.0))
+    with pytest.raises(AssertionError, match="order 1 jvp"):
+        check_grads(node, [x], [value], order=1, modes=("fwd",))
+
+
+def test_checker_rejects_a_rule_that_is_right_only_to_first_order(monkeypatch):
+    # 1 - y**2 behind stop_gradient has the right value but no derivative of its own.
+    def vjp(n, g):
+        return (sg.multiply(g, sg.stop_gradient(sg.subtract(1, sg.square(n)))),)
+    node, x, value = _tanh_case_with(monkeypatch, vjp=vjp)
+    check_grads(node, [x], [value], order=1, modes=("rev",))
+    with pytest.raises(AssertionError, match="order 2 vjp"):
+        check_grads(node, [x], [value], order=2, modes=("rev",))
