@@ -16,6 +16,9 @@ from symgraph.ops import (abs, add, broadcast_to, cast, clip, concatenate, const
                           softmax, softplus, sqrt, square, squeeze, stack, stop_gradient,
                           subtract, sum, tanh, transpose, var, where, zeros_like)
 from symgraph.autodiff import grad, jvp, vjp
+from symgraph.autodiff import (DEFAULT_HVP_METHOD, HVP_METHODS, hessian, hvp, jacobian,
+                               nth_derivative, nth_derivatives)
+from symgraph.runtime.hvp_operator import HVPOperator, linearize_hvp
 from symgraph.runtime import Function, function
 
 __version__ = "0.1.0"

@@ -1,5 +1,8 @@
 """Differentiation passes: they append derivative nodes to a graph and return them."""
 from symgraph.autodiff.forward import jvp
 from symgraph.autodiff.reverse import grad, vjp
+from symgraph.autodiff.higher import (DEFAULT_HVP_METHOD, HVP_METHODS, hessian, hvp, jacobian,
+                                      nth_derivative, nth_derivatives)
 
-__all__ = ["grad", "vjp", "jvp"]
+__all__ = ["grad", "vjp", "jvp", "hvp", "hessian", "jacobian", "nth_derivative",
+           "nth_derivatives", "HVP_METHODS", "DEFAULT_HVP_METHOD"]

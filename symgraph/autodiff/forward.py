@@ -49,7 +49,20 @@ def jvp(outputs: Node | Sequence[Node], wrt: Node | Sequence[Node],
                 raise ShapeError(f"jvp: tangent of shape {format_shape(t.shape)} does not "
                                  f"match {w.label} of shape {format_shape(w.shape)}{w.where()}")
             tangent[id(w)] = _fit(t, w, False)
-        for n in toposort(outs):
+        forward_sweep(outs, tangent)
+        result = [tangent[id(o)] if id(o) in tangent else zeros_like(o) for o in outs]
+    return result[0] if single_out else result
+
+
+def forward_sweep(outputs: Sequence[Node], tangent: dict[int, Node]) -> dict[int, Node]:
+    """Extend ``tangent`` (``id(node) -> tangent node``) to every node ``outputs`` reach.
+
+    Nodes already in ``tangent`` are not differentiated again, so a caller that keeps the
+    map can differentiate a derivative graph along the same direction and only pay for
+    the nodes the last pass added (``higher.nth_derivatives`` does this).
+    """
+    with building_gradient():
+        for n in toposort(outputs):
             if id(n) in tangent:
                 continue
             op = get_op(n.op)
@@ -62,5 +75,4 @@ def jvp(outputs: Node | Sequence[Node], wrt: Node | Sequence[Node],
             if t is not None:
                 through = op.elementwise and len(n.inputs) > 1 and any(t is s for s in ts)
                 tangent[id(n)] = _fit(t, n, through)
-        result = [tangent[id(o)] if id(o) in tangent else zeros_like(o) for o in outs]
-    return result[0] if single_out else result
+    return tangent

@@ -1,0 +1,119 @@
+"""Cost of derivatives relative to each other on the 784-256-256-10 tanh MLP.
+
+Batch 128, softmax cross-entropy, float32 by default. Times, in one process and
+interleaved round by round: the loss; the loss and its gradient; a Hessian-vector product
+by each method (loss, gradient and H v from scratch); and ``H.matvec(v)`` of the linearised
+operator (``sg.linearize_hvp``), whose forward pass and gradient ran once in ``H.at``.
+Prints the median of the per-round ratios against the issue's targets:
+
+    grad / loss <= 2.4     hvp / grad <= 1.3     linearised hvp / grad <= 0.95
+
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_derivatives.py [--dtype float32] [--rounds 30]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from typing import Callable
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+import symgraph as sg  # noqa: E402
+
+SIZES = (784, 256, 256, 10)
+BATCH = 128
+TARGETS = {"grad/loss": 2.4, "hvp/grad": 1.3, "linearised/grad": 0.95}
+
+
+def build(dtype: str, rng: np.random.Generator):
+    x = sg.var("x", (BATCH, SIZES[0]), dtype)
+    labels = sg.var("labels", (BATCH,), "int64")
+    params = []
+    for k, (fan_in, fan_out) in enumerate(zip(SIZES[:-1], SIZES[1:]), start=1):
+        W = (rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in)).astype(dtype)
+        params += [sg.param(W, name=f"W{k}"), sg.param(np.zeros(fan_out, dtype), name=f"b{k}")]
+    h = x
+    for k in range(3):
+        h = h @ params[2 * k] + params[2 * k + 1]
+        if k < 2:
+            h = sg.tanh(h)
+    loss = -sg.mean(sg.log_softmax(h)[sg.arange(BATCH), labels])
+    return x, labels, params, loss
+
+
+def time_once(fn: Callable[[], object], reps: int) -> float:
+    start = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - start) / reps
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--reps", type=int, default=3)
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    x, labels, params, loss = build(args.dtype, rng)
+    X = rng.standard_normal((BATCH, SIZES[0])).astype(args.dtype)
+    Y = rng.integers(0, SIZES[-1], BATCH)
+    vs = [sg.var(f"v{k}", p.shape, p.dtype) for k, p in enumerate(params)]
+    V = [rng.standard_normal(p.shape).astype(args.dtype) for p in params]
+
+    f_loss = sg.function([x, labels], loss)
+    f_grad = sg.function([x, labels], [loss, *sg.grad(loss, params)])
+    f_hvp = {m: sg.function([x, labels, *vs], sg.hvp(loss, params, vs, method=m))
+             for m in sg.HVP_METHODS}
+    H = sg.linearize_hvp(loss, params, inputs=[x, labels]).at(X, Y)
+    # The methods compute the same thing (float32 rounding apart).
+    ref = f_hvp["forward_over_reverse"](X, Y, *V)
+    for got in [f_hvp["reverse_over_reverse"](X, Y, *V), H.matvec(V)]:
+        for a, b in zip(got, ref):
+            assert np.allclose(a, b, rtol=1e-3, atol=1e-4 * float(np.abs(b).max() + 1))
+
+    jobs: dict[str, Callable[[], object]] = {
+        "loss": lambda: f_loss(X, Y),
+        "grad": lambda: f_grad(X, Y),
+        "hvp forward_over_reverse": lambda: f_hvp["forward_over_reverse"](X, Y, *V),
+        "hvp reverse_over_reverse": lambda: f_hvp["reverse_over_reverse"](X, Y, *V),
+        "linearised hvp": lambda: H.matvec(V),
+    }
+    for fn in jobs.values():   # warm up caches and allocator
+        fn()
+    times: dict[str, list[float]] = {k: [] for k in jobs}
+    ratios: dict[str, list[float]] = {}
+    for _ in range(args.rounds):
+        now = {k: time_once(fn, args.reps) for k, fn in jobs.items()}
+        for k, t in now.items():
+            times[k].append(t)
+        pairs = {
+            "grad/loss": now["grad"] / now["loss"],
+            "hvp(fwd-over-rev)/grad": now["hvp forward_over_reverse"] / now["grad"],
+            "hvp(rev-over-rev)/grad": now["hvp reverse_over_reverse"] / now["grad"],
+            f"hvp(default={sg.DEFAULT_HVP_METHOD})/grad":
+                now[f"hvp {sg.DEFAULT_HVP_METHOD}"] / now["grad"],
+            "linearised/grad": now["linearised hvp"] / now["grad"],
+        }
+        for k, r in pairs.items():
+            ratios.setdefault(k, []).append(r)
+    print(f"bench_derivatives {args.dtype}, MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, "
+          f"{args.rounds} rounds x {args.reps}, OPENBLAS_NUM_THREADS="
+          f"{os.environ.get('OPENBLAS_NUM_THREADS')}")
+    for k, ts in times.items():
+        print(f"  {k:<28} {statistics.median(ts) * 1e3:8.3f} ms (median)")
+    for k, rs in ratios.items():
+        target = TARGETS.get("hvp/grad" if k.startswith("hvp(default") else k)
+        note = f"  target <= {target}" if target else ""
+        print(f"  {k:<40} {statistics.median(rs):6.3f}{note}")
+    print(f"  graph sizes: loss {len(f_loss.graph)}, grad {len(f_grad.graph)}, "
+          + ", ".join(f"hvp {m} {len(f.graph)}" for m, f in f_hvp.items())
+          + f", linearised: at {len(H._primal.graph)} + matvec {len(H._tangent.graph)}")
+
+
+if __name__ == "__main__":
+    main()
