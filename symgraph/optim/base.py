@@ -1,0 +1,58 @@
+"""The shared shape of every first-order optimiser: updates as graph expressions.
+
+``opt.updates(loss, params)`` differentiates ``loss``, creates the optimiser's state as
+parameters (velocities, moment estimates, a step counter) and returns the ``{param: new
+value}`` dict for ``sg.function(..., updates=...)``: one call of the compiled function is one
+training step, loss, gradients and update together.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+import symgraph as sg
+from symgraph.optim.schedules import as_schedule
+
+
+class Optimizer:
+    """Base class. Subclasses implement ``rule(p, g, lr, k) -> {node: new value}``."""
+
+    def __init__(self, lr: Any) -> None:
+        self.lr = as_schedule(lr)
+        self.step_counter: Optional[sg.Node] = None
+        self.slots: dict[str, list[sg.Node]] = {}
+
+    def state(self, like: sg.Node, what: str) -> sg.Node:
+        """A new zero-filled state parameter shaped like ``like``, named ``like.what``."""
+        with sg.scope("optim"):
+            node = sg.param(np.zeros(like.shape, like.dtype), name=f"{like.label}.{what}")
+        self.slots.setdefault(what, []).append(node)
+        return node
+
+    def updates(self, loss: sg.Node, params: Sequence[sg.Node],
+                grads: Optional[Sequence[sg.Node]] = None) -> dict:
+        """``{param or state: new value}`` for one step on ``loss``."""
+        params = list(params)
+        if grads is None:
+            grads = sg.grad(loss, params)
+        with sg.scope("optim"):
+            k = sg.param(np.float64(0.0), name="step")
+        self.step_counter = k
+        lr = self.lr(k)
+        out: dict = {k: k + 1.0}
+        for p, g in zip(params, grads):
+            out.update(self.rule(p, g, lr, k))
+        return out
+
+    def rule(self, p: sg.Node, g: sg.Node, lr: Any, k: sg.Node) -> dict:
+        raise NotImplementedError
+
+
+def step_function(inputs: Sequence[sg.Node], loss: sg.Node, params: Sequence[sg.Node],
+                  optimizer: Optimizer, outputs: Sequence[sg.Node] = (),
+                  extra_updates: Optional[dict] = None) -> sg.Function:
+    """Compile one training step: returns ``[loss, *outputs]`` and applies the update."""
+    updates = optimizer.updates(loss, params)
+    updates.update(extra_updates or {})
+    return sg.function(list(inputs), [loss, *outputs], updates=updates)
