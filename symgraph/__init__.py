@@ -20,6 +20,7 @@ from symgraph.autodiff import (DEFAULT_HVP_METHOD, HVP_METHODS, hessian, hvp, ja
                                nth_derivative, nth_derivatives)
 from symgraph.runtime.hvp_operator import HVPOperator, linearize_hvp
 from symgraph.runtime import Function, function
+from symgraph.render import diff, draw, gradient_view, optimization_view, render, to_dot
 
 __version__ = "0.1.0"
 

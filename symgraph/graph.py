@@ -158,6 +158,11 @@ class Node:
         """`` (built at file:line)`` for error messages, or "" when unknown."""
         return f" (built at {self.location})" if self.location else ""
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        """Jupyter display: the graph this node reaches, as SVG (or DOT text)."""
+        from symgraph.render.svg import mimebundle  # render is a higher stage
+        return mimebundle(self)
+
     def __repr__(self) -> str:
         name = f" {self.name!r}" if self.name else ""
         return f"<Node {self.op}{name} {self.type.dtype.name}{format_shape(self.shape)} #{self.id}>"
@@ -334,6 +339,11 @@ class Graph:
             for k, src in enumerate(n.inputs):
                 g.add_edge(self._index[id(src)], i, argnum=k)
         return g
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        """Jupyter display: the graph as SVG (or DOT text when Graphviz is missing)."""
+        from symgraph.render.svg import mimebundle  # render is a higher stage
+        return mimebundle(self)
 
     def __repr__(self) -> str:
         return f"<Graph {len(self)} nodes, {len(self._outputs)} outputs>"

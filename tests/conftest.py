@@ -4,6 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+# The rendering tests' --update-golden option and golden fixture (tests/render_plugin.py).
+pytest_plugins = ["render_plugin"]
+
 
 @pytest.fixture
 def rng() -> np.random.Generator:

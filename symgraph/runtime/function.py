@@ -174,6 +174,11 @@ class Function:
             lines.append(f"  {name:<10} {seconds * 1e3:8.2f} ms")
         return "\n".join(lines)
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        """Jupyter display: the optimised graph as SVG (or DOT text without Graphviz)."""
+        from symgraph.render.svg import mimebundle  # render is a higher stage
+        return mimebundle(self)
+
     def __repr__(self) -> str:
         names = ", ".join(v.label for v in self.inputs)
         return f"<Function ({names}) -> {len(self.outputs)} outputs, {len(self.graph)} nodes>"

@@ -1,0 +1,160 @@
+"""DOT text: writes a ``Figure`` as Graphviz source, and ``to_dot``, the public entry.
+
+Pure Python and deterministic: DOT ids come from topological positions, clusters are
+numbered in sorted scope order, attributes are written in a fixed order.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from symgraph.render import palette
+from symgraph.render.figure import Box, Drawing, Figure
+
+FONT = "Helvetica"
+
+
+def quote(text: str) -> str:
+    """A DOT string literal; newlines become DOT's centred line breaks."""
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + text.replace("\n", "\\n") + '"'
+
+
+def _attr_list(attrs: list[tuple[str, str]]) -> str:
+    return ", ".join(f"{k}={quote(v)}" for k, v in attrs if v != "")
+
+
+def _box_line(box: Box) -> str:
+    look = palette.look(box.kind, box.output)
+    look.update(dict(box.attrs))
+    attrs = [("label", box.label)]
+    if box.xlabel:
+        attrs.append(("xlabel", box.xlabel))
+    attrs.extend(look.items())
+    if box.tooltip:
+        attrs.append(("tooltip", box.tooltip))
+    return f"{box.key} [{_attr_list(attrs)}];"
+
+
+def _scope_parts(scope: str) -> list[str]:
+    return scope.split("/") if scope else []
+
+
+def _emit_boxes(lines: list[str], boxes: list[Box], clusters: bool, counter: list[int],
+                indent: str) -> None:
+    """Boxes nested in their scope clusters, opened and closed in sorted scope order
+    (iteratively: the stack of open clusters is a list)."""
+    if not clusters:
+        lines.extend(indent + _box_line(b) for b in boxes)
+        return
+    by_scope: dict[str, list[Box]] = {}
+    for b in boxes:
+        by_scope.setdefault(b.scope, []).append(b)
+    open_parts: list[str] = []
+    for scope in sorted(by_scope, key=_scope_parts):
+        parts = _scope_parts(scope)
+        while open_parts and open_parts != parts[:len(open_parts)]:
+            open_parts.pop()
+            lines.append(indent + "  " * len(open_parts) + "}")
+        while len(open_parts) < len(parts):
+            open_parts.append(parts[len(open_parts)])
+            pad = indent + "  " * (len(open_parts) - 1)
+            path = "/".join(open_parts)
+            lines.append(f"{pad}subgraph cluster_{counter[0]} {{")
+            counter[0] += 1
+            lines.append(f"{pad}  graph [{_attr_list([('label', open_parts[-1]), ('tooltip', 'scope ' + path), ('style', 'rounded,dashed'), ('color', '#888888'), ('fontcolor', '#444444')])}];")
+        pad = indent + "  " * len(open_parts)
+        lines.extend(pad + _box_line(b) for b in by_scope[scope])
+    while open_parts:
+        open_parts.pop()
+        lines.append(indent + "  " * len(open_parts) + "}")
+
+
+def _legend_look(entry: str) -> tuple[str, dict[str, str]]:
+    family, _, name = entry.partition(":")
+    if family == "kind":
+        return palette.LEGEND_TEXT[name], palette.look(name, name == palette.OUTPUT)
+    base = dict(palette.KIND_LOOK[palette.OPERATION])
+    base["shape"] = "box"
+    table = palette.FATE_LOOK if family == "fate" else palette.DIFF_LOOK
+    base.update(table.get(name, palette.FATE_LOOK[palette.REWRITTEN]))
+    return name, base
+
+
+def _emit_legend(lines: list[str], entries: tuple[str, ...]) -> None:
+    lines.append("  subgraph cluster_legend {")
+    lines.append(f"    graph [{_attr_list([('label', 'legend'), ('style', 'rounded'), ('color', '#aaaaaa'), ('fontsize', '9')])}];")
+    keys = []
+    for k, entry in enumerate(entries):
+        text, look = _legend_look(entry)
+        look["fontsize"] = "9"
+        attrs = [("label", text)] + list(look.items())
+        lines.append(f"    legend{k} [{_attr_list(attrs)}];")
+        keys.append(f"legend{k}")
+    lines.append("    { rank=same; " + " ".join(keys) + " }")
+    # Invisible edges keep the legend's boxes in their listed order.
+    if len(keys) > 1:
+        lines.append("    " + " -> ".join(keys) + " [style=invis];")
+    lines.append("  }")
+
+
+def figure_to_dot(fig: Figure) -> str:
+    """The DOT source of ``fig``."""
+    lines = ["digraph symgraph {"]
+    graph_attrs = [("rankdir", fig.rankdir), ("fontname", FONT), ("newrank", "true"),
+                   ("labelloc", "b"), ("fontsize", "11")]
+    if fig.caption:
+        graph_attrs.append(("label", fig.caption))
+    lines.append(f"  graph [{_attr_list(graph_attrs)}];")
+    lines.append(f"  node [{_attr_list([('fontname', FONT), ('fontsize', '10')])}];")
+    lines.append(f"  edge [{_attr_list([('fontname', FONT), ('fontsize', '9'), ('color', '#444444'), ('arrowsize', '0.7')])}];")
+    counter = [0]
+    groups = [("", "")] + list(fig.groups)
+    by_group: dict[str, list[Box]] = {g: [] for g, _ in groups}
+    for b in fig.boxes:
+        by_group.setdefault(b.group, []).append(b)
+    for g, label in groups:
+        if not g:
+            _emit_boxes(lines, by_group[g], fig.clusters, counter, "  ")
+            continue
+        lines.append(f"  subgraph cluster_{g} {{")
+        lines.append(f"    graph [{_attr_list([('label', label), ('style', 'rounded'), ('color', '#666666'), ('fontsize', '12')])}];")
+        _emit_boxes(lines, by_group[g], fig.clusters, counter, "    ")
+        lines.append("  }")
+    for link in fig.links:
+        attrs = ([("label", link.label)] if link.label else []) + list(link.attrs)
+        tail = f" [{_attr_list(attrs)}]" if attrs else ""
+        lines.append(f"  {link.src} -> {link.dst}{tail};")
+    for rank in fig.ranks:
+        lines.append("  { rank=same; " + " ".join(rank) + " }")
+    if fig.legend:
+        _emit_legend(lines, fig.legend)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_dot(obj: Any, style: str = "ops", **options: Any) -> str:
+    """DOT text for ``obj`` — a node, a list of nodes, a ``Graph``, a compiled
+    ``Function`` (its optimised graph) or a finished drawing from a view.
+
+    Styles: ``"ops"`` (values as boxes, operations as ellipses), ``"expr"`` (the textbook's
+    variables u(1), u(2), ...), ``"layers"`` (one node per layer, weights on the edges),
+    ``"units"`` (one node per scalar unit). Options: ``rankdir`` ("TB", "LR", "BT", "RL"),
+    ``legend``, ``types`` (dtype and shape in labels), ``locations`` (the user's file:line
+    in tooltips), ``budget`` (boxes before the deepest scopes collapse), ``collapse``
+    (scopes always drawn as one box), ``clusters`` (draw scopes), ``names`` ({node: label}),
+    ``caption``, ``max_units`` and ``show_biases`` (network styles).
+    """
+    if isinstance(obj, Drawing):
+        return obj.dot
+    from symgraph.render.build import build_figure
+    return figure_to_dot(build_figure(obj, style, options))
+
+
+def draw(obj: Any, style: str = "ops", **options: Any) -> Drawing:
+    """``obj`` drawn in ``style`` as a ``Drawing``: DOT text that displays itself in
+    Jupyter and writes files with ``.render(path)`` (options as for ``to_dot``)."""
+    if isinstance(obj, Drawing):
+        return obj
+    from symgraph.render.build import build_figure
+    fig = build_figure(obj, style, options)
+    return Drawing(figure_to_dot(fig), fig.caption, (("boxes", len(fig.boxes)),))

@@ -1,0 +1,97 @@
+"""The drawing records every style and view produces and ``dot.py`` writes out.
+
+A style turns a graph into a ``Figure``: boxes (drawn nodes), links (drawn edges), groups
+(top-level clusters such as "before" / "after") and a caption. Keeping this step separate
+from DOT text lets views recolour or combine figures without parsing DOT.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+# Keys of the record fields a box may override on top of its kind's look.
+Attrs = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Box:
+    """One drawn node: a DOT id, a label, a kind (see ``palette``) and where it sits."""
+
+    key: str
+    label: str
+    kind: str
+    scope: str = ""
+    group: str = ""
+    tooltip: str = ""
+    xlabel: str = ""
+    output: bool = False
+    attrs: Attrs = ()
+
+
+@dataclass(frozen=True)
+class Link:
+    """One drawn edge from box ``src`` to box ``dst``."""
+
+    src: str
+    dst: str
+    label: str = ""
+    attrs: Attrs = ()
+
+
+@dataclass(frozen=True)
+class Figure:
+    """Everything one drawing holds, in drawing order."""
+
+    boxes: tuple[Box, ...]
+    links: tuple[Link, ...]
+    caption: str = ""
+    rankdir: str = "TB"
+    groups: tuple[tuple[str, str], ...] = ()   # (group id, cluster label), in order
+    legend: tuple[str, ...] = ()               # palette entries shown in the legend
+    clusters: bool = True                      # draw name scopes as clusters
+    ranks: tuple[tuple[str, ...], ...] = ()    # boxes drawn side by side (same rank)
+
+
+@dataclass(frozen=True)
+class Options:
+    """Drawing options shared by every style (see ``sg.to_dot`` for their meaning)."""
+
+    style: str = "ops"
+    rankdir: Optional[str] = None
+    legend: bool = True
+    types: Optional[bool] = None
+    locations: bool = True
+    budget: int = 400
+    collapse: tuple[str, ...] = ()
+    clusters: bool = True
+    names: Any = None          # {node: label} mapping, or None
+    caption: Optional[str] = None
+    max_units: int = 8
+    show_biases: bool = False
+    title: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A finished drawing: its DOT text, caption and counts; shows itself in Jupyter."""
+
+    dot: str
+    caption: str = ""
+    counts: tuple[tuple[str, int], ...] = ()
+
+    def count(self, what: str) -> int:
+        """One of the drawing's counts (e.g. ``"added"`` for a diff), 0 when absent."""
+        return dict(self.counts).get(what, 0)
+
+    def render(self, path: str, **options: Any) -> str:
+        """Write the drawing to ``path`` (format by suffix); returns the path."""
+        from symgraph.render.svg import render
+        return render(self, path, **options)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        from symgraph.render.svg import mimebundle
+        return mimebundle(self)
+
+    def __str__(self) -> str:
+        return self.dot

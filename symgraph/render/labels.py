@@ -1,0 +1,80 @@
+"""The words inside and beside drawn nodes: names, types, constant values and tooltips."""
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+import numpy as np
+
+from symgraph.graph import Node
+from symgraph.types import format_shape
+
+
+def type_text(node: Node) -> str:
+    """``float64 (?, 2)``: dtype and shape, unknown sizes as ``?``."""
+    return f"{node.dtype.name} {format_shape(node.shape)}"
+
+
+def where_text(node: Node) -> str:
+    """The user's file:line, with the file relative to the working folder when it is inside
+    it and its base name otherwise, so drawings do not depend on the machine."""
+    loc = node.location
+    if loc is None:
+        return ""
+    name = loc.filename
+    cwd = os.getcwd()
+    if os.path.isabs(name) and name.startswith(cwd + os.sep):
+        name = os.path.relpath(name, cwd)
+    elif os.path.isabs(name):
+        name = os.path.basename(name)
+    return f"{name}:{loc.lineno}"
+
+
+def const_text(node: Node) -> str:
+    """A constant's value when it is small enough to read, else its type."""
+    value = np.asarray(node.payload)
+    if value.size == 1:
+        item = value.reshape(()).item()
+        return f"{item:g}" if isinstance(item, float) else str(item)
+    if value.size <= 4 and value.ndim == 1:
+        return "[" + ", ".join(f"{v:g}" for v in value.tolist()) + "]"
+    return f"const {format_shape(node.shape)}"
+
+
+def name_map(names: Optional[dict]) -> dict[int, str]:
+    """The caller's ``{node: label}`` keyed by object identity (nodes hash by identity)."""
+    return {id(k): str(v) for k, v in (names or {}).items()}
+
+
+def given_name(node: Node, names: dict[int, str]) -> Optional[str]:
+    """The label the caller gave ``node``, else the node's own name."""
+    return names.get(id(node), node.name)
+
+
+def attr_text(node: Node) -> str:
+    """Attributes worth seeing in a label, e.g. ``axis=1``."""
+    parts = []
+    for key, value in node.attrs:
+        if value is None or value is False or value == ():
+            continue
+        parts.append(f"{key}={_short(value)}")
+    return ", ".join(parts)
+
+
+def _short(value: Any) -> str:
+    text = value.name if isinstance(value, np.dtype) else repr(value)
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+def tooltip(node: Node, locations: bool) -> str:
+    """Op, dtype, shape, scope and (optionally) where the user built the node."""
+    lines = [f"{node.op}: {type_text(node)}"]
+    if node.name:
+        lines.insert(0, node.name)
+    if node.scope:
+        lines.append(f"scope {node.scope}")
+    if node.is_grad:
+        lines.append("built by differentiation")
+    if locations and node.location is not None:
+        lines.append(where_text(node))
+    return "\n".join(lines)

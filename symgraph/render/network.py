@@ -1,0 +1,211 @@
+"""The network styles of the textbook's Figure 6.2: ``"layers"`` (one node per layer
+vector, the weights that map one layer to the next written on the edge: x -W-> h -w-> y)
+and ``"units"`` (one node per scalar unit, x1, x2 -> h1, h2 -> y, for small static sizes).
+
+A *layer* is an input, an output, a named node, or the result of an activation; the ops
+between two layers (affine maps, bias adds) are folded into the edge.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from symgraph.graph import Graph, Node
+from symgraph.render import labels, palette
+from symgraph.render.figure import Box, Figure, Link, Options
+
+ACTIVATIONS = ("tanh", "sigmoid", "relu", "softmax", "log_softmax", "softplus")
+WEIGHT_CONSUMERS = ("matmul", "dot", "multiply", "outer")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One drawn layer: its node, label and the layers (and weights) that feed it."""
+
+    node: Node
+    label: str
+    sources: tuple[Node, ...]
+    # (parameter, the layers that meet it at the op consuming it) in topological order
+    weights: tuple[tuple[Node, tuple[Node, ...]], ...]
+    biases: tuple[Node, ...]
+
+
+def _is_activation(n: Node) -> bool:
+    if n.op in ACTIVATIONS:
+        return True
+    # max(0, u) is the textbook's rectifier.
+    return n.op == "maximum" and any(i.op == "const" for i in n.inputs)
+
+
+def _is_layer(n: Node, outputs: set[int], names: dict[int, str]) -> bool:
+    if n.op == "var" or id(n) in outputs:
+        return True
+    if n.op in ("param", "const"):
+        return False
+    return bool(labels.given_name(n, names)) or _is_activation(n)
+
+
+def find_layers(graph: Graph, names: dict[int, str]) -> list[Layer]:
+    """Every layer of ``graph`` in topological order, with what feeds it."""
+    outputs = {id(o) for o in graph.outputs}
+    is_layer = [_is_layer(n, outputs, names) for n in graph.nodes]
+    layer_ids = {id(n) for n, flag in zip(graph.nodes, is_layer) if flag}
+    layers = []
+    hidden = 0
+    for n, flag in zip(graph.nodes, is_layer):
+        if not flag:
+            continue
+        name = labels.given_name(n, names)
+        if not name:
+            hidden += 1
+            name = f"h({hidden})"
+        layers.append(_feeds(graph, n, name, layer_ids))
+    return layers
+
+
+def _feeds(graph: Graph, layer: Node, name: str, layer_ids: set[int]) -> Layer:
+    """Walk back from ``layer`` through non-layer ops (iteratively) to the layers and
+    parameters it is computed from."""
+    sources: dict[int, Node] = {}
+    weights: dict[int, tuple[Node, list[Node]]] = {}
+    biases: dict[int, Node] = {}
+    seen: set[int] = set()
+    stack = [] if layer.op == "var" else [layer]
+    while stack:
+        n = stack.pop()
+        for i in n.inputs:
+            if id(i) in layer_ids:
+                sources[id(i)] = i
+            elif i.op == "param":
+                if n.op in WEIGHT_CONSUMERS:
+                    entry = weights.setdefault(id(i), (i, []))
+                    entry[1].extend(j for j in n.inputs if id(j) in layer_ids)
+                else:
+                    biases[id(i)] = i
+            elif i.inputs and id(i) not in seen:
+                seen.add(id(i))
+                stack.append(i)
+    order = graph.index
+    return Layer(layer, name,
+                 tuple(sorted(sources.values(), key=order)),
+                 tuple((p, tuple(sorted(meet, key=order)))
+                       for p, meet in sorted(weights.values(), key=lambda w: order(w[0]))),
+                 tuple(sorted(biases.values(), key=order)))
+
+
+def _edge_labels(layer: Layer, show_biases: bool) -> dict[int, list[str]]:
+    """Parameter names per source layer: a weight goes on the edge of the layer it
+    multiplies, or on every incoming edge when it meets no layer directly."""
+    out: dict[int, list[str]] = {id(s): [] for s in layer.sources}
+    for p, meet in layer.weights:
+        targets = [s for s in meet if id(s) in out] or list(layer.sources)
+        for s in targets:
+            out[id(s)].append(p.name or "θ")
+    if show_biases:
+        for p in layer.biases:
+            for s in layer.sources:
+                out[id(s)].append(p.name or "b")
+    return out
+
+
+def _layer_kind(layer: Layer) -> str:
+    return palette.INPUT if layer.node.op == "var" else palette.OPERATION
+
+
+def _layer_tooltip(layer: Layer, opts: Options) -> str:
+    tip = labels.tooltip(layer.node, opts.locations)
+    if layer.biases:
+        tip += "\nintercepts " + ", ".join(p.name or "b" for p in layer.biases)
+    return tip
+
+
+def layers_figure(graph: Graph, opts: Options) -> Figure:
+    """The ``"layers"`` style (see the module docstring)."""
+    names = labels.name_map(opts.names)
+    layers = find_layers(graph, names)
+    outputs = {id(o) for o in graph.outputs}
+    key_of = {id(l.node): f"n{graph.index(l.node)}" for l in layers}
+    boxes, links = [], []
+    for layer in layers:
+        text = layer.label
+        if opts.types:
+            text += f"\n{labels.type_text(layer.node)}"
+        boxes.append(Box(key_of[id(layer.node)], text, _layer_kind(layer), "", "",
+                         _layer_tooltip(layer, opts), output=id(layer.node) in outputs,
+                         attrs=(("shape", "circle"),) if len(text) <= 4 else ()))
+        per_source = _edge_labels(layer, opts.show_biases)
+        for s in layer.sources:
+            links.append(Link(key_of[id(s)], key_of[id(layer.node)],
+                              ", ".join(per_source[id(s)])))
+    return Figure(tuple(boxes), tuple(links), opts.caption or "",
+                  opts.rankdir or "BT", legend=_legend(boxes) if opts.legend else (),
+                  clusters=False)
+
+
+def _legend(boxes: list[Box]) -> tuple[str, ...]:
+    kinds = [k for k in (palette.INPUT, palette.OPERATION) if any(b.kind == k for b in boxes)]
+    if any(b.output for b in boxes):
+        kinds.append(palette.OUTPUT)
+    return tuple("kind:" + k for k in kinds)
+
+
+def unit_count(node: Node) -> Optional[int]:
+    """Scalar units in one example of a layer: the last axis, except that a vector of
+    unknown length is a batch of scalars (one unit); ``None`` when unknown."""
+    if not node.shape:
+        return 1
+    last = node.shape[-1]
+    if last is None:
+        return 1 if node.ndim == 1 else None
+    return last
+
+
+def _unit_boxes(layer: Layer, key: str, opts: Options, output: bool) -> list[Box]:
+    count = unit_count(layer.node)
+    kind = _layer_kind(layer)
+    tip = _layer_tooltip(layer, opts)
+    if count is None:
+        return [Box(key, f"{layer.label} (? units)", kind, tooltip=tip, output=output)]
+    if count == 1:
+        return [Box(key, layer.label, kind, tooltip=tip, output=output,
+                    attrs=(("shape", "circle"),))]
+    shown = list(range(count))
+    if count > opts.max_units:
+        # The first units, an ellipsis standing for the rest, and the last unit.
+        shown = list(range(opts.max_units - 1)) + [-1, count - 1]
+    boxes = []
+    for j in shown:
+        if j < 0:
+            hidden = count - opts.max_units
+            boxes.append(Box(f"{key}_more", f"… {hidden} more", palette.ELLIPSIS,
+                             tooltip=f"{hidden} units of {layer.label} not drawn"))
+            continue
+        boxes.append(Box(f"{key}_{j + 1}", f"{layer.label}{j + 1}", kind, tooltip=tip,
+                         output=output, attrs=(("shape", "circle"),)))
+    return boxes
+
+
+def units_figure(graph: Graph, opts: Options) -> Figure:
+    """The ``"units"`` style: every layer drawn unit by unit, consecutive layers fully
+    connected, each layer's units on one rank."""
+    names = labels.name_map(opts.names)
+    layers = find_layers(graph, names)
+    outputs = {id(o) for o in graph.outputs}
+    units: dict[int, list[Box]] = {}
+    boxes: list[Box] = []
+    ranks = []
+    for layer in layers:
+        made = _unit_boxes(layer, f"n{graph.index(layer.node)}", opts, id(layer.node) in outputs)
+        units[id(layer.node)] = made
+        boxes.extend(made)
+        if len(made) > 1:
+            ranks.append(tuple(b.key for b in made))
+    links = []
+    for layer in layers:
+        for s in layer.sources:
+            for a in units[id(s)]:
+                for b in units[id(layer.node)]:
+                    links.append(Link(a.key, b.key))
+    return Figure(tuple(boxes), tuple(links), opts.caption or "", opts.rankdir or "BT",
+                  legend=_legend(boxes) if opts.legend else (), clusters=False,
+                  ranks=tuple(ranks))
