@@ -6,7 +6,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from symgraph.graph import Node
+from symgraph.errors import ShapeError
+from symgraph.graph import Node, _user_location
 from symgraph.ops.elementwise import (add, cast, divide, equal, exp, multiply, negative,
                                       subtract)
 from symgraph.ops.registry import Op, apply, as_node, const, register
@@ -148,10 +149,19 @@ register(Op("log_softmax", _softmax_infer("log_softmax"), _log_softmax_kernel,
 
 
 # --- the public functions ------------------------------------------------------------------
+def _user_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
+    """``normalize_axes`` whose error also names the user's line (found only on error)."""
+    try:
+        return normalize_axes(op, axis, ndim)
+    except ShapeError as exc:
+        location = _user_location()
+        raise ShapeError(f"{exc} (built at {location})" if location else str(exc)) from None
+
+
 def _reducer(name: str):
     def reduce(x: Any, axis: Any = None, keepdims: bool = False, name_: Optional[str] = None) -> Node:
         x = as_node(x)
-        axes = normalize_axes(name, axis, x.ndim)
+        axes = _user_axes(name, axis, x.ndim)
         return apply(name, [x], name_, axis=axes, keepdims=bool(keepdims))
     reduce.__name__ = name
     reduce.__doc__ = f"NumPy's ``{name}`` over ``axis`` (all axes by default)."
@@ -168,10 +178,10 @@ logsumexp = _reducer("logsumexp")
 def softmax(x: Any, axis: int = -1, name_: Optional[str] = None) -> Node:
     """exp(x) / sum(exp(x)) along ``axis``, computed stably."""
     x = as_node(x)
-    return apply("softmax", [x], name_, axis=normalize_axes("softmax", axis, x.ndim))
+    return apply("softmax", [x], name_, axis=_user_axes("softmax", axis, x.ndim))
 
 
 def log_softmax(x: Any, axis: int = -1, name_: Optional[str] = None) -> Node:
     """x - logsumexp(x) along ``axis``, computed stably."""
     x = as_node(x)
-    return apply("log_softmax", [x], name_, axis=normalize_axes("log_softmax", axis, x.ndim))
+    return apply("log_softmax", [x], name_, axis=_user_axes("log_softmax", axis, x.ndim))

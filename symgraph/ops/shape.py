@@ -401,7 +401,9 @@ def transpose(x: Any, axes: Optional[Sequence[int]] = None, name_: Optional[str]
     x = as_node(x)
     if axes is None:
         axes = tuple(range(x.ndim))[::-1]
-    axes = tuple(int(a) % max(x.ndim, 1) for a in axes)
+    # Only negative axes wrap; an axis past the end stays out of range for the type rule
+    # to reject (``% ndim`` would silently turn axis 3 of a matrix into axis 1).
+    axes = tuple(int(a) + x.ndim if a < 0 else int(a) for a in axes)
     return apply("transpose", [x], name_, axes=axes)
 
 
