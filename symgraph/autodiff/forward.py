@@ -33,7 +33,10 @@ def _fit(t: Node, node: Node, passed_through: bool) -> Node:
 
 def jvp(outputs: Node | Sequence[Node], wrt: Node | Sequence[Node],
         tangents: Any | Sequence[Any]) -> Node | list[Node]:
-    """Jacobian-vector products: d outputs along the direction ``tangents`` of ``wrt``."""
+    """Jacobian-vector products: d outputs along the direction ``tangents`` of ``wrt``.
+
+    A tangent of ``None`` is a symbolic zero: nothing is built for it.
+    """
     single_out = isinstance(outputs, Node)
     outs = [outputs] if single_out else [as_node(o) for o in outputs]
     wrts = [wrt] if isinstance(wrt, Node) else list(wrt)
@@ -44,6 +47,8 @@ def jvp(outputs: Node | Sequence[Node], wrt: Node | Sequence[Node],
     tangent: dict[int, Node] = {}
     with building_gradient():
         for w, t in zip(wrts, tans):
+            if t is None:   # a symbolic zero tangent: nothing to seed
+                continue
             t = t if isinstance(t, Node) else const(np.asarray(t, dtype=w.dtype))
             if t.shape != w.shape and None not in w.shape:
                 raise ShapeError(f"jvp: tangent of shape {format_shape(t.shape)} does not "

@@ -137,7 +137,8 @@ def hessian(y: Node, x: Node | Sequence[Node], mode: str = "forward") -> Node | 
 def nth_derivative(y: Node, x: Node, n: int, mode: str = "forward") -> Node:
     """The ``n``-th derivative of ``y`` with respect to the scalar ``x``, as a node.
 
-    ``y`` and ``x`` may also have one and the same shape when ``y`` is elementwise in ``x``
+    ``y`` may have any shape (each element is differentiated). ``y`` and ``x`` may also
+    have one and the same shape when ``y`` is elementwise in ``x``
     (each element a function of the matching element of ``x``, like ``sg.tanh(x)``): the
     result is then every element's derivative, which plots a derivative on a grid in one go.
     ``mode`` is ``"forward"`` (repeated JVPs, the default: the smallest graphs) or
@@ -146,9 +147,10 @@ def nth_derivative(y: Node, x: Node, n: int, mode: str = "forward") -> Node:
     if n < 0 or int(n) != n:
         raise ValueError(f"nth_derivative: n must be a non-negative integer, got {n!r}")
     _check_wrt([x], "nth_derivative")
-    if y.shape != x.shape and y.shape != ():
-        raise ShapeError(f"nth_derivative: y of shape {format_shape(y.shape)} is neither a "
-                         f"scalar nor elementwise in x of shape {format_shape(x.shape)}{y.where()}")
+    if x.shape != () and y.shape != x.shape:
+        raise ShapeError(f"nth_derivative: x must be a scalar, or y elementwise in x with "
+                         f"x's shape; got y {format_shape(y.shape)} and x "
+                         f"{format_shape(x.shape)}{y.where()}")
     return nth_derivatives(y, x, n, mode)[-1]
 
 
