@@ -132,4 +132,6 @@ def grad(y: Node, wrt: Node | Sequence[Node], disconnected: str = "zeros") -> No
                          f"sg.vjp with a cotangent{y.where()}")
     if not is_float(y.dtype):
         raise DTypeError(f"grad: y must be floating point, got {y.dtype}{y.where()}")
-    return vjp(y, wrt, const(np.ones((), y.dtype)), disconnected=disconnected)
+    with building_gradient():   # the seed dy/dy = 1 is a gradient node like the rest
+        seed = const(np.ones((), y.dtype))
+    return vjp(y, wrt, seed, disconnected=disconnected)
