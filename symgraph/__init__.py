@@ -19,6 +19,7 @@ from symgraph.autodiff import grad, jvp, vjp
 from symgraph.autodiff import (DEFAULT_HVP_METHOD, HVP_METHODS, hessian, hvp, jacobian,
                                nth_derivative, nth_derivatives)
 from symgraph.runtime.hvp_operator import HVPOperator, linearize_hvp
+from symgraph.testing import check_grads
 from symgraph.runtime import Function, function
 from symgraph.render import diff, draw, gradient_view, optimization_view, render, to_dot
 

@@ -93,12 +93,16 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, what: str,
             f"symbolic:\n{actual}\nfinite differences:\n{expected}")
 
 
-def check_grads(f_nodes: Node | Sequence[Node], wrt: Sequence[Node],
-                values: Sequence[np.ndarray], order: int = 2,
+def check_grads(f_nodes: Node | Sequence[Node] | Callable[..., object], wrt: Sequence[object],
+                values: Optional[Sequence[np.ndarray]] = None, order: int = 2,
                 modes: Sequence[str] = ("rev", "fwd"), eps: float = 1e-6,
                 tol: Tolerance = Tolerance(), seed: int = 0) -> None:
     """Check the derivatives of ``f_nodes`` with respect to the ``wrt`` vars by finite
     differences, up to ``order``; raises ``AssertionError`` naming the level and mode.
+
+    Also callable as ``check_grads(f, args, order=k)``: ``f`` is a Python function that
+    builds the graph from one ``sg.var`` per array in ``args`` (float64 vars for integer
+    or float64 arrays, the array's dtype otherwise).
 
     ``wrt`` are ``sg.var`` nodes and ``values`` the arrays to evaluate at. Level 1 checks
     ``sg.vjp`` (``"rev"``) with random cotangents and ``sg.jvp`` (``"fwd"``) with random
@@ -108,6 +112,14 @@ def check_grads(f_nodes: Node | Sequence[Node], wrt: Sequence[Node],
     from symgraph.autodiff import jvp, vjp
     from symgraph.runtime import function
 
+    if callable(f_nodes) and not isinstance(f_nodes, Node):
+        from symgraph.ops import var
+        values = [np.asarray(a, dtype=_float_dtype(a)) for a in wrt]
+        wrt = [var(f"arg{k}", a.shape, a.dtype) for k, a in enumerate(values)]
+        f_nodes = f_nodes(*wrt)
+    if values is None:
+        raise TypeError("check_grads: give the values to evaluate at (or call it as "
+                        "check_grads(f, args, order=k) with a function f)")
     wrt = list(wrt)
     values = [np.asarray(v) for v in values]
     for w in wrt:

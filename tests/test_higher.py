@@ -416,3 +416,16 @@ def test_operator_float32_keeps_float32(rng):
     H = sg.linearize_hvp(sg.sum(sg.tanh(w * x) ** 2), w, inputs=[x])
     out = H.at(np.arange(3, dtype=np.float32)).matvec(np.ones(3, np.float32))
     assert out.dtype == np.float32 and H.dtype == np.float32
+
+
+# --- sg.check_grads(f, args, order=k) -------------------------------------------------------
+def test_check_grads_takes_a_function_and_arrays():
+    sg.check_grads(lambda x, y: sg.sum(sg.tanh(x) * y ** 2),
+                   [np.array([0.1, 0.5]), np.array([1.0, -2.0])], order=3)
+
+
+def test_check_grads_catches_a_wrong_derivative():
+    # stop_gradient hides half the derivative of x * x: the check must see it.
+    with pytest.raises(AssertionError, match="order 1"):
+        sg.check_grads(lambda x: sg.sum(sg.stop_gradient(x) * x), [np.array([0.3, -1.2])],
+                       order=1)
