@@ -31,10 +31,15 @@ class Spectrum:
     def max(self) -> float:
         return float(self.ritz[-1])
 
+    def has_negative_curvature(self, rel_tol: float = 1e-3) -> bool:
+        """True when lambda_min < -rel_tol * |lambda_max|: clearly negative curvature, not
+        the round-off (or the unfinished convergence) of a minimum's zero eigenvalues."""
+        return self.min < -rel_tol * abs(self.max)
+
     @property
     def is_saddle(self) -> bool:
-        """True when some curvature is clearly negative (relative to the largest)."""
-        return self.min < -1e-8 * max(1.0, abs(self.max))
+        """``has_negative_curvature()`` at the default tolerance."""
+        return self.has_negative_curvature()
 
 
 def lanczos(matvec: Callable[[np.ndarray], np.ndarray], n: int, k: int = 20,
