@@ -81,8 +81,9 @@ def optimization_view(f: Any, after: bool = True, style: str = "ops",
     boxes, links = _colour_by_fate(user_graph, fates, before)
     groups = [("before", f"before: {len(user_graph)} nodes")]
     if after:
-        fig_after = graph_figure(new_graph, replace(opts, legend=False), prefix="a",
-                                 group="after")
+        fig_after = graph_figure(new_graph, replace(opts, legend=False,
+                                                    names=_names_after(opts.names, fates)),
+                                 prefix="a", group="after")
         boxes += list(fig_after.boxes)
         links += list(fig_after.links)
         groups.append(("after", f"after: {len(new_graph)} nodes"))
@@ -94,6 +95,16 @@ def optimization_view(f: Any, after: bool = True, style: str = "ops",
     fig = Figure(tuple(boxes), tuple(links), caption, before.rankdir, tuple(groups), legend,
                  before.clusters)
     return Drawing(figure_to_dot(fig), caption, tuple(sorted(counts.items())))
+
+
+def _names_after(names: Optional[dict], fates: dict) -> dict:
+    """The caller's names carried over to the nodes that stand for the named ones."""
+    out = dict(names or {})
+    for node, label in (names or {}).items():
+        fate = fates.get(node.id)
+        if fate is not None and fate.new is not None:
+            out.setdefault(fate.new, label)
+    return out
 
 
 def _colour_by_fate(user_graph: Graph, fates: dict,
