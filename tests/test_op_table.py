@@ -17,6 +17,7 @@ import pytest
 import symgraph as sg
 from symgraph.errors import DisconnectedError
 from symgraph.ops import apply, broadcast_like, sum_to_like
+from symgraph.ops.nn import conv2d_input_grad, conv2d_kernel_grad
 from symgraph.ops.registry import REGISTRY
 from symgraph.testing import check_grads
 
@@ -95,6 +96,58 @@ _COND = np.array([[True, False, True], [False, False, True]])
 
 def _unary(op: str, fn, ref, inputs: Inputs) -> Case:
     return Case(op, op, inputs, fn, ref)
+
+
+# --- references for the neural-network ops (symgraph/ops/nn.py), written as plain loops -----
+def _conv_ref(x, w, s, p):
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    o, _, kh, kw = w.shape
+    ho, wo = (xp.shape[2] - kh) // s + 1, (xp.shape[3] - kw) // s + 1
+    out = np.zeros((x.shape[0], o, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            out[:, :, i, j] = np.einsum("nchw,ochw->no", xp[:, :, i * s:i * s + kh, j * s:j * s + kw], w)
+    return out
+
+
+def _linear_map_transpose(fn, in_shape, g):
+    # The transpose of a linear map, column by column: (M^T g)_k = <fn(e_k), g>.
+    eye = np.eye(int(np.prod(in_shape)))
+    return np.array([np.sum(fn(e.reshape(in_shape)) * g) for e in eye]).reshape(in_shape)
+
+
+def _pool_windows(shape, k, s):
+    for i in range((shape[2] - k) // s + 1):
+        for j in range((shape[3] - k) // s + 1):
+            yield i, j, (slice(None), slice(None), slice(i * s, i * s + k), slice(j * s, j * s + k))
+
+
+def _pool_ref(x, k, s, reduce):
+    out = np.zeros(x.shape[:2] + ((x.shape[2] - k) // s + 1, (x.shape[3] - k) // s + 1))
+    for i, j, win in _pool_windows(x.shape, k, s):
+        out[:, :, i, j] = reduce(x[win], axis=(2, 3))
+    return out
+
+
+def _route_ref(x, g, k, s):
+    out = np.zeros_like(x)
+    for i, j, win in _pool_windows(x.shape, k, s):
+        hit = x[win] == x[win].max(axis=(2, 3), keepdims=True)
+        out[win] += hit * g[:, :, i:i + 1, j:j + 1] / hit.sum(axis=(2, 3), keepdims=True)
+    return out
+
+
+def _gather_ref(x, t, k, s):
+    out = np.zeros(x.shape[:2] + ((x.shape[2] - k) // s + 1, (x.shape[3] - k) // s + 1))
+    for i, j, win in _pool_windows(x.shape, k, s):
+        hit = x[win] == x[win].max(axis=(2, 3), keepdims=True)
+        out[:, :, i, j] = np.sum(hit * t[win], axis=(2, 3)) / hit.sum(axis=(2, 3))
+    return out
+
+
+def _pool_pair(x_shape, g_shape) -> Inputs:
+    # x without ties (so the routing never switches within finite-difference reach), g normal
+    return lambda rng: [distinct(x_shape)(rng)[0], rng.standard_normal(g_shape)]
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -224,6 +277,35 @@ CASES: list[Case] = [
          lambda *xs: sg.concatenate(xs, axis=1), lambda *xs: np.concatenate(xs, axis=1)),
     Case("stack", "stack", normal((2, 3), (2, 3)), lambda a, b: sg.stack([a, b], axis=1),
          lambda a, b: np.stack([a, b], axis=1)),
+    # neural-network ops (symgraph/ops/nn.py)
+    Case("conv2d", "conv2d", normal((2, 2, 5, 4), (3, 2, 3, 2)),
+         lambda x, w: sg.conv2d(x, w, stride=2, padding=1), lambda x, w: _conv_ref(x, w, 2, 1)),
+    Case("conv2d-none-batch", "conv2d", normal((2, 1, 4, 4), (2, 1, 2, 2)),
+         lambda x, w: sg.conv2d(x, w), lambda x, w: _conv_ref(x, w, 1, 0),
+         shapes=((None, 1, 4, 4), (2, 1, 2, 2))),
+    Case("conv2d_input_grad", "conv2d_input_grad", normal((2, 3, 3, 3), (3, 2, 3, 2), (2, 2, 5, 4)),
+         lambda g, w, ref: conv2d_input_grad(g, w, ref, stride=2, padding=1),
+         lambda g, w, ref: _linear_map_transpose(lambda e: _conv_ref(e, w, 2, 1), ref.shape, g)),
+    Case("conv2d_kernel_grad", "conv2d_kernel_grad", normal((2, 2, 5, 4), (2, 3, 3, 3)),
+         lambda x, g: conv2d_kernel_grad(x, g, (3, 2), stride=2, padding=1),
+         lambda x, g: _linear_map_transpose(lambda e: _conv_ref(x, e, 2, 1), (3, 2, 3, 2), g)),
+    Case("max_pool2d", "max_pool2d", distinct((2, 2, 5, 5)), lambda x: sg.max_pool2d(x, 3, 2),
+         lambda x: _pool_ref(x, 3, 2, np.max)),
+    Case("max_pool2d_route", "max_pool2d_route", _pool_pair((2, 2, 5, 5), (2, 2, 2, 2)),
+         lambda x, g: apply("max_pool2d_route", [x, g], size=3, stride=2),
+         lambda x, g: _route_ref(x, g, 3, 2)),
+    Case("max_pool2d_gather", "max_pool2d_gather", _pool_pair((2, 2, 5, 5), (2, 2, 5, 5)),
+         lambda x, t: apply("max_pool2d_gather", [x, t], size=3, stride=2),
+         lambda x, t: _gather_ref(x, t, 3, 2)),
+    Case("avg_pool2d", "avg_pool2d", normal((2, 2, 4, 6)), lambda x: sg.avg_pool2d(x, 2),
+         lambda x: _pool_ref(x, 2, 2, np.mean)),
+    Case("avg_pool2d_grad", "avg_pool2d_grad", normal((2, 2, 2, 2), (2, 2, 5, 5)),
+         lambda g, ref: apply("avg_pool2d_grad", [g, ref], size=3, stride=2),
+         lambda g, ref: _linear_map_transpose(lambda e: _pool_ref(e, 3, 2, np.mean), ref.shape, g)),
+    Case("dropout_mask", "dropout_mask", normal((3, 4)),
+         lambda like: sg.dropout_mask(sg.const(np.int64(5)), like, keep=0.7, seed=11),
+         lambda like: (np.random.default_rng([11, 5]).random((3, 4)) < 0.7).astype(np.float64),
+         differentiable=False),
     # no derivative: the value is checked, and that the derivative is zero
     Case("stop_gradient", "stop_gradient", normal((2, 3)), sg.stop_gradient, lambda a: a,
          differentiable=False),
