@@ -56,6 +56,8 @@ def _keep_weak(kernel: Callable[..., Any]) -> Callable[..., Any]:
                 type(a) in _PY_SCALARS for a in args):
             return np.asarray(out).item()
         return out
+    # The runtime calls the ufunc itself (with ``out=``) when some input is an array.
+    run.__wrapped__ = kernel  # type: ignore[attr-defined]
     return run
 
 

@@ -6,12 +6,26 @@ from typing import Callable, Sequence
 
 from symgraph.graph import Node
 from symgraph.passes.cse import cse
+from symgraph.passes.dce import dce
+from symgraph.passes.fold import fold
 from symgraph.passes.provenance import PassResult, compose
+from symgraph.passes.simplify import simplify
+from symgraph.passes.stabilize import stabilize
 
 Pass = Callable[[Sequence[Node]], PassResult]
 
+# CSE first, so patterns see one node per value; stabilisation before folding and
+# simplification, which could otherwise take apart the patterns it looks for; folding
+# before simplification, which then sees the folded constants; a second CSE merges what
+# the rewrites built twice; DCE last.
 PASSES: list[tuple[str, Pass]] = [
     ("cse", cse),
+    ("stabilize", stabilize),
+    ("fold", fold),
+    ("simplify", simplify),
+    ("fold2", fold),
+    ("cse2", cse),
+    ("dce", dce),
 ]
 
 

@@ -56,8 +56,11 @@ def compose(first: PassResult, second: PassResult) -> PassResult:
             fates[key] = fate
             continue
         later = second.fates.get(fate.new.id)
-        if later is None or later.how == KEPT:
-            fates[key] = Fate(fate.old, later.new if later else fate.new, fate.how, fate.rule)
+        if later is None:
+            # ``second`` never saw the node: nothing the outputs need reads it any more.
+            fates[key] = Fate(fate.old, None, DEAD)
+        elif later.how == KEPT:
+            fates[key] = Fate(fate.old, later.new, fate.how, fate.rule)
         elif fate.how == KEPT:
             fates[key] = Fate(fate.old, later.new, later.how, later.rule)
         else:

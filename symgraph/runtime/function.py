@@ -16,6 +16,7 @@ from symgraph.graph import Graph, Node, _user_location
 from symgraph.ops.registry import as_node
 from symgraph.passes.pipeline import optimize as run_passes
 from symgraph.passes.provenance import KEPT, Fate, PassResult
+from symgraph.runtime import codegen, memory
 from symgraph.runtime.schedule import schedule
 from symgraph.types import format_shape
 
@@ -47,9 +48,11 @@ class Function:
     """A compiled graph. Call it with one array per input; see ``function``."""
 
     def __init__(self, inputs: Sequence[Node], outputs: Any, updates: Optional[dict] = None,
-                 optimize: bool = True, name: Optional[str] = None) -> None:
+                 optimize: bool = True, name: Optional[str] = None,
+                 check_nan: bool = False) -> None:
         self.name = name
         self.location = _user_location()
+        self.check_nan = bool(check_nan)
         self.inputs = tuple(inputs)
         for v in self.inputs:
             if not isinstance(v, Node) or v.op != "var":
@@ -72,10 +75,31 @@ class Function:
         new_targets = list(result.outputs)
         self.graph = Graph(new_targets)
         sched_start = time.perf_counter()
-        self._schedule = schedule(new_targets)
+        n_out = len(self.outputs)
+        new_updates = [(p, e) for (p, _), e in zip(self.updates, new_targets[n_out:])]
+        writers: dict[int, int] = {}
+        if optimize and not self.check_nan and new_updates:
+            # Overwriting a parameter is the last thing a call does; check_nan wants every
+            # value checked before anything is written, so it keeps the copying path.
+            writers = memory.param_writers(schedule(new_targets), new_targets, new_updates)
+        late = [n for n in self.graph.nodes if n.id in writers]
+        self._schedule = schedule(new_targets, last=late)
         self.pass_times.append(("schedule", time.perf_counter() - sched_start))
+        plan_start = time.perf_counter()
+        self._plan = memory.plan(self._schedule, new_targets, writers,
+                                 reuse=optimize, inplace=optimize)
+        self.pass_times.append(("memory", time.perf_counter() - plan_start))
+        gen_start = time.perf_counter()
+        self._program = codegen.generate(self._schedule, self._plan, self.inputs, new_targets,
+                                         check_nan=self.check_nan, name=name or "compiled")
+        self.pass_times.append(("codegen", time.perf_counter() - gen_start))
         self.compile_time = time.perf_counter() - start
         self._prepare(new_targets)
+
+    @property
+    def source(self) -> str:
+        """The Python source this function runs (one statement per node)."""
+        return self._program.source
 
     def _check_inputs_cover(self, graph: Graph) -> None:
         given = {v.id for v in self.inputs}
@@ -86,17 +110,20 @@ class Function:
                                  f"list{v.where()}")
 
     def _prepare(self, targets: list[Node]) -> None:
-        sched = self._schedule
-        self._template: list[Any] = [None] * len(sched.nodes)
-        self._params: list[tuple[int, Node]] = []
-        for i, n in enumerate(sched.nodes):
-            if n.op == "const":
-                self._template[i] = n.payload
-            elif n.op == "param":
-                self._params.append((i, n))
-        self._input_slots = [sched.slot[v.id] if v.id in sched.slot else None for v in self.inputs]
-        self._out_slots = [sched.slot[t.id] for t in targets]
-        self._program = [(s.kernel, s.args, s.out, s.free) for s in sched.steps]
+        sched, plan = self._schedule, self._plan
+        position = {s: i for i, s in enumerate(self._program.returned)}
+        slots = [sched.slot[t.id] for t in targets]
+        n_out = len(self.outputs)
+        # (index into the returned tuple, copy?) per output
+        self._outs = [(position[s], s in plan.aliases_param) for s in slots[:n_out]]
+        self._stores: list[tuple[Any, np.dtype, int, bool]] = []
+        self._written: list[tuple[Any, np.dtype, tuple]] = []
+        for (p, _), t, s in zip(self.updates, targets[n_out:], slots[n_out:]):
+            if t.id in plan.param_writes:
+                self._written.append((p.payload, p.dtype, p.shape))
+                continue
+            shared = s in plan.aliases_leaf or slots.count(s) > 1
+            self._stores.append((p.payload, p.dtype, position[s], shared))
 
     # --- calling ---------------------------------------------------------------------------
     def _convert(self, k: int, v: Node, value: Any) -> np.ndarray:
@@ -118,44 +145,54 @@ class Function:
             names = ", ".join(repr(v.label) for v in self.inputs)
             raise InputError(f"function takes {len(self.inputs)} arguments ({names}), "
                              f"got {len(args)}")
-        vals = list(self._template)
-        for k, (v, slot, a) in enumerate(zip(self.inputs, self._input_slots, args)):
-            arr = self._convert(k, v, a)
-            if slot is not None:
-                vals[slot] = arr
-        for slot, p in self._params:
-            vals[slot] = p.payload.value
-        step = 0
+        arrays = [self._convert(k, v, a) for k, (v, a) in enumerate(zip(self.inputs, args))]
+        for cell, dtype, shape in self._written:
+            value = cell.value
+            if type(value) is not np.ndarray or not value.flags.writeable or \
+                    value.dtype != dtype or value.shape != shape:
+                # The update writes into this buffer: make it one we may write (same values).
+                cell.value = np.array(value, dtype=dtype)
         try:
-            for kernel, ins, out, free in self._program:
-                vals[out] = kernel(*[vals[i] for i in ins])
-                for f in free:
-                    vals[f] = None
-                step += 1
+            results = self._program.run(*arrays)
+        except codegen.NonFiniteValue as exc:
+            raise self._nan_error(exc) from None
         except Exception as exc:
-            raise self._runtime_error(step, vals, exc) from exc
-        results = [vals[s] for s in self._out_slots]
-        n_out = len(self.outputs)
+            raise self._runtime_error(exc) from exc
         new_values = []
-        for (p, _), value in zip(self.updates, results[n_out:]):
-            arr = np.asarray(value)
-            if arr.dtype != p.dtype or not arr.flags.owndata or not arr.flags.writeable:
-                arr = np.array(arr, dtype=p.dtype)
+        for cell, dtype, index, shared in self._stores:
+            arr = np.asarray(results[index])
+            if shared or arr.dtype != dtype or not arr.flags.owndata or not arr.flags.writeable:
+                arr = np.array(arr, dtype=dtype)
             new_values.append(arr)
-        for (p, _), arr in zip(self.updates, new_values):
-            p.payload.value = arr
-        outs = [np.asarray(r) for r in results[:n_out]]
+        for (cell, _, _, _), arr in zip(self._stores, new_values):
+            cell.value = arr
+        outs = [np.array(results[i]) if copy else np.asarray(results[i]) for i, copy in self._outs]
         return outs[0] if self._single else outs
 
-    def _runtime_error(self, step: int, vals: list, exc: Exception) -> EvaluationError:
-        node = self._schedule.steps[step].node
-        shapes = ", ".join(
-            f"{np.shape(vals[self._schedule.slot[i.id]])} {np.asarray(vals[self._schedule.slot[i.id]]).dtype}"
-            if vals[self._schedule.slot[i.id]] is not None else "?"
-            for i in node.inputs)
-        origin = self._origin(node)
+    def _runtime_error(self, exc: Exception) -> Exception:
+        found = codegen.failing_step(self._program, exc)
+        if found is None:
+            return EvaluationError(f"compiled function failed: {exc}")
+        pos, local = found
+        node = self._schedule.steps[pos].node
+        shapes = ", ".join(self._describe(i, local) for i in node.inputs)
         return EvaluationError(f"{node.op} failed on inputs of shape {shapes}: {exc}"
-                               f"{origin}")
+                               f"{self._origin(node)}")
+
+    def _nan_error(self, exc: "codegen.NonFiniteValue") -> Exception:
+        node = self._schedule.steps[exc.position].node
+        value = np.asarray(exc.value)
+        kinds = [k for k, bad in (("NaN", np.isnan(value).any()), ("Inf", np.isinf(value).any()))
+                 if bad]
+        return EvaluationError(f"check_nan: {node.op} produced {' and '.join(kinds)} "
+                               f"(shape {value.shape}){self._origin(node)}")
+
+    def _describe(self, node: Node, local: dict) -> str:
+        k = self._schedule.slot[node.id]
+        value = node.payload if node.op == "const" else local.get(f"v{k}")
+        if value is None:
+            return "?"
+        return f"{np.shape(value)} {np.asarray(value).dtype}"
 
     def _origin(self, node: Node) -> str:
         """Where the user built ``node`` (or the nodes it stands for after rewriting)."""
@@ -166,18 +203,32 @@ class Function:
 
     # --- facts -----------------------------------------------------------------------------
     def report(self) -> str:
-        """Node counts before and after compiling, the fate counts and time per pass."""
+        """Node counts before and after compiling, the fate counts, time per pass and the
+        memory plan."""
         counts = self.provenance.counts()
-        lines = [f"{len(self.user_graph)} -> {len(self.graph)} nodes"]
+        ops_before = sum(1 for n in self.user_graph if n.inputs)
+        ops_after = sum(1 for n in self.graph if n.inputs)
+        lines = [f"{len(self.user_graph)} -> {len(self.graph)} nodes "
+                 f"({ops_before} -> {ops_after} op nodes, the rest inputs, parameters "
+                 f"and constants)"]
         lines.append("fates: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        rules: dict[str, int] = {}
+        for fate in self.provenance.fates.values():
+            if fate.rule:
+                rules[fate.rule] = rules.get(fate.rule, 0) + 1
+        if rules:
+            lines.append("rules: " + ", ".join(f"{k} {v}" for k, v in sorted(rules.items())))
+        kinds = [k for k, _ in self._plan.out.values()]
+        lines.append(f"memory: {kinds.count('inplace')} in place, {kinds.count('reuse')} "
+                     f"reused buffers, {kinds.count('param')} parameter updates in place")
         for name, seconds in self.pass_times:
             lines.append(f"  {name:<10} {seconds * 1e3:8.2f} ms")
         return "\n".join(lines)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
-        """Jupyter display: the optimised graph as SVG (or DOT text without Graphviz)."""
-        from symgraph.render.svg import mimebundle  # render is a higher stage
-        return mimebundle(self)
+    def explain(self, node: Node) -> str:
+        """What the compiler did with ``node`` of the user's graph."""
+        fate = self.provenance.fates.get(node.id)
+        return str(fate) if fate is not None else f"{node.label}: not part of this function"
 
     def __repr__(self) -> str:
         names = ", ".join(v.label for v in self.inputs)
@@ -185,7 +236,8 @@ class Function:
 
 
 def function(inputs: Sequence[Node], outputs: Any, updates: Optional[dict] = None,
-             optimize: bool = True, name: Optional[str] = None) -> Function:
+             optimize: bool = True, name: Optional[str] = None,
+             check_nan: bool = False) -> Function:
     """Compile ``outputs`` of ``inputs`` (and ``updates`` ``{param: expr}``) into a callable.
 
     A call returns a list of arrays (one array when ``outputs`` is a single node); then every

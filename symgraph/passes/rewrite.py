@@ -1,0 +1,216 @@
+"""The engine every local-rewrite pass shares: walk the graph once, inputs first, and let a
+list of rules replace each node; plus the small helpers rules are written with.
+
+A rule looks at one node (whose inputs are already rewritten) and returns a replacement
+node or ``None``. The engine keeps applying rules to a node until none fires, records the
+fate of every old node, and refuses any replacement whose static type differs from the
+node it replaces, so a rule can never change what the rest of the graph was typed against.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from symgraph.graph import Node, toposort
+from symgraph.ops.registry import get_op
+from symgraph.passes.provenance import KEPT, REWRITTEN, Fate, PassResult
+
+RuleFn = Callable[[Node], Optional[Node]]
+
+# A rule that keeps firing on its own output is a bug; stop rather than loop forever.
+_MAX_REWRITES_PER_NODE = 16
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named local rewrite: ``fn(node)`` returns the replacement or ``None``."""
+
+    name: str
+    fn: RuleFn
+    how: str = REWRITTEN
+
+
+def run_rules(outputs: Sequence[Node], rules: Sequence[Rule], name: str) -> PassResult:
+    """Rewrite the graph of ``outputs`` bottom-up with ``rules``; fates for every old node."""
+    order = toposort(outputs)
+    engine = _Engine(rules, {n.id for n in order})
+    new_of: dict[int, Node] = {}
+    fates: dict[int, Fate] = {}
+    for n in order:
+        inputs = [new_of[i.id] for i in n.inputs]
+        same = all(a is b for a, b in zip(inputs, n.inputs))
+        start = n if same else n.with_inputs(inputs)
+        current, fired = engine.rewrite(start)
+        new_of[n.id] = current
+        if fired:
+            how = fired[0].how if all(r.how == fired[0].how for r in fired) else REWRITTEN
+            rule_names = "+".join(dict.fromkeys(r.name for r in fired))
+            fates[n.id] = Fate(n, current, how, rule_names)
+        else:
+            fates[n.id] = Fate(n, current, KEPT)
+    return PassResult(tuple(new_of[o.id] for o in outputs), fates, name)
+
+
+class _Engine:
+    """Applies rules to one node, then to the nodes those rules built, until nothing fires."""
+
+    def __init__(self, rules: Sequence[Rule], old_ids: set[int]) -> None:
+        self.rules = rules
+        self.old_ids = old_ids
+        self.settled: dict[int, Node] = {}
+
+    def rewrite(self, node: Node) -> tuple[Node, list[Rule]]:
+        current, fired = self._local(node)
+        # Nodes a rule built were never offered to the rules themselves (a rule may build
+        # ``sum(g)`` that another rule simplifies); settle them, inputs first, and re-offer
+        # their users. Bounded: a rule set that keeps building is cut off.
+        for _ in range(_MAX_REWRITES_PER_NODE):
+            fresh = self._unsettled_below(current)
+            if not fresh:
+                break
+            for m in fresh:
+                inputs = [self.settled.get(i.id, i) for i in m.inputs]
+                start = m if all(a is b for a, b in zip(inputs, m.inputs)) else m.with_inputs(inputs)
+                result, more = self._local(start) if m is not current else (start, [])
+                fired.extend(more)
+                self.settled[m.id] = result
+                self.settled[result.id] = result
+            rebuilt = self.settled[current.id]
+            current, more = self._local(rebuilt)
+            fired.extend(more)
+        self.settled[current.id] = current
+        return current, fired
+
+    def _local(self, node: Node) -> tuple[Node, list[Rule]]:
+        fired: list[Rule] = []
+        current = node
+        for _ in range(_MAX_REWRITES_PER_NODE):
+            match = _first_match(current, self.rules)
+            if match is None:
+                break
+            rule, current = match
+            fired.append(rule)
+        return current, fired
+
+    def _unsettled_below(self, root: Node) -> list[Node]:
+        """Nodes built during this pass under ``root`` that no rule has looked at yet."""
+        found: dict[int, Node] = {}
+        stack = list(root.inputs)
+        while stack:
+            m = stack.pop()
+            if m.id in self.old_ids or m.id in self.settled or m.id in found:
+                continue
+            found[m.id] = m
+            stack.extend(m.inputs)
+        if not found:
+            return []
+        found[root.id] = root
+        return [found[k] for k in sorted(found)]
+
+
+def _first_match(node: Node, rules: Sequence[Rule]) -> Optional[tuple[Rule, Node]]:
+    for rule in rules:
+        out = rule.fn(node)
+        if out is None or out is node:
+            continue
+        if out.type != node.type:
+            # A rule must not change the static type; a mismatch means the rule's
+            # preconditions were too loose for this node, so the node is left alone.
+            continue
+        return rule, out
+    return None
+
+
+# --- helpers for writing rules ------------------------------------------------------------
+def build(op_name: str, inputs: Sequence[Node], like: Node, root: bool = False,
+          **attrs: Any) -> Node:
+    """A new node applying ``op_name``, credited to ``like``'s source line, scope and role.
+
+    ``root=True`` also gives it ``like``'s name: use it for the node that stands for
+    ``like`` itself, so the user's names survive rewriting.
+    """
+    op = get_op(op_name)
+    frozen = tuple(sorted((k, _freeze(v)) for k, v in attrs.items()))
+    type_ = op.infer([i.type for i in inputs], dict(frozen), like.where())
+    node = Node(op_name, inputs, frozen, type_, name=like.name if root else None,
+                location=like.location)
+    _inherit(node, like)
+    return node
+
+
+def make_const(value: Any, like: Node, root: bool = False) -> Node:
+    """A constant holding ``value`` with exactly ``like``'s static type."""
+    t = like.type
+    if t.weak:
+        payload: Any = np.asarray(value, dtype=t.dtype).item()
+    else:
+        arr = np.asarray(value, dtype=t.dtype)
+        if arr.shape != t.shape:
+            # A read-only broadcast view: a constant of zeros costs one element.
+            payload = np.broadcast_to(arr, t.shape)
+        else:
+            payload = np.array(arr, copy=True)
+            payload.setflags(write=False)
+    node = Node("const", (), (), t, name=like.name if root else None, payload=payload,
+                location=like.location)
+    _inherit(node, like)
+    return node
+
+
+def _inherit(node: Node, like: Node) -> None:
+    # The node is brand new and not yet shared, so giving it its origin's scope and
+    # gradient flag here is part of building it, not a mutation of a published node.
+    object.__setattr__(node, "scope", like.scope)
+    object.__setattr__(node, "is_grad", like.is_grad)
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, tuple):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def const_value(n: Node) -> Optional[np.ndarray]:
+    """The value of a constant node as an array, or ``None`` for any other node."""
+    if n.op != "const":
+        return None
+    return np.asarray(n.payload)
+
+
+def is_const_equal(n: Node, value: float) -> bool:
+    """True when ``n`` is a constant whose every element equals ``value``."""
+    v = const_value(n)
+    if v is None or v.size == 0 or v.dtype.kind not in "biufc":
+        return False
+    return bool(np.all(v == value))
+
+
+def static(shape: tuple) -> bool:
+    """True when every size of ``shape`` is known at compile time."""
+    return None not in shape
+
+
+def is_op(n: Node, op: str, **attrs: Any) -> bool:
+    """True when ``n`` applies ``op`` with (at least) the given attribute values."""
+    if n.op != op:
+        return False
+    for k, v in attrs.items():
+        try:
+            if n.attr(k) != v:
+                return False
+        except KeyError:
+            return False
+    return True
+
+
+def operands(n: Node) -> list[tuple[Node, Node]]:
+    """``(a, b)`` and, for a commutative op, ``(b, a)`` too: both ways to match a pattern."""
+    a, b = n.inputs
+    pairs = [(a, b)]
+    if get_op(n.op).commutative and a is not b:
+        pairs.append((b, a))
+    return pairs

@@ -1,0 +1,219 @@
+"""Algebraic simplification: identities that remove work without changing results beyond
+floating-point rounding.
+
+Each rule fires only where the replacement provably has the node's shape at run time (the
+engine also refuses any change of static type), so broadcasting is never lost: ``x + 0``
+with a zero that would broadcast ``x`` to a bigger shape stays as it is.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence
+
+import numpy as np
+
+from symgraph.graph import Node
+from symgraph.passes.provenance import PassResult
+from symgraph.passes.rewrite import (Rule, build, is_const_equal, is_op, make_const,
+                                     operands, run_rules, static)
+from symgraph.types import normalize_axes
+
+
+def _same_type(a: Node, b: Node) -> bool:
+    return a.type == b.type
+
+
+def _add_zero(n: Node) -> Optional[Node]:
+    # x + 0 -> x
+    if n.op != "add":
+        return None
+    for x, zero in operands(n):
+        if is_const_equal(zero, 0) and _same_type(x, n):
+            return x
+    return None
+
+
+def _subtract_zero(n: Node) -> Optional[Node]:
+    # x - 0 -> x ;  0 - x -> -x
+    if n.op != "subtract":
+        return None
+    x, y = n.inputs
+    if is_const_equal(y, 0) and _same_type(x, n):
+        return x
+    if is_const_equal(x, 0) and _same_type(y, n):
+        return build("negative", [y], n, root=True)
+    return None
+
+
+def _multiply_one(n: Node) -> Optional[Node]:
+    # x * 1 -> x ;  x / 1 -> x ;  x ** 1 -> x
+    if n.op == "multiply":
+        for x, one in operands(n):
+            if is_const_equal(one, 1) and _same_type(x, n):
+                return x
+    if n.op in ("divide", "power"):
+        x, one = n.inputs
+        if is_const_equal(one, 1) and _same_type(x, n):
+            return x
+    return None
+
+
+def _multiply_zero(n: Node) -> Optional[Node]:
+    # x * 0 -> zeros  (static shape only; assumes x is finite, as inf * 0 would be NaN)
+    if n.op != "multiply" or not static(n.shape):
+        return None
+    for x, zero in operands(n):
+        if is_const_equal(zero, 0) and static(x.shape):
+            return make_const(np.zeros((), n.dtype), n, root=True)
+    return None
+
+
+def _double_negative(n: Node) -> Optional[Node]:
+    # -(-x) -> x
+    if n.op == "negative" and n.inputs[0].op == "negative":
+        x = n.inputs[0].inputs[0]
+        return x if _same_type(x, n) else None
+    return None
+
+
+def _add_negative(n: Node) -> Optional[Node]:
+    # x + (-y) -> x - y ;  x - (-y) -> x + y
+    if n.op == "add":
+        for x, neg in operands(n):
+            if neg.op == "negative":
+                return build("subtract", [x, neg.inputs[0]], n, root=True)
+    if n.op == "subtract" and n.inputs[1].op == "negative":
+        return build("add", [n.inputs[0], n.inputs[1].inputs[0]], n, root=True)
+    return None
+
+
+def _add_subtract_cancel(n: Node) -> Optional[Node]:
+    # (x + y) - y -> x   (the shapes were checked when the user built it)
+    if n.op != "subtract" or n.inputs[0].op != "add":
+        return None
+    y = n.inputs[1]
+    for x, other in operands(n.inputs[0]):
+        if other is y and _same_type(x, n) and static(n.shape):
+            return x
+    return None
+
+
+def _transpose_transpose(n: Node) -> Optional[Node]:
+    # transpose(transpose(x, a), b) -> transpose(x, a[b])  (or x when that is the identity)
+    if n.op != "transpose":
+        return None
+    axes = n.attr("axes")
+    x = n.inputs[0]
+    if axes == tuple(range(len(axes))):
+        return x
+    if x.op != "transpose":
+        return None
+    inner = x.attr("axes")
+    combined = tuple(inner[b] for b in axes)
+    source = x.inputs[0]
+    if combined == tuple(range(len(combined))):
+        return source
+    return build("transpose", [source], n, root=True, axes=combined)
+
+
+def _reshape_chain(n: Node) -> Optional[Node]:
+    # reshape(reshape(x, s1), s2) -> reshape(x, s2) ;  reshape(x, x.shape) -> x
+    if n.op != "reshape":
+        return None
+    x = n.inputs[0]
+    if static(x.shape) and x.shape == n.shape and _same_type(x, n):
+        return x
+    if x.op == "reshape":
+        return build("reshape", [x.inputs[0]], n, root=True, shape=n.attr("shape"))
+    return None
+
+
+def _squeeze_expand(n: Node) -> Optional[Node]:
+    # squeeze(expand_dims(x, a), a) -> x ;  expand_dims(squeeze(x, a), a) -> x
+    if n.op == "squeeze" and n.inputs[0].op == "expand_dims":
+        inner = n.inputs[0]
+        axes = normalize_axes("squeeze", n.attr("axis"), inner.ndim)
+        inner_axes = normalize_axes("expand_dims", inner.attr("axis"), inner.ndim)
+        if axes == inner_axes:
+            return inner.inputs[0]
+    if n.op == "expand_dims" and n.inputs[0].op == "squeeze":
+        inner = n.inputs[0]
+        source = inner.inputs[0]
+        axes = normalize_axes("expand_dims", n.attr("axis"), n.ndim)
+        inner_axes = normalize_axes("squeeze", inner.attr("axis"), source.ndim)
+        if axes == inner_axes and static(source.shape) and _same_type(source, n):
+            return source
+    return None
+
+
+def _broadcast_noop(n: Node) -> Optional[Node]:
+    # broadcast_like(x, r) -> x, broadcast_to(x, s) -> x, sum_to_like(x, r) -> x,
+    # when x already has the result's fully known shape
+    if n.op not in ("broadcast_like", "broadcast_to", "sum_to_like"):
+        return None
+    x = n.inputs[0]
+    if static(n.shape) and _same_type(x, n):
+        return x
+    return None
+
+
+def _sum_to_like_as_sum(n: Node) -> Optional[Node]:
+    # sum_to_like(x, r) -> sum(x, axes)  (static shapes: which axes to sum is known now)
+    if n.op != "sum_to_like":
+        return None
+    x, ref = n.inputs
+    if not (static(x.shape) and static(ref.shape)) or x.shape == ref.shape:
+        return None
+    lead = x.ndim - ref.ndim
+    stretched = tuple(lead + i for i, d in enumerate(ref.shape)
+                      if d == 1 and x.shape[lead + i] != 1)
+    if not stretched:
+        return build("sum", [x], n, root=True, axis=tuple(range(lead)), keepdims=False)
+    kept = build("sum", [x], n, axis=tuple(range(lead)) + stretched, keepdims=True)
+    if lead == 0:
+        return kept
+    return build("reshape", [kept], n, root=True, shape=ref.shape)
+
+
+def _sum_of_broadcast(n: Node) -> Optional[Node]:
+    # sum(broadcast(s)) -> s * size   for a scalar s summed over every axis
+    if n.op != "sum" or n.attr("keepdims") or n.shape != ():
+        return None
+    b = n.inputs[0]
+    if b.op not in ("broadcast_like", "broadcast_to") or not static(b.shape):
+        return None
+    s = b.inputs[0]
+    if s.shape != () or s.dtype.kind not in "fc" or s.dtype != n.dtype:
+        return None
+    count = make_const(np.array(math.prod(b.shape), dtype=n.dtype), s)
+    return build("multiply", [s, count], n, root=True)
+
+
+def _cast_noop(n: Node) -> Optional[Node]:
+    # cast(x, x.dtype) -> x ;  stop_gradient(x) -> x  (it only matters to differentiation)
+    if n.op in ("cast", "stop_gradient") and _same_type(n.inputs[0], n):
+        return n.inputs[0]
+    return None
+
+
+SIMPLIFY_RULES = (
+    Rule("add_zero", _add_zero),
+    Rule("subtract_zero", _subtract_zero),
+    Rule("multiply_one", _multiply_one),
+    Rule("multiply_zero", _multiply_zero),
+    Rule("double_negative", _double_negative),
+    Rule("add_negative", _add_negative),
+    Rule("add_subtract_cancel", _add_subtract_cancel),
+    Rule("transpose_transpose", _transpose_transpose),
+    Rule("reshape_chain", _reshape_chain),
+    Rule("squeeze_expand", _squeeze_expand),
+    Rule("broadcast_noop", _broadcast_noop),
+    Rule("sum_to_like_as_sum", _sum_to_like_as_sum),
+    Rule("sum_of_broadcast", _sum_of_broadcast),
+    Rule("cast_noop", _cast_noop),
+)
+
+
+def simplify(outputs: Sequence[Node]) -> PassResult:
+    """Apply the algebraic identities above until none fires."""
+    return run_rules(outputs, SIMPLIFY_RULES, "simplify")

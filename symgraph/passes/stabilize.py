@@ -1,0 +1,134 @@
+"""Numerical stabilisation: rewrite formulas that overflow, underflow or cancel into the
+forms that do not, e.g. ``log(softmax(x))`` (``log(0) = -inf`` once a probability
+underflows) into ``log_softmax(x)``.
+
+These rules change results only where the naive form had lost them (``-inf``, ``nan``,
+cancelled digits); elsewhere they agree up to rounding.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+from symgraph.graph import Node
+from symgraph.passes.provenance import PassResult
+from symgraph.passes.rewrite import (Rule, build, const_value, is_const_equal, operands,
+                                     run_rules, static)
+
+
+def _log_softmax(n: Node) -> Optional[Node]:
+    # log(softmax(x)) -> log_softmax(x)
+    if n.op != "log" or n.inputs[0].op != "softmax":
+        return None
+    s = n.inputs[0]
+    return build("log_softmax", [s.inputs[0]], n, root=True, axis=s.attr("axis"))
+
+
+def _log_softmax_picked(n: Node) -> Optional[Node]:
+    # log(softmax(x)[i, j]) -> log_softmax(x)[i, j]   (picking class probabilities)
+    if n.op != "log" or n.inputs[0].op != "getitem":
+        return None
+    pick = n.inputs[0]
+    s = pick.inputs[0]
+    if s.op != "softmax":
+        return None
+    logp = build("log_softmax", [s.inputs[0]], n, axis=s.attr("axis"))
+    return build("getitem", [logp, *pick.inputs[1:]], n, root=True, index=pick.attr("index"))
+
+
+def _log_sigmoid(n: Node) -> Optional[Node]:
+    # log(sigmoid(x)) -> -softplus(-x)
+    if n.op != "log" or n.inputs[0].op != "sigmoid":
+        return None
+    x = n.inputs[0].inputs[0]
+    return build("negative", [build("softplus", [build("negative", [x], n)], n)], n, root=True)
+
+
+def _log1p(n: Node) -> Optional[Node]:
+    # log(1 + x) -> log1p(x)
+    if n.op != "log" or n.inputs[0].op != "add":
+        return None
+    for one, x in operands(n.inputs[0]):
+        if is_const_equal(one, 1) and one.shape == ():
+            return build("log1p", [x], n, root=True)
+    return None
+
+
+def _logsumexp(n: Node) -> Optional[Node]:
+    # log(sum(exp(x))) -> logsumexp(x)
+    if n.op != "log" or n.inputs[0].op != "sum" or n.inputs[0].inputs[0].op != "exp":
+        return None
+    total = n.inputs[0]
+    x = total.inputs[0].inputs[0]
+    return build("logsumexp", [x], n, root=True, axis=total.attr("axis"),
+                 keepdims=total.attr("keepdims"))
+
+
+def _softmax_log_grad(n: Node) -> Optional[Node]:
+    # s * (g/s - sum(g/s * s)) -> g - s * sum(g)   for s = softmax(z): the cotangent of z
+    # through log(softmax(z)); no division by probabilities that may have underflowed to 0
+    if n.op != "multiply":
+        return None
+    for s, d in operands(n):
+        if s.op != "softmax" or d.op != "subtract":
+            continue
+        a, total = d.inputs
+        g = _over(a, s)
+        if g is None or total.op != "sum" or total.attr("axis") != s.attr("axis"):
+            continue
+        if not total.attr("keepdims") or total.inputs[0].op != "multiply":
+            continue
+        if not any(p is a and q is s for p, q in operands(total.inputs[0])):
+            continue
+        if g.type != a.type:
+            continue
+        g_sum = build("sum", [g], n, axis=s.attr("axis"), keepdims=True)
+        return build("subtract", [g, build("multiply", [s, g_sum], n)], n, root=True)
+    return None
+
+
+def _over(a: Node, s: Node) -> Optional[Node]:
+    """``g`` when ``a`` is ``g * reciprocal(s)`` (either order), else ``None``."""
+    if a.op != "multiply":
+        return None
+    for g, r in operands(a):
+        if r.op == "reciprocal" and r.inputs[0] is s:
+            return g
+    return None
+
+
+def _picked_row_sum(n: Node) -> Optional[Node]:
+    # sum(scatter of v at [arange(n), j], axis=1) -> v   (one entry per row, the rest zero)
+    if n.op != "sum" or n.inputs[0].op != "getitem_grad" or n.attr("axis") != (1,):
+        return None
+    scatter = n.inputs[0]
+    if scatter.attr("index") != (("array", 0), ("array", 1)) or len(scatter.inputs) != 4:
+        return None
+    v, ref, rows, cols = scatter.inputs
+    if ref.ndim != 2 or not static(ref.shape) or v.shape != (ref.shape[0],):
+        return None
+    r = const_value(rows)
+    if r is None or r.shape != (ref.shape[0],) or not np.array_equal(r, np.arange(ref.shape[0])):
+        return None
+    if cols.shape != (ref.shape[0],) or v.dtype != n.dtype:
+        return None
+    if n.attr("keepdims"):
+        return build("expand_dims", [v], n, root=True, axis=(1,))
+    return v
+
+
+STABILIZE_RULES = (
+    Rule("log_softmax", _log_softmax),
+    Rule("log_softmax_picked", _log_softmax_picked),
+    Rule("log_sigmoid", _log_sigmoid),
+    Rule("log1p", _log1p),
+    Rule("logsumexp", _logsumexp),
+    Rule("softmax_log_grad", _softmax_log_grad),
+    Rule("picked_row_sum", _picked_row_sum),
+)
+
+
+def stabilize(outputs: Sequence[Node]) -> PassResult:
+    """Rewrite unstable formulas into their stable forms."""
+    return run_rules(outputs, STABILIZE_RULES, "stabilize")

@@ -1,0 +1,140 @@
+"""Emit one straight-line Python function per compiled graph, and compile it.
+
+The source reads like hand-written NumPy: one statement per node, named ``v<slot>`` after
+the node's position in the topological order, with the node's name, op and the user's
+line in a comment; ``del`` drops each intermediate after its last use; ``out=`` marks the
+in-place writes and reused buffers the memory plan chose. Identifiers are generated, never
+taken from user names, and the text depends only on the graph, so it is deterministic.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from symgraph.graph import Node
+from symgraph.ops.registry import get_op
+from symgraph.runtime.memory import Plan, ufunc_of
+from symgraph.runtime.schedule import Schedule
+
+_counter = itertools.count()
+_UNSAFE = re.compile(r"[^\w .,:#'()\-/<>\[\]=+*@]")
+
+
+@dataclass(frozen=True)
+class Program:
+    """Generated source, the compiled function, and which source line runs which step."""
+
+    source: str
+    run: Callable[..., tuple]
+    filename: str
+    line_step: dict        # source line number -> step position
+    returned: tuple        # target slots in the order ``run`` returns them
+
+
+def _comment(n: Node) -> str:
+    text = n.op if not n.name else f"{n.name!r} {n.op}"
+    text += f" #{n.id} {n.type}"
+    if n.location is not None:
+        text += f" at {os.path.basename(n.location.filename)}:{n.location.lineno}"
+    return _UNSAFE.sub("?", text)
+
+
+def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Sequence[Node],
+             check_nan: bool = False, name: str = "compiled") -> Program:
+    """Write, compile and return the function running ``sched`` under ``plan``."""
+    namespace: dict[str, Any] = {"__builtins__": {}}
+    lines: list[str] = []
+    line_step: dict[int, int] = {}
+    slot = sched.slot
+    args = []
+    for k, v in enumerate(inputs):
+        args.append(f"v{slot[v.id]}" if v.id in slot else f"_unused{k}")
+    lines.append(f"def run({', '.join(args)}):  # {_UNSAFE.sub('?', name)}")
+    for k, n in enumerate(sched.nodes):
+        if n.op == "param":
+            namespace[f"_p{k}"] = n.payload
+            lines.append(f"    v{k} = _p{k}.value  # parameter {_comment(n)}")
+        elif n.op == "const":
+            namespace[f"_c{k}"] = n.payload
+    if check_nan:
+        namespace["_check"] = _check_finite
+    kernel_names: dict[int, str] = {}
+    for pos, step in enumerate(sched.steps):
+        n = step.node
+        kname = _kernel_name(n, step, namespace, kernel_names)
+        call_args = [_value(sched.nodes[a], a) for a in step.args]
+        target = plan.out.get(pos)
+        if target is not None:
+            call_args.append(f"out=v{target[1]}")
+        note = {"inplace": "  (in place)", "reuse": "  (reused buffer)",
+                "param": "  (into the parameter)"}.get(target[0], "") if target else ""
+        lines.append(f"    v{step.out} = {kname}({', '.join(call_args)})  # {_comment(n)}{note}")
+        line_step[len(lines)] = pos
+        if check_nan and n.dtype.kind in "fc":
+            lines.append(f"    _check(v{step.out}, {pos})")
+            line_step[len(lines)] = pos
+        dead = plan.free.get(pos)
+        if dead:
+            lines.append(f"    del {', '.join(f'v{d}' for d in dead)}")
+    returned = tuple(slot[t.id] for t in targets if t.id not in plan.param_writes)
+    items = "".join(f"{_value(sched.nodes[r], r)}, " for r in returned)
+    lines.append(f"    return ({items})")
+    source = "\n".join(lines) + "\n"
+    filename = f"<symgraph {_safe_name(name)} {next(_counter)}>"
+    code = compile(source, filename, "exec")
+    exec(code, namespace)  # noqa: S102 - our own generated source, no user text in code
+    return Program(source, namespace["run"], filename, line_step, returned)
+
+
+def _safe_name(name: str) -> str:
+    cleaned = re.sub(r"\W", "_", name or "compiled")
+    return cleaned if cleaned and not cleaned[0].isdigit() else f"f_{cleaned}"
+
+
+def _value(n: Node, k: int) -> str:
+    return f"_c{k}" if n.op == "const" else f"v{k}"
+
+
+def _kernel_name(n: Node, step, namespace: dict, names: dict) -> str:
+    ufunc = ufunc_of(n)
+    if ufunc is not None:
+        # Plain ufuncs are shared by name: the call costs what calling NumPy costs.
+        key = f"_{ufunc.__name__}"
+        namespace.setdefault(key, ufunc)
+        return key
+    key = f"_k{step.out}"
+    namespace[key] = step.kernel
+    return key
+
+
+class NonFiniteValue(Exception):
+    """Raised by ``check_nan`` code at the first step whose value holds NaN or Inf."""
+
+    def __init__(self, position: int, value: Any) -> None:
+        super().__init__(position)
+        self.position = position
+        self.value = value
+
+
+def _check_finite(value: Any, position: int) -> None:
+    if not np.all(np.isfinite(value)):
+        raise NonFiniteValue(position, value)
+
+
+def failing_step(program: Program, exc: BaseException) -> Optional[tuple[int, dict]]:
+    """The step position and local values of the generated frame ``exc`` went through."""
+    tb = exc.__traceback__
+    found = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == program.filename:
+            found = tb
+        tb = tb.tb_next
+    if found is None:
+        return None
+    pos = program.line_step.get(found.tb_lineno)
+    return None if pos is None else (pos, dict(found.tb_frame.f_locals))
