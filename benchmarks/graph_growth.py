@@ -1,10 +1,10 @@
 """Graph growth of repeated differentiation: f(w) = tanh applied 8 times to a scalar w.
 
 For n = 1..6, the number of nodes in the graph of the n-th derivative after CSE
-(``symgraph.passes.cse.cse``), for forward mode (``sg.nth_derivatives``, the default) and for
-repeated ``sg.grad``; and the time to build all six derivative graphs (median of several
+(``symgraph.passes.cse.cse``), for forward mode (``sg.nth_derivatives``, the default), for Taylor
+mode (``mode="taylor"``) and for repeated ``sg.grad``; and the time to build all six derivative graphs (median of several
 runs). Targets: at or below CasADi's counts with CSE (33, 76, 215, 636, 1941, 5705) and all
-six built in under 0.1 s.
+six built in under 0.1 s. (JAX's jet, a Taylor mode, reaches 789 ops at n = 6.)
 
     python benchmarks/graph_growth.py [--depth 8] [--order 6] [--runs 7]
 """
@@ -49,7 +49,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     args = ap.parse_args()
     print(f"graph growth: d^n/dw^n of tanh applied {args.depth} times, n = 1..{args.order}")
-    for mode in ("forward", "reverse"):
+    for mode in ("forward", "taylor", "reverse"):
         times, cse_times = [], []
         for _ in range(args.runs):
             start = time.perf_counter()

@@ -17,7 +17,8 @@ from symgraph.ops import (abs, add, broadcast_to, cast, clip, concatenate, const
                           subtract, sum, tanh, transpose, var, where, zeros_like)
 from symgraph.autodiff import grad, jvp, vjp
 from symgraph.autodiff import (DEFAULT_HVP_METHOD, HVP_METHODS, hessian, hvp, jacobian,
-                               nth_derivative, nth_derivatives)
+                               nth_derivative, nth_derivatives, taylor_coefficients,
+                               taylor_derivatives)
 from symgraph.runtime.hvp_operator import HVPOperator, linearize_hvp
 from symgraph.testing import check_grads
 from symgraph.runtime import Function, function

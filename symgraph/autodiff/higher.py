@@ -21,6 +21,7 @@ from symgraph.ops.registry import as_node, const
 from symgraph.ops.shape import reshape, stack, zeros_like
 from symgraph.autodiff.forward import _fit, forward_sweep, jvp
 from symgraph.autodiff.reverse import _check_wrt, grad, vjp
+from symgraph.autodiff.taylor import taylor_derivatives
 from symgraph.types import format_shape
 
 HVP_METHODS = ("forward_over_reverse", "reverse_over_reverse")
@@ -141,8 +142,9 @@ def nth_derivative(y: Node, x: Node, n: int, mode: str = "forward") -> Node:
     have one and the same shape when ``y`` is elementwise in ``x``
     (each element a function of the matching element of ``x``, like ``sg.tanh(x)``): the
     result is then every element's derivative, which plots a derivative on a grid in one go.
-    ``mode`` is ``"forward"`` (repeated JVPs, the default: the smallest graphs) or
-    ``"reverse"`` (repeated ``grad``, for scalar ``x`` only).
+    ``mode`` is ``"forward"`` (repeated JVPs, the default), ``"taylor"`` (Taylor mode, one
+    sweep of power-series coefficients: the smallest graphs from order 4 on, for the ops
+    ``autodiff.taylor`` has rules for) or ``"reverse"`` (repeated ``grad``, scalar ``x`` only).
     """
     if n < 0 or int(n) != n:
         raise ValueError(f"nth_derivative: n must be a non-negative integer, got {n!r}")
@@ -156,11 +158,14 @@ def nth_derivative(y: Node, x: Node, n: int, mode: str = "forward") -> Node:
 
 def nth_derivatives(y: Node, x: Node, n: int, mode: str = "forward") -> list[Node]:
     """``[y, y', y'', ..., y^(n)]`` with respect to ``x`` (see ``nth_derivative``)."""
-    if mode not in ("forward", "reverse"):
-        raise ValueError(f"nth_derivatives: mode must be 'forward' or 'reverse', got {mode!r}")
+    if mode not in ("forward", "reverse", "taylor"):
+        raise ValueError(f"nth_derivatives: mode must be 'forward', 'reverse' or 'taylor', "
+                         f"got {mode!r}")
     if mode == "reverse" and x.shape != ():
         raise ShapeError(f"nth_derivatives: mode='reverse' needs a scalar x, got "
                          f"{format_shape(x.shape)}{x.where()}")
+    if mode == "taylor":
+        return taylor_derivatives(y, x, n)
     out = [y]
     if mode == "reverse":
         for _ in range(n):
