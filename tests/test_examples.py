@@ -79,3 +79,17 @@ def test_hessian_spectrum_saddle_at_init_minimum_after_training():
         assert np.isclose(s["lanczos_max"], s["exact_max"], rtol=1e-6)
     assert before["saddle"] and not after["saddle"]
     assert after["loss"] < before["loss"] / 100
+
+
+def test_demo_trains_xor_prints_the_truth_table_and_writes_svgs(tmp_path, capsys):
+    import shutil
+
+    from symgraph.demo import run_demo
+    assert run_demo(str(tmp_path), steps=300) == 0
+    out = capsys.readouterr().out
+    assert "accuracy 100%" in out and "x1 x2 | p(y=1)" in out
+    if shutil.which("dot"):
+        written = sorted(p.name for p in tmp_path.iterdir())
+        assert "xor_forward.svg" in written and "xor_gradient.svg" in written
+        for name in written:
+            assert (tmp_path / name).read_text().lstrip().startswith(("<?xml", "<svg"))
