@@ -14,4 +14,4 @@ if ! command -v dot >/dev/null 2>&1; then
          "install Graphviz (brew install graphviz / conda install graphviz)" >&2
   fi
 fi
-python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+python3 -m pip install -q --disable-pip-version-check -e ".[test,examples]"
