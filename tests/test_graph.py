@@ -230,3 +230,39 @@ def test_eval():
     y = (x * 2).sum()
     assert y.eval({x: np.arange(3.0)}) == 6.0
     assert sg.const(4.0).eval() == 4.0
+
+
+# --- determinism across processes ------------------------------------------------------------
+_SCRIPT = """
+import numpy as np
+import symgraph as sg
+x = sg.var("x", (None, 3))
+W = sg.param(np.ones((3, 4)), name="W")
+b = sg.param(np.zeros(4), name="b")
+h = sg.tanh(x @ W + b)
+loss = sg.logsumexp(h * h + sg.exp(h) - h, axis=1).mean() + sg.square(W).sum() * 0.5
+grads = sg.grad(loss, [W, b])
+f = sg.function([x], [loss, *grads], updates={W: W - 0.1 * grads[0], b: b - 0.1 * grads[1]})
+nodes = list(f.graph)
+where = {id(n): i for i, n in enumerate(nodes)}
+for n in nodes:
+    print(n.op, n.shape, n.dtype, n.attrs, [where[id(i)] for i in n.inputs])
+print(sorted(f.provenance.counts().items()))
+print([round(float(np.sum(v)), 12) for v in f(np.ones((2, 3)))])
+"""
+
+
+def test_compiled_graph_is_the_same_in_every_process():
+    # Different hash seeds change the iteration order of sets and str-keyed dicts; the
+    # compiled graph must not depend on it.
+    import os
+    import subprocess
+    runs = []
+    for seed in ("1", "2", "3"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        done = subprocess.run([sys.executable, "-c", _SCRIPT], env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        runs.append(done.stdout)
+    assert runs[0] == runs[1] == runs[2]
+    assert len(runs[0].splitlines()) > 20
