@@ -230,6 +230,11 @@ class Function:
         fate = self.provenance.fates.get(node.id)
         return str(fate) if fate is not None else f"{node.label}: not part of this function"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        """Jupyter display: the optimised graph as SVG (or DOT text without Graphviz)."""
+        from symgraph.render.svg import mimebundle  # render is a higher stage
+        return mimebundle(self)
+
     def __repr__(self) -> str:
         names = ", ".join(v.label for v in self.inputs)
         return f"<Function ({names}) -> {len(self.outputs)} outputs, {len(self.graph)} nodes>"
