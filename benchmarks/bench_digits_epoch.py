@@ -1,0 +1,155 @@
+"""One training epoch of the digits MLP (examples/digits_mlp.py): symgraph's compiled step
+against a hand-written NumPy loop and, when installed, PyTorch on the CPU.
+
+64-128-10 ReLU MLP, inverted dropout 0.2 on the hidden layer, softmax cross-entropy + L2
+(1e-4 / 2 sum W^2), Adam (lr 2e-3), mini-batches of 32 over the 1437 training digits. The
+three run interleaved in one process; the script prints median epoch times and the median
+ratio of each to NumPy.
+
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_digits_epoch.py [--rounds 15]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "examples"))
+
+import digits  # noqa: E402
+import digits_mlp  # noqa: E402
+
+BATCH, HIDDEN, DROP, L2, LR = 32, 128, 0.2, 1e-4, 2e-3
+B1, B2, EPS = 0.9, 0.999, 1e-8
+
+
+class NumpyMLP:
+    """The same model and update written by hand: forward, backward, Adam."""
+
+    def __init__(self, params: list[np.ndarray], seed: int = 0, drop: float = DROP) -> None:
+        self.drop = drop
+        self.params = [p.copy() for p in params]
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+        self.t = 0
+        self.rng = np.random.default_rng(seed)
+
+    def step(self, x: np.ndarray, labels: np.ndarray) -> float:
+        W1, b1, W2, b2 = self.params
+        n = len(x)
+        z1 = x @ W1 + b1
+        h = np.maximum(z1, 0)
+        mask = (self.rng.random(h.shape) < 1 - self.drop) / (1 - self.drop)
+        hd = h * mask
+        z = hd @ W2 + b2
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        loss = float(np.mean(np.log(s[:, 0]) - z[np.arange(n), labels]))
+        loss += 0.5 * L2 * (np.sum(W1 * W1) + np.sum(W2 * W2))
+        dz = e / s
+        dz[np.arange(n), labels] -= 1
+        dz /= n
+        dW2 = hd.T @ dz + L2 * W2
+        db2 = dz.sum(axis=0)
+        dh = (dz @ W2.T) * mask * (z1 > 0)
+        dW1 = x.T @ dh + L2 * W1
+        db1 = dh.sum(axis=0)
+        self.t += 1
+        for p, g, m, v in zip(self.params, (dW1, db1, dW2, db2), self.m, self.v):
+            m *= B1
+            m += (1 - B1) * g
+            v *= B2
+            v += (1 - B2) * g * g
+            p -= LR * (m / (1 - B1 ** self.t)) / (np.sqrt(v / (1 - B2 ** self.t)) + EPS)
+        return loss
+
+
+def torch_epoch_fn(params: list[np.ndarray]):
+    """A PyTorch CPU epoch of the same model, or None when torch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    ps = [torch.tensor(p, requires_grad=True) for p in params]
+    opt = torch.optim.Adam(ps, lr=LR, betas=(B1, B2), eps=EPS)
+    drop = torch.nn.Dropout(DROP)
+
+    def epoch(X: np.ndarray, y: np.ndarray, order: np.ndarray) -> None:
+        Xt, yt = torch.tensor(X), torch.tensor(y)
+        W1, b1, W2, b2 = ps
+        for start in range(0, len(order), BATCH):
+            idx = torch.tensor(order[start:start + BATCH])
+            z = drop(torch.relu(Xt[idx] @ W1 + b1)) @ W2 + b2
+            loss = torch.nn.functional.cross_entropy(z, yt[idx])
+            loss = loss + 0.5 * L2 * ((W1 * W1).sum() + (W2 * W2).sum())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return epoch
+
+
+def check_same_update(x: np.ndarray, labels: np.ndarray) -> None:
+    """Without dropout's randomness, one step of each gives the same loss and parameters."""
+    model, step, _, _ = digits_mlp.build(hidden=HIDDEN, dropout=0.0, l2=L2, lr=LR, seed=1)
+    hand = NumpyMLP([p.value for p in model.params()], drop=0.0)
+    a, b = float(step(x, labels)[0]), hand.step(x, labels)
+    assert abs(a - b) <= 1e-10 * abs(b), (a, b)
+    for p, q in zip(model.params(), hand.params):
+        assert np.allclose(p.value, q, rtol=1e-9, atol=1e-12), p.label
+
+
+def run_epoch(step, X: np.ndarray, y: np.ndarray, order: np.ndarray) -> None:
+    for start in range(0, len(order), BATCH):
+        idx = order[start:start + BATCH]
+        step(X[idx], y[idx])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=15)
+    args = ap.parse_args()
+    X, y, _, _ = digits.load()
+    model, step, _, _ = digits_mlp.build(hidden=HIDDEN, dropout=DROP, l2=L2, lr=LR)
+    start = [p.value.copy() for p in model.params()]
+    hand = NumpyMLP(start)
+    torch_epoch = torch_epoch_fn(start)
+    check_same_update(X[:BATCH], y[:BATCH])
+    rng = np.random.default_rng(0)
+    times: dict[str, list[float]] = {"symgraph": [], "numpy": [], "torch": []}
+    for _ in range(args.rounds):
+        order = rng.permutation(len(X))
+        t0 = time.perf_counter()
+        run_epoch(step, X, y, order)
+        t1 = time.perf_counter()
+        run_epoch(hand.step, X, y, order)
+        t2 = time.perf_counter()
+        times["symgraph"].append(t1 - t0)
+        times["numpy"].append(t2 - t1)
+        if torch_epoch is not None:
+            t3 = time.perf_counter()
+            torch_epoch(X, y, order)
+            times["torch"].append(time.perf_counter() - t3)
+    steps = -(-len(X) // BATCH)
+    ref = statistics.median(times["numpy"])
+    print(f"digits MLP epoch ({len(X)} examples, {steps} steps of {BATCH}), median of {args.rounds}:")
+    for name, ts in times.items():
+        if not ts:
+            print(f"  {name:<9} not installed")
+            continue
+        ratios = [a / b for a, b in zip(ts, times["numpy"])]
+        print(f"  {name:<9} {statistics.median(ts) * 1e3:8.2f} ms   ratio to numpy "
+              f"{statistics.median(ratios):.3f}")
+    print(f"numpy epoch {ref * 1e3:.2f} ms; compiled step graph: {len(step.graph)} nodes")
+
+
+if __name__ == "__main__":
+    main()
