@@ -215,9 +215,9 @@ def test_updates_read_old_values_and_outputs_see_old_values():
     assert out == 2.0
 
 
-@pytest.mark.xfail(strict=True, reason="runtime/function.py hands the same array to the "
-                   "output and the parameter when CSE merges them (reported to the lead)")
 def test_update_values_do_not_alias_outputs():
+    # Regression: when CSE merged the output and the update, the caller got the very array
+    # that became the parameter's value.
     W = sg.param(np.zeros(2), name="W")
     f = sg.function([], [W + 1], updates={W: W + 1})
     (out,) = f()
