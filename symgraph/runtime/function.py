@@ -246,6 +246,8 @@ def function(inputs: Sequence[Node], outputs: Any, updates: Optional[dict] = Non
     """Compile ``outputs`` of ``inputs`` (and ``updates`` ``{param: expr}``) into a callable.
 
     A call returns a list of arrays (one array when ``outputs`` is a single node); then every
-    update, computed from the old values, is written at once.
+    update, computed from the old values, is written at once. ``optimize=False`` runs the
+    graph as written (no rewrites, no in-place writes); ``check_nan=True`` raises at the
+    first node whose value holds NaN or Inf, naming the op, the node and the user's line.
     """
-    return Function(inputs, outputs, updates, optimize, name)
+    return Function(inputs, outputs, updates, optimize, name, check_nan)

@@ -101,7 +101,7 @@ def param_writers(sched: Schedule, targets: Sequence[Node],
             readers[i] = readers.get(i, 0) + 1
     chosen: dict[int, int] = {}
     for p, u in updates:
-        if get_op(u.op).leaf or not takes_out(u) or p.id not in sched.slot:
+        if not get_op(u.op).elementwise or not takes_out(u) or p.id not in sched.slot:
             continue
         if u.shape != p.shape or u.dtype != p.dtype or readers.get(u.id, 0):
             continue
@@ -183,7 +183,10 @@ def plan(sched: Schedule, targets: Sequence[Node], writers: dict[int, int],
             st.join(writers[n.id], k)
             continue
         if inplace and takes_out(n):
-            target = _inplace_target(sched, st, n, pos, released)
+            # Only elementwise steps read each input element before writing the same
+            # output element; a matmul writing over its own input would need a copy.
+            elementwise = get_op(n.op).elementwise
+            target = _inplace_target(sched, st, n, pos, released) if elementwise else None
             if target is not None:
                 s = st.array_of[target]
                 out[pos] = ("inplace", target)
