@@ -5,6 +5,7 @@ numbered in sorted scope order, attributes are written in a fixed order.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from symgraph.render import palette
@@ -23,16 +24,24 @@ def _attr_list(attrs: list[tuple[str, str]]) -> str:
     return ", ".join(f"{k}={quote(v)}" for k, v in attrs if v != "")
 
 
+@functools.lru_cache(maxsize=1024)
+def _look_text(kind: str, output: bool, extra: tuple) -> str:
+    # Cached: a drawing has a handful of looks but may have thousands of boxes.
+    look = palette.look(kind, output)
+    look.update(dict(extra))
+    return _attr_list(list(look.items()))
+
+
 def _box_line(box: Box) -> str:
-    look = palette.look(box.kind, box.output)
-    look.update(dict(box.attrs))
-    attrs = [("label", box.label)]
+    head = f"label={quote(box.label)}"
     if box.xlabel:
-        attrs.append(("xlabel", box.xlabel))
-    attrs.extend(look.items())
+        head += f", xlabel={quote(box.xlabel)}"
+    look = _look_text(box.kind, box.output, box.attrs)
+    if look:
+        head += ", " + look
     if box.tooltip:
-        attrs.append(("tooltip", box.tooltip))
-    return f"{box.key} [{_attr_list(attrs)}];"
+        head += f", tooltip={quote(box.tooltip)}"
+    return f"{box.key} [{head}];"
 
 
 def _scope_parts(scope: str) -> list[str]:

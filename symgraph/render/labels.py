@@ -1,6 +1,7 @@
 """The words inside and beside drawn nodes: names, types, constant values and tooltips."""
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any, Optional
 
@@ -12,7 +13,13 @@ from symgraph.types import format_shape
 
 def type_text(node: Node) -> str:
     """``float64 (?, 2)``: dtype and shape, unknown sizes as ``?``."""
-    return f"{node.dtype.name} {format_shape(node.shape)}"
+    return _type_text(node.dtype, node.shape)
+
+
+@functools.lru_cache(maxsize=4096)
+def _type_text(dtype: np.dtype, shape: tuple) -> str:
+    # Cached: big graphs repeat a handful of types, and dtype.name is slow in NumPy.
+    return f"{dtype.name} {format_shape(shape)}"
 
 
 def where_text(node: Node) -> str:
@@ -21,13 +28,16 @@ def where_text(node: Node) -> str:
     loc = node.location
     if loc is None:
         return ""
-    name = loc.filename
-    cwd = os.getcwd()
+    return f"{_display_path(loc.filename, os.getcwd())}:{loc.lineno}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _display_path(name: str, cwd: str) -> str:
     if os.path.isabs(name) and name.startswith(cwd + os.sep):
-        name = os.path.relpath(name, cwd)
-    elif os.path.isabs(name):
-        name = os.path.basename(name)
-    return f"{name}:{loc.lineno}"
+        return os.path.relpath(name, cwd)
+    if os.path.isabs(name):
+        return os.path.basename(name)
+    return name
 
 
 def const_text(node: Node) -> str:
