@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,11 @@ import hessian_spectrum  # noqa: E402
 import optimizers_compared  # noqa: E402
 import universal_approximation  # noqa: E402
 import xor  # noqa: E402
+
+# find_spec, not importorskip: importing scikit-learn itself takes seconds, and the examples
+# only read the data file it ships
+needs_sklearn = pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
+                                   reason="the digits examples need scikit-learn")
 
 
 def test_xor_relu_solution_is_exact():
@@ -47,16 +54,16 @@ def test_universal_approximation_error_falls_with_width():
     assert values[-1] < values[0] / 4
 
 
+@needs_sklearn
 def test_digits_mlp_with_l2_and_dropout_reaches_95_percent():
-    pytest.importorskip("sklearn")
     import digits_mlp
     result = digits_mlp.main(small=True)
     assert result["test_accuracy"] >= 0.95, result["test_accuracy"]
     assert result["history"].epoch_loss[-1] < result["history"].epoch_loss[0] / 3
 
 
+@needs_sklearn
 def test_digits_cnn_learns():
-    pytest.importorskip("sklearn")
     import digits_cnn
     result = digits_cnn.main(small=True)
     assert result["test_accuracy"] >= 0.93, result["test_accuracy"]
