@@ -135,6 +135,8 @@ def figure_to_dot(fig: Figure) -> str:
         lines.append(f"  {link.src} -> {link.dst}{tail};")
     for rank in fig.ranks:
         lines.append("  { rank=same; " + " ".join(rank) + " }")
+        # Invisible edges inside the rank keep its boxes in order (x1, x2, ... left to right).
+        lines.append("  " + " -> ".join(rank) + " [style=invis];")
     if fig.legend:
         _emit_legend(lines, fig.legend)
     lines.append("}")
