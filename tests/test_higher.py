@@ -429,3 +429,16 @@ def test_check_grads_catches_a_wrong_derivative():
     with pytest.raises(AssertionError, match="order 1"):
         sg.check_grads(lambda x: sg.sum(sg.stop_gradient(x) * x), [np.array([0.3, -1.2])],
                        order=1)
+
+
+def test_operator_matvecs_leave_their_inputs_and_the_point_unchanged(rng):
+    # The runtime may write in place; neither v nor the kept residuals may be overwritten.
+    x, labels, params, loss, X, Y = _mlp(rng)
+    H = sg.linearize_hvp(loss, params, inputs=[x, labels]).at(X, Y)
+    v = rng.standard_normal(H.shape[0])
+    v0, X0 = v.copy(), X.copy()
+    first = H.matvec(v)
+    for _ in range(3):
+        np.testing.assert_array_equal(H.matvec(v), first)
+    np.testing.assert_array_equal(v, v0)
+    np.testing.assert_array_equal(X, X0)
