@@ -14,8 +14,6 @@ import argparse
 import statistics
 import time
 
-import numpy as np
-
 import symgraph as sg
 from symgraph.graph import Graph
 from symgraph.passes.cse import cse

@@ -442,3 +442,12 @@ def test_operator_matvecs_leave_their_inputs_and_the_point_unchanged(rng):
         np.testing.assert_array_equal(H.matvec(v), first)
     np.testing.assert_array_equal(v, v0)
     np.testing.assert_array_equal(X, X0)
+
+
+@pytest.mark.parametrize("method", sg.HVP_METHODS)
+def test_hvp_block_of_an_unused_argument_is_zero(method):
+    x, y = sg.var("x", (2,)), sg.var("y", (3,))
+    hx, hy = sg.hvp(sg.sum(x ** 3), [x, y], [np.ones(2), np.ones(3)], method=method)
+    vx, vy = sg.function([x, y], [hx, hy])(np.array([1.0, 2.0]), np.zeros(3))
+    np.testing.assert_array_equal(vx, [6.0, 12.0])
+    np.testing.assert_array_equal(vy, np.zeros(3))

@@ -18,8 +18,8 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from symgraph.graph import Node, building_gradient, toposort
-from symgraph.ops.elementwise import (add, cos, divide, exp, multiply, negative, sigmoid, sin,
-                                      square, subtract)
+from symgraph.ops.elementwise import (add, cos, divide, multiply, negative, sigmoid, sin, square,
+                                      subtract)
 from symgraph.ops.registry import apply, const, get_op
 from symgraph.ops.shape import zeros_like
 from symgraph.autodiff.forward import _fit
