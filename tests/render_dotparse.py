@@ -26,11 +26,11 @@ def nodes(dot: str, legend: bool = False) -> dict[str, dict[str, str]]:
 
 
 def edges(dot: str) -> list[tuple[str, str, dict[str, str]]]:
-    """(source id, target id, attributes) of every edge statement outside the legend."""
+    """(source id, target id, attributes) of every visible edge outside the legend."""
     out = []
     for line in dot.splitlines():
         m = _EDGE.match(line)
-        if m and not m.group(1).startswith("legend"):
+        if m and not m.group(1).startswith("legend") and "style=invis" not in line:
             out.append((m.group(1), m.group(2), attrs(m.group(3))))
     return out
 

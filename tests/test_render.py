@@ -321,3 +321,38 @@ def test_diff_of_a_graph_and_its_gradient_shows_the_appended_nodes():
     assert d.count("added") == n_new and d.count("removed") == 0
     added = [a for a in dp.nodes(d.dot).values() if "[added]" in a["label"]]
     assert len(added) == n_new
+
+
+# --- properties over random graphs ---------------------------------------------------------------
+from hypothesis import given, settings, strategies as st   # noqa: E402
+
+_UNARY = [sg.tanh, sg.exp, sg.negative, sg.square]
+_BINARY = [sg.add, sg.multiply, sg.subtract, sg.maximum]
+
+
+def _random_graph(steps: list[tuple[int, int, int, bool]]) -> list:
+    pool = [sg.var("a", shape=(None, 2)), sg.param(np.ones(2), name="p"), sg.const(2.0)]
+    for op, i, j, binary in steps:
+        x, y = pool[i % len(pool)], pool[j % len(pool)]
+        with sg.scope(f"s{op % 2}"):
+            pool.append(_BINARY[op % 4](x, y) if binary else _UNARY[op % 4](x))
+    return pool[-2:]
+
+
+_steps = st.lists(st.tuples(st.integers(0, 7), st.integers(0, 50), st.integers(0, 50),
+                            st.booleans()), min_size=1, max_size=25)
+
+
+@settings(max_examples=30, deadline=None)
+@given(_steps, st.sampled_from(["ops", "expr"]), st.integers(3, 40))
+def test_random_graphs_draw_every_edge_deterministically(steps, style, budget):
+    outs = _random_graph(steps)
+    dot = sg.to_dot(outs, style=style, budget=budget, locations=False)
+    assert dot == sg.to_dot(_random_graph(steps), style=style, budget=budget, locations=False)
+    boxes = dp.nodes(dot)
+    assert all(s in boxes and d in boxes and s != d for s, d, _ in dp.edges(dot))
+    if len(sg.Graph(outs)) <= budget:
+        g = sg.Graph(outs)
+        assert len(boxes) == len(g)
+        assert len(dp.edges(dot)) == sum(len(n.inputs) for n in g.nodes)
+    assert dot.count("{") == dot.count("}")

@@ -32,7 +32,7 @@ def make_options(style: str, options: dict) -> Options:
     """Validated drawing options, with errors that list what is allowed."""
     if style not in STYLES:
         raise ValueError(f"unknown drawing style {style!r}; choose one of {', '.join(STYLES)}")
-    allowed = [f.name for f in fields(Options) if f.name not in ("style", "extra")]
+    allowed = [f.name for f in fields(Options) if f.name != "style"]
     unknown = sorted(k for k in options if k not in allowed)
     if unknown:
         raise TypeError(f"unknown drawing option(s) {', '.join(unknown)}; the options are "

@@ -6,7 +6,7 @@ from DOT text lets views recolour or combine figures without parsing DOT.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 # Keys of the record fields a box may override on top of its kind's look.
@@ -68,8 +68,6 @@ class Options:
     caption: Optional[str] = None
     max_units: int = 8
     show_biases: bool = False
-    title: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
