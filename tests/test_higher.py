@@ -451,3 +451,18 @@ def test_hvp_block_of_an_unused_argument_is_zero(method):
     vx, vy = sg.function([x, y], [hx, hy])(np.array([1.0, 2.0]), np.zeros(3))
     np.testing.assert_array_equal(vx, [6.0, 12.0])
     np.testing.assert_array_equal(vy, np.zeros(3))
+
+
+def test_operator_drops_into_scipy_krylov_solvers(rng):
+    # Optional: SciPy is not a dependency, but the operator has the shape it expects.
+    spla = pytest.importorskip("scipy.sparse.linalg")
+    x = sg.var("x", (8,))
+    f = sg.sum(sg.softplus(x) * x) + 0.5 * sg.sum(x * x)
+    H = sg.linearize_hvp(f, x, inputs=[x]).at(rng.standard_normal(8))
+    op = spla.LinearOperator(H.shape, matvec=H.matvec, dtype=H.dtype)
+    dense = H.to_dense()
+    top = spla.eigsh(op, k=1, which="LA", return_eigenvectors=False)
+    np.testing.assert_allclose(top[0], np.linalg.eigvalsh(dense)[-1], rtol=1e-8)
+    sol, info = spla.cg(op, H.grad, rtol=1e-12, atol=0.0)
+    assert info == 0
+    np.testing.assert_allclose(sol, np.linalg.solve(dense, H.grad), rtol=1e-7, atol=1e-9)
