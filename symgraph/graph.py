@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import operator
 import os
 import sys
 from dataclasses import dataclass
@@ -259,18 +260,24 @@ def toposort(outputs: Sequence[Node]) -> list[Node]:
     Node ids grow with creation and a node's inputs exist before it, so ascending id is a
     topological order that does not depend on how the graph is walked.
     """
-    seen: set[int] = set()
+    # Nodes hash and compare by identity, so the set holds them directly; the bound
+    # methods save attribute look-ups in the hot loop (this runs once per pass).
+    seen: set[Node] = set()
     found: list[Node] = []
     stack = list(outputs)
+    pop, push, mark, keep = stack.pop, stack.extend, seen.add, found.append
     while stack:
-        node = stack.pop()
-        if id(node) in seen:
+        node = pop()
+        if node in seen:
             continue
-        seen.add(id(node))
-        found.append(node)
-        stack.extend(node.inputs)
-    found.sort(key=lambda n: n.id)
+        mark(node)
+        keep(node)
+        push(node.inputs)
+    found.sort(key=_by_id)
     return found
+
+
+_by_id = operator.attrgetter("id")
 
 
 class Graph:

@@ -266,3 +266,10 @@ def test_compiled_graph_is_the_same_in_every_process():
         runs.append(done.stdout)
     assert runs[0] == runs[1] == runs[2]
     assert len(runs[0].splitlines()) > 20
+
+
+def test_nodes_compare_and_hash_by_identity():
+    # Traversals keep nodes in sets and dicts; an elementwise __eq__ would break them.
+    x, y = sg.var("x"), sg.var("x")
+    assert (x == x) is True and (x == y) is False
+    assert len({x, y, x}) == 2
