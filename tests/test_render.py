@@ -127,7 +127,7 @@ def test_expr_style_names_intermediates_u1_u2():
     y = sg.sigmoid(sg.dot(x, w) + b)
     drawn = dp.nodes(sg.to_dot(y, style="expr", names={y: "ŷ"}))
     by_label = {a["label"]: a.get("xlabel", "") for a in drawn.values()}
-    assert by_label == {"x": "", "w": "", "b": "", "u(1)": "matmul", "u(2)": "+", "ŷ": "σ"}
+    assert by_label == {"x": "", "w": "", "b": "", "u(1)": "dot", "u(2)": "+", "ŷ": "σ"}
 
 
 # --- scopes, budgets, large graphs ----------------------------------------------------------------

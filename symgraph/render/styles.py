@@ -95,11 +95,18 @@ def _node_box(n: Node, key: str, label: str, opts: Options, output: bool, group:
               typed_expr: bool) -> Box:
     xlabel = ""
     if opts.style == "expr" and n.inputs:
-        xlabel = palette.OP_SYMBOLS.get(n.op, n.op)
+        xlabel = _symbol(n)
     if typed_expr:
         label = f"{label}\n{labels.type_text(n)}"
     return Box(key, label, palette.node_kind(n), n.scope, group,
                labels.tooltip(n, opts.locations), xlabel, output)
+
+
+def _symbol(n: Node) -> str:
+    # The textbook writes "dot" for a product of two vectors and "matmul" otherwise.
+    if n.op == "matmul" and all(i.ndim == 1 for i in n.inputs):
+        return "dot"
+    return palette.OP_SYMBOLS.get(n.op, n.op)
 
 
 def _collapsed_box(key: str, path: str, count: int, group: str) -> Box:
