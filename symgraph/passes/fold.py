@@ -6,6 +6,7 @@ in the graph, so the error still surfaces, with its message, when the function r
 """
 from __future__ import annotations
 
+import math
 from typing import Optional, Sequence
 
 import numpy as np
@@ -20,19 +21,19 @@ FOLD_LIMIT_BYTES = 1 << 18
 
 
 def _folded_value(n: Node) -> Optional[np.ndarray]:
+    if not n.inputs:
+        return None
     op = get_op(n.op)
-    if op.leaf or op.kernel is None or not n.inputs:
-        return None
-    if not static(n.shape) or np.prod(n.shape, dtype=np.int64) * n.dtype.itemsize > FOLD_LIMIT_BYTES:
-        return None
-    args = []
-    for k, x in enumerate(n.inputs):
-        if k in op.shape_only_inputs and static(x.shape):
-            args.append(np.broadcast_to(np.zeros((), x.dtype), x.shape))
-        elif x.op == "const":
-            args.append(x.payload)
-        else:
+    shape_only = op.shape_only_inputs
+    for k, x in enumerate(n.inputs):          # the cheap test first: most nodes fail it
+        if x.op != "const" and not (k in shape_only and static(x.shape)):
             return None
+    if op.kernel is None or not static(n.shape):
+        return None
+    if math.prod(n.shape) * n.dtype.itemsize > FOLD_LIMIT_BYTES:
+        return None
+    args = [np.broadcast_to(np.zeros((), x.dtype), x.shape) if x.op != "const" else x.payload
+            for x in n.inputs]
     try:
         with np.errstate(all="ignore"):
             value = op.kernel(*args, **dict(n.attrs))

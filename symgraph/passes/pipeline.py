@@ -16,14 +16,13 @@ Pass = Callable[[Sequence[Node]], PassResult]
 
 # CSE first, so patterns see one node per value; stabilisation before folding and
 # simplification, which could otherwise take apart the patterns it looks for; folding
-# before simplification, which then sees the folded constants; a second CSE merges what
-# the rewrites built twice; DCE last.
+# before simplification, which then sees the folded constants (and folds again what its
+# own rewrites leave constant); a second CSE merges what the rewrites built twice; DCE last.
 PASSES: list[tuple[str, Pass]] = [
     ("cse", cse),
     ("stabilize", stabilize),
     ("fold", fold),
     ("simplify", simplify),
-    ("fold2", fold),
     ("cse2", cse),
     ("dce", dce),
 ]

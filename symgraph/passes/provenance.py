@@ -60,7 +60,8 @@ def compose(first: PassResult, second: PassResult) -> PassResult:
             # ``second`` never saw the node: nothing the outputs need reads it any more.
             fates[key] = Fate(fate.old, None, DEAD)
         elif later.how == KEPT:
-            fates[key] = Fate(fate.old, later.new, fate.how, fate.rule)
+            same = later.new is fate.new
+            fates[key] = fate if same else Fate(fate.old, later.new, fate.how, fate.rule)
         elif fate.how == KEPT:
             fates[key] = Fate(fate.old, later.new, later.how, later.rule)
         else:

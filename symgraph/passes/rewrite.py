@@ -30,6 +30,8 @@ class Rule:
     name: str
     fn: RuleFn
     how: str = REWRITTEN
+    # The ops the rule can fire on (the engine offers it no others); empty means any op.
+    ops: tuple[str, ...] = ()
 
 
 def run_rules(outputs: Sequence[Node], rules: Sequence[Rule], name: str) -> PassResult:
@@ -57,12 +59,27 @@ class _Engine:
     """Applies rules to one node, then to the nodes those rules built, until nothing fires."""
 
     def __init__(self, rules: Sequence[Rule], old_ids: set[int]) -> None:
-        self.rules = rules
+        self.any_op = [r for r in rules if not r.ops]
+        self.by_op: dict[str, list[Rule]] = {}
+        for r in rules:
+            for op in r.ops:
+                self.by_op.setdefault(op, []).append(r)
+        # Keep the declared order among the rules one op is offered.
+        order = {id(r): k for k, r in enumerate(rules)}
+        for op, rs in self.by_op.items():
+            rs.extend(self.any_op)
+            rs.sort(key=lambda r: order[id(r)])
         self.old_ids = old_ids
         self.settled: dict[int, Node] = {}
 
+    def rules_for(self, node: Node) -> list[Rule]:
+        return self.by_op.get(node.op, self.any_op)
+
     def rewrite(self, node: Node) -> tuple[Node, list[Rule]]:
         current, fired = self._local(node)
+        if not fired:
+            self.settled[current.id] = current
+            return current, fired
         # Nodes a rule built were never offered to the rules themselves (a rule may build
         # ``sum(g)`` that another rule simplifies); settle them, inputs first, and re-offer
         # their users. Bounded: a rule set that keeps building is cut off.
@@ -87,7 +104,10 @@ class _Engine:
         fired: list[Rule] = []
         current = node
         for _ in range(_MAX_REWRITES_PER_NODE):
-            match = _first_match(current, self.rules)
+            rules = self.rules_for(current)
+            if not rules:
+                break
+            match = _first_match(current, rules)
             if match is None:
                 break
             rule, current = match

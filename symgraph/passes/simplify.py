@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from symgraph.graph import Node
+from symgraph.passes.fold import FOLD_RULES
 from symgraph.passes.provenance import PassResult
 from symgraph.passes.rewrite import (Rule, build, is_const_equal, is_op, make_const,
                                      operands, run_rules, static)
@@ -197,23 +198,24 @@ def _cast_noop(n: Node) -> Optional[Node]:
 
 
 SIMPLIFY_RULES = (
-    Rule("add_zero", _add_zero),
-    Rule("subtract_zero", _subtract_zero),
-    Rule("multiply_one", _multiply_one),
-    Rule("multiply_zero", _multiply_zero),
-    Rule("double_negative", _double_negative),
-    Rule("add_negative", _add_negative),
-    Rule("add_subtract_cancel", _add_subtract_cancel),
-    Rule("transpose_transpose", _transpose_transpose),
-    Rule("reshape_chain", _reshape_chain),
-    Rule("squeeze_expand", _squeeze_expand),
-    Rule("broadcast_noop", _broadcast_noop),
-    Rule("sum_to_like_as_sum", _sum_to_like_as_sum),
-    Rule("sum_of_broadcast", _sum_of_broadcast),
-    Rule("cast_noop", _cast_noop),
+    Rule("add_zero", _add_zero, ops=("add",)),
+    Rule("subtract_zero", _subtract_zero, ops=("subtract",)),
+    Rule("multiply_one", _multiply_one, ops=("multiply", "divide", "power")),
+    Rule("multiply_zero", _multiply_zero, ops=("multiply",)),
+    Rule("double_negative", _double_negative, ops=("negative",)),
+    Rule("add_negative", _add_negative, ops=("add", "subtract")),
+    Rule("add_subtract_cancel", _add_subtract_cancel, ops=("subtract",)),
+    Rule("transpose_transpose", _transpose_transpose, ops=("transpose",)),
+    Rule("reshape_chain", _reshape_chain, ops=("reshape",)),
+    Rule("squeeze_expand", _squeeze_expand, ops=("squeeze", "expand_dims")),
+    Rule("broadcast_noop", _broadcast_noop, ops=("broadcast_like", "broadcast_to", "sum_to_like")),
+    Rule("sum_to_like_as_sum", _sum_to_like_as_sum, ops=("sum_to_like",)),
+    Rule("sum_of_broadcast", _sum_of_broadcast, ops=("sum",)),
+    Rule("cast_noop", _cast_noop, ops=("cast", "stop_gradient")),
 )
 
 
 def simplify(outputs: Sequence[Node]) -> PassResult:
-    """Apply the algebraic identities above until none fires."""
-    return run_rules(outputs, SIMPLIFY_RULES, "simplify")
+    """Apply the algebraic identities above until none fires (folding what they leave
+    computable from constants alone)."""
+    return run_rules(outputs, FOLD_RULES + SIMPLIFY_RULES, "simplify")

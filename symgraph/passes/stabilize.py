@@ -119,13 +119,13 @@ def _picked_row_sum(n: Node) -> Optional[Node]:
 
 
 STABILIZE_RULES = (
-    Rule("log_softmax", _log_softmax),
-    Rule("log_softmax_picked", _log_softmax_picked),
-    Rule("log_sigmoid", _log_sigmoid),
-    Rule("log1p", _log1p),
-    Rule("logsumexp", _logsumexp),
-    Rule("softmax_log_grad", _softmax_log_grad),
-    Rule("picked_row_sum", _picked_row_sum),
+    Rule("log_softmax", _log_softmax, ops=("log",)),
+    Rule("log_softmax_picked", _log_softmax_picked, ops=("log",)),
+    Rule("log_sigmoid", _log_sigmoid, ops=("log",)),
+    Rule("log1p", _log1p, ops=("log",)),
+    Rule("logsumexp", _logsumexp, ops=("log",)),
+    Rule("softmax_log_grad", _softmax_log_grad, ops=("multiply",)),
+    Rule("picked_row_sum", _picked_row_sum, ops=("sum",)),
 )
 
 

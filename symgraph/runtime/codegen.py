@@ -36,18 +36,26 @@ class Program:
     returned: tuple        # target slots in the order ``run`` returns them
 
 
-def _comment(n: Node) -> str:
-    text = n.op if not n.name else f"{n.name!r} {n.op}"
-    text += f" #{n.id} {n.type}"
-    if n.location is not None:
-        text += f" at {os.path.basename(n.location.filename)}:{n.location.lineno}"
-    return _UNSAFE.sub("?", text)
+def _comment(n: Node, cache: dict) -> str:
+    # Types and files repeat across thousands of nodes: format each once.
+    t = cache.get(n.type)
+    if t is None:
+        t = cache[n.type] = str(n.type)
+    text = f"{n.op} #{n.id} {t}" if not n.name else _UNSAFE.sub("?", f"{n.name!r} {n.op} #{n.id} {t}")
+    loc = n.location
+    if loc is not None:
+        f = cache.get(loc.filename)
+        if f is None:
+            f = cache[loc.filename] = _UNSAFE.sub("?", os.path.basename(loc.filename))
+        text += f" at {f}:{loc.lineno}"
+    return text
 
 
 def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Sequence[Node],
              check_nan: bool = False, name: str = "compiled") -> Program:
     """Write, compile and return the function running ``sched`` under ``plan``."""
     namespace: dict[str, Any] = {"__builtins__": {}}
+    cache: dict = {}
     lines: list[str] = []
     line_step: dict[int, int] = {}
     slot = sched.slot
@@ -58,7 +66,7 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
     for k, n in enumerate(sched.nodes):
         if n.op == "param":
             namespace[f"_p{k}"] = n.payload
-            lines.append(f"    v{k} = _p{k}.value  # parameter {_comment(n)}")
+            lines.append(f"    v{k} = _p{k}.value  # parameter {_comment(n, cache)}")
         elif n.op == "const":
             namespace[f"_c{k}"] = n.payload
     if check_nan:
@@ -73,12 +81,12 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
             call_args.append(f"out=v{target[1]}")
         note = {"inplace": "  (in place)", "reuse": "  (reused buffer)",
                 "param": "  (into the parameter)"}.get(target[0], "") if target else ""
-        lines.append(f"    v{step.out} = {kname}({', '.join(call_args)})  # {_comment(n)}{note}")
+        lines.append(f"    v{step.out} = {kname}({', '.join(call_args)})  # {_comment(n, cache)}{note}")
         line_step[len(lines)] = pos
         if check_nan and n.dtype.kind in "fc":
             lines.append(f"    _check(v{step.out}, {pos})")
             line_step[len(lines)] = pos
-        dead = plan.free.get(pos)
+        dead = [d for d in plan.free.get(pos, ()) if _worth_freeing(sched.nodes[d])]
         if dead:
             lines.append(f"    del {', '.join(f'v{d}' for d in dead)}")
     returned = tuple(slot[t.id] for t in targets if t.id not in plan.param_writes)
@@ -89,6 +97,20 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
     code = compile(source, filename, "exec")
     exec(code, namespace)  # noqa: S102 - our own generated source, no user text in code
     return Program(source, namespace["run"], filename, line_step, returned)
+
+
+# Smaller values are left to die when the call returns: a ``del`` costs compile time and
+# a bytecode, and frees next to nothing.
+FREE_MIN_BYTES = 1024
+
+
+def _worth_freeing(n: Node) -> bool:
+    if None in n.shape:
+        return True
+    size = 1
+    for d in n.shape:
+        size *= d
+    return size * n.dtype.itemsize >= FREE_MIN_BYTES
 
 
 def _safe_name(name: str) -> str:
