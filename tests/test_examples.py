@@ -100,3 +100,12 @@ def test_demo_trains_xor_prints_the_truth_table_and_writes_svgs(tmp_path, capsys
         assert "xor_forward.svg" in written and "xor_gradient.svg" in written
         for name in written:
             assert (tmp_path / name).read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+def test_perceptron_learns_and_or_but_never_xor():
+    import perceptron
+    results = perceptron.main(small=True, epochs=50)
+    for name in ("AND", "OR"):
+        assert results[name]["epochs"] > 0
+        np.testing.assert_array_equal(results[name]["predictions"], perceptron.TARGETS[name])
+    assert results["XOR"]["epochs"] == -1
