@@ -49,10 +49,13 @@ FATE_WORDS: dict[str, str] = {
 }
 
 ADDED, REMOVED, SHARED = "added", "removed", "shared"
+# A diff keeps each node's kind fill and shape and marks its status on the border: thick
+# and green for added, dashed and red with a pale fill for removed (both show in greyscale).
 DIFF_LOOK: dict[str, dict[str, str]] = {
-    SHARED: {"fillcolor": "#ffffff"},
-    ADDED: {"fillcolor": "#a9d79a", "style": "filled,bold", "penwidth": "2"},
-    REMOVED: {"fillcolor": "#f4b6b6", "style": "filled,dashed", "fontcolor": "#555555"},
+    SHARED: {},
+    ADDED: {"color": "#1b7f3b", "penwidth": "3", "style": "filled,bold"},
+    REMOVED: {"color": "#c00000", "penwidth": "2", "style": "filled,dashed",
+              "fillcolor": "#f2f2f2", "fontcolor": "#666666"},
 }
 
 # Symbols the textbook's figures write beside a variable for the op that made it.
