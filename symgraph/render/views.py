@@ -176,47 +176,51 @@ def _occurrences(classes: list[int]) -> list[tuple[int, int]]:
     return out
 
 
+def _diff_side(graph: Graph, keys: list[str], occ: list, other: Any, status_if_alone: str,
+               draw_shared: bool, ctx: dict) -> None:
+    """Boxes and links for one graph of a diff; nodes the other graph also holds are
+    ``shared`` (drawn from ``g2`` only, so each appears once)."""
+    names, types, locations = ctx["names"], ctx["types"], ctx["locations"]
+    for n, key, o in zip(graph.nodes, keys, occ):
+        status = palette.SHARED if o in other else status_if_alone
+        if status == palette.SHARED and not draw_shared:
+            continue
+        ctx["counts"][status] += 1
+        label = ops_label(n, names, types)
+        if status != palette.SHARED:
+            label += f"\n[{status}]"
+        ctx["boxes"].append(Box(key, label, palette.node_kind(n), n.scope, "",
+                                tooltip(n, locations), output=id(n) in ctx["outputs"],
+                                attrs=tuple(palette.DIFF_LOOK[status].items())))
+        ctx["links"].extend(Link(keys[graph.index(i)], key) for i in n.inputs)
+
+
 def diff(g1: Any, g2: Any, **options: Any) -> Drawing:
     """One drawing of two graphs (nodes, lists, Graphs or Functions — a Function stands for
     its optimised graph): nodes of both drawn once, nodes only in ``g1`` as removed, nodes
     only in ``g2`` as added. Nodes match by structure, so a recompiled copy matches."""
     a, b = as_graph(g1), as_graph(g2)
     opts = make_options("ops", options)
-    names = name_map(opts.names)
-    types = opts.types if opts.types is not None else True
     table: dict = {}
     occ_a = _occurrences(_structure(a.nodes, table))
     occ_b = _occurrences(_structure(b.nodes, table))
-    in_b = {o: f"d{i}" for i, o in enumerate(occ_b)}
-    in_a = set(occ_a)
-    key_b = [f"d{i}" for i in range(len(occ_b))]
-    key_a = [in_b.get(o, f"r{i}") for i, o in enumerate(occ_a)]
-    outputs = {id(o) for o in a.outputs} | {id(o) for o in b.outputs}
-    boxes, links = [], []
-    counts = {palette.SHARED: 0, palette.ADDED: 0, palette.REMOVED: 0}
-    for nodes, keys, occ, other, fate in ((b.nodes, key_b, occ_b, in_a, palette.ADDED),
-                                         (a.nodes, key_a, occ_a, in_b, palette.REMOVED)):
-        for n, key, o in zip(nodes, keys, occ):
-            status = palette.SHARED if o in other else fate
-            if status == palette.SHARED and fate == palette.REMOVED:
-                continue   # already drawn from g2
-            counts[status] += 1
-            # Shared nodes keep their kind's look; added and removed ones stand out.
-            look = () if status == palette.SHARED else tuple(palette.DIFF_LOOK[status].items())
-            boxes.append(Box(key, ops_label(n, names, types) + f"\n[{status}]"
-                             if status != palette.SHARED else ops_label(n, names, types),
-                             palette.node_kind(n), n.scope, "", tooltip(n, opts.locations),
-                             output=id(n) in outputs, attrs=look))
-            node_keys = keys
-            graph = b if fate == palette.ADDED else a
-            links.extend(Link(node_keys[graph.index(i)], key) for i in n.inputs)
+    key_of_b = {o: f"d{i}" for i, o in enumerate(occ_b)}
+    keys_b = [f"d{i}" for i in range(len(occ_b))]
+    # A node of g1 that g2 shares is drawn (and linked to) as g2's box.
+    keys_a = [key_of_b.get(o, f"r{i}") for i, o in enumerate(occ_a)]
+    ctx = {"names": name_map(opts.names), "types": opts.types is not False,
+           "locations": opts.locations, "boxes": [], "links": [],
+           "outputs": {id(o) for o in a.outputs} | {id(o) for o in b.outputs},
+           "counts": {palette.SHARED: 0, palette.ADDED: 0, palette.REMOVED: 0}}
+    _diff_side(b, keys_b, occ_b, set(occ_a), palette.ADDED, True, ctx)
+    _diff_side(a, keys_a, occ_a, key_of_b, palette.REMOVED, False, ctx)
+    counts = ctx["counts"]
     caption = opts.caption or (f"diff: {counts[palette.SHARED]} shared, "
                                f"{counts[palette.REMOVED]} removed, {counts[palette.ADDED]} added")
     legend = ()
     if opts.legend:
-        legend = legend_entries(boxes) + tuple("diff:" + s for s in
-                                               (palette.SHARED, palette.REMOVED, palette.ADDED)
-                                               if counts[s])
-    fig = Figure(tuple(boxes), tuple(links), caption, opts.rankdir or "TB", (), legend,
-                 opts.clusters)
+        legend = legend_entries(ctx["boxes"]) + tuple(
+            "diff:" + s for s in (palette.SHARED, palette.REMOVED, palette.ADDED) if counts[s])
+    fig = Figure(tuple(ctx["boxes"]), tuple(ctx["links"]), caption, opts.rankdir or "TB", (),
+                 legend, opts.clusters)
     return Drawing(figure_to_dot(fig), caption, tuple(sorted(counts.items())))
