@@ -57,8 +57,9 @@ def test_layer_nodes_live_in_the_layer_scope():
     assert y.scope == "hidden" and layer.W.scope == "hidden"
     model = nn.MLP([2, 3, 1], name="net")
     out = model(sg.var("x", (None, 2)))
-    scopes = {n.scope for n in sg.Graph(out).nodes if n.op not in ("var", "param", "const")}
+    scopes = {n.scope for n in sg.Graph(out).nodes if n.op not in ("var", "const")}
     assert scopes == {"net/layer1", "net/layer2"}
+    assert [p.scope for p in model.params()] == ["net/layer1"] * 2 + ["net/layer2"] * 2
 
 
 def test_mlp_matches_numpy_forward():

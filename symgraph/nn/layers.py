@@ -221,9 +221,10 @@ def MLP(sizes: Sequence[int], activation: Any = "relu", output_activation: Any =
     name = name or unique_name("mlp")
     layers: list[Layer] = []
     last = len(sizes) - 2
-    for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        act = output_activation if k == last else activation
-        layers.append(Dense(a, b, act, init=init, seed=rng, dtype=dtype, name=f"layer{k + 1}"))
-        if k != last and dropout > 0:
-            layers.append(Dropout(dropout, seed=int(rng.integers(2**31)), name=f"dropout{k + 1}"))
+    with sg.scope(name):   # parameters live in the model's scope too: mlp/layer1/W
+        for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            act = output_activation if k == last else activation
+            layers.append(Dense(a, b, act, init=init, seed=rng, dtype=dtype, name=f"layer{k + 1}"))
+            if k != last and dropout > 0:
+                layers.append(Dropout(dropout, seed=int(rng.integers(2**31)), name=f"dropout{k + 1}"))
     return Sequential(layers, name=name)
