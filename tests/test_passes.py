@@ -277,7 +277,7 @@ def test_every_old_node_gets_a_fate_and_dead_nodes_are_marked():
     assert {n.id for n in Graph([y]).nodes} == set(result.fates)
     assert result.fates[s.id].how == DEAD and result.fates[s.id].new is None
     assert result.fates[z.id].how == KEPT
-    assert [name for name, _ in timings] == [name for name, _ in PASSES]
+    assert [name for name, _ in timings if not name.startswith(" ")] == [n for n, _ in PASSES]
 
 
 def test_compose_keeps_the_first_reason_and_follows_the_node():

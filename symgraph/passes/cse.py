@@ -13,6 +13,7 @@ import numpy as np
 from symgraph.graph import Node, toposort
 from symgraph.ops.registry import get_op
 from symgraph.passes.provenance import KEPT, MERGED, Fate, PassResult
+from symgraph.passes.rewrite import Rule
 
 _CONST_MERGE_LIMIT = 4096  # bytes; bigger constants are hashed by identity only
 
@@ -57,3 +58,18 @@ def cse(outputs: Sequence[Node]) -> PassResult:
         new_of[n.id] = m
         fates[n.id] = Fate(n, m, KEPT)
     return PassResult(tuple(new_of[o.id] for o in outputs), fates, "cse")
+
+
+def merge_rule() -> Rule:
+    """CSE as a rewrite rule, for passes that merge while they rewrite: a node whose key
+    was seen before becomes that node; otherwise it is remembered. Offer it last."""
+    table: dict[Hashable, Node] = {}
+
+    def merge(n: Node) -> Optional[Node]:
+        # n -> the structurally equal node seen first
+        key = _key(n, n.inputs)
+        if key is None:
+            return None
+        hit = table.setdefault(key, n)
+        return None if hit is n else hit
+    return Rule("cse", merge, how=MERGED)

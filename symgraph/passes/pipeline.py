@@ -5,25 +5,16 @@ import time
 from typing import Callable, Sequence
 
 from symgraph.graph import Node
-from symgraph.passes.cse import cse
 from symgraph.passes.dce import dce
-from symgraph.passes.fold import fold
+from symgraph.passes.fused import rewrite
 from symgraph.passes.provenance import PassResult, compose
-from symgraph.passes.simplify import simplify
-from symgraph.passes.stabilize import stabilize
 
 Pass = Callable[[Sequence[Node]], PassResult]
 
-# CSE first, so patterns see one node per value; stabilisation before folding and
-# simplification, which could otherwise take apart the patterns it looks for; folding
-# before simplification, which then sees the folded constants (and folds again what its
-# own rewrites leave constant); a second CSE merges what the rewrites built twice; DCE last.
+# One walk does CSE, stabilisation, folding and simplification (see fused.py for the order
+# of the rules at each node and why one walk); DCE then drops what nothing reads any more.
 PASSES: list[tuple[str, Pass]] = [
-    ("cse", cse),
-    ("stabilize", stabilize),
-    ("fold", fold),
-    ("simplify", simplify),
-    ("cse2", cse),
+    ("rewrite", rewrite),
     ("dce", dce),
 ]
 
@@ -37,6 +28,8 @@ def optimize(outputs: Sequence[Node]) -> tuple[PassResult, list[tuple[str, float
         start = time.perf_counter()
         step = fn(current)
         timings.append((name, time.perf_counter() - start))
+        # A fused walk also says how long the rules of each pass it ran took.
+        timings.extend((f"  {group}", seconds) for group, seconds in step.times.items())
         result = step if result is None else compose(result, step)
         current = step.outputs
     return result, timings

@@ -35,6 +35,8 @@ class PassResult:
     outputs: tuple[Node, ...]
     fates: dict = field(default_factory=dict)
     name: str = ""
+    # seconds spent in the rules of each pass a fused walk ran (empty for plain passes)
+    times: dict = field(default_factory=dict)
 
     def new_node(self, old: Node) -> Optional[Node]:
         fate = self.fates.get(old.id)

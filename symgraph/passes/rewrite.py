@@ -8,6 +8,7 @@ node it replaces, so a rule can never change what the rest of the graph was type
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
@@ -32,6 +33,8 @@ class Rule:
     how: str = REWRITTEN
     # The ops the rule can fire on (the engine offers it no others); empty means any op.
     ops: tuple[str, ...] = ()
+    # The pass the rule belongs to, when one walk runs the rules of several (for timing).
+    group: str = ""
 
 
 def run_rules(outputs: Sequence[Node], rules: Sequence[Rule], name: str) -> PassResult:
@@ -52,7 +55,9 @@ def run_rules(outputs: Sequence[Node], rules: Sequence[Rule], name: str) -> Pass
             fates[n.id] = Fate(n, current, how, rule_names)
         else:
             fates[n.id] = Fate(n, current, KEPT)
-    return PassResult(tuple(new_of[o.id] for o in outputs), fates, name)
+    groups = dict.fromkeys(r.group for r in rules if r.group)
+    times = {group: engine.times.get(group, 0.0) for group in groups}
+    return PassResult(tuple(new_of[o.id] for o in outputs), fates, name, times)
 
 
 class _Engine:
@@ -71,6 +76,8 @@ class _Engine:
             rs.sort(key=lambda r: order[id(r)])
         self.old_ids = old_ids
         self.settled: dict[int, Node] = {}
+        self.timed = any(r.group for r in rules)
+        self.times: dict[str, float] = {}
 
     def rules_for(self, node: Node) -> list[Rule]:
         return self.by_op.get(node.op, self.any_op)
@@ -107,12 +114,21 @@ class _Engine:
             rules = self.rules_for(current)
             if not rules:
                 break
-            match = _first_match(current, rules)
+            match = self._timed_match(current, rules) if self.timed else _first_match(current, rules)
             if match is None:
                 break
             rule, current = match
             fired.append(rule)
         return current, fired
+
+    def _timed_match(self, node: Node, rules: Sequence[Rule]) -> Optional[tuple[Rule, Node]]:
+        for rule in rules:
+            start = time.perf_counter()
+            match = _first_match(node, (rule,))
+            self.times[rule.group] = self.times.get(rule.group, 0.0) + time.perf_counter() - start
+            if match is not None:
+                return match
+        return None
 
     def _unsettled_below(self, root: Node) -> list[Node]:
         """Nodes built during this pass under ``root`` that no rule has looked at yet."""

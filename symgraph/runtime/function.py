@@ -222,7 +222,7 @@ class Function:
         lines.append(f"memory: {kinds.count('inplace')} in place, {kinds.count('reuse')} "
                      f"reused buffers, {kinds.count('param')} parameter updates in place")
         for name, seconds in self.pass_times:
-            lines.append(f"  {name:<10} {seconds * 1e3:8.2f} ms")
+            lines.append(f"  {name:<12} {seconds * 1e3:8.2f} ms")
         return "\n".join(lines)
 
     def explain(self, node: Node) -> str:
