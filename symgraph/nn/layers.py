@@ -148,7 +148,8 @@ class Dropout(Layer):
         if not training or self.rate == 0.0:
             return x
         keep = 1.0 - self.rate
-        mask = sg.dropout_mask(self.counter, x, keep=keep, seed=self.seed, name_="mask")
+        # unnamed: a named node would count as a layer of its own in "layers" drawings
+        mask = sg.dropout_mask(self.counter, x, keep=keep, seed=self.seed)
         return x * mask * (1.0 / keep)
 
 
