@@ -547,3 +547,21 @@ def test_checker_rejects_a_rule_that_is_right_only_to_first_order(monkeypatch):
     check_grads(node, [x], [value], order=1, modes=("rev",))
     with pytest.raises(AssertionError, match="order 2 vjp"):
         check_grads(node, [x], [value], order=2, modes=("rev",))
+
+
+@pytest.mark.parametrize("build", [
+    lambda: sg.broadcast_to(2.0, (3,)), lambda: sg.expand_dims(2.0, 0),
+    lambda: sg.transpose(2.0), lambda: sg.reshape(2.0, ()), lambda: sg.const(2.0)[None],
+    lambda: sg.cast(2, "float32"), lambda: sg.cast(2, "float64"), lambda: sg.const(3.0) - 1,
+    lambda: sg.exp(sg.const(0.0)), lambda: sg.where(True, 2.0, 3.0), lambda: sg.stack([1.0, 2.0, 3.0]),
+    lambda: sg.sum(2.0), lambda: sg.clip(sg.const(3.0), 0.0, 1.0),
+], ids=["broadcast_to", "expand_dims", "transpose", "reshape", "getitem", "cast32", "cast64",
+        "subtract", "exp", "where", "stack", "sum", "clip"])
+@pytest.mark.parametrize("optimize", [False, True])
+def test_static_dtype_of_python_scalar_expressions_matches_run_time(build, optimize):
+    # Regression: shape ops on Python scalars were typed weak (float32 beside a float32
+    # array) but ran as float64 arrays; getitem of a Python scalar failed at run time.
+    x = sg.var("x", (3,), "float32")
+    y = x * build()
+    out = sg.function([x], y, optimize=optimize)(np.ones(3, np.float32))
+    assert out.dtype == y.dtype

@@ -23,7 +23,7 @@ def _example(t: TensorType) -> Any:
     return _EXAMPLE[t.dtype.kind] if t.weak else np.empty((0,), t.dtype)
 
 
-def _elementwise_infer(name: str, kernel: Callable[..., Any]):
+def _elementwise_infer(name: str, kernel: Callable[..., Any], weak_results: bool = True):
     # Result dtypes depend only on input dtypes, weak flags and attrs: ask NumPy once each.
     dtypes: dict[tuple, np.dtype] = {}
 
@@ -35,7 +35,7 @@ def _elementwise_infer(name: str, kernel: Callable[..., Any]):
             with np.errstate(all="ignore"):
                 dtype = np.asarray(kernel(*[_example(t) for t in types], **attrs)).dtype
             dtypes[key] = dtype
-        return TensorType(shape, dtype, weak=all(t.weak for t in types))
+        return TensorType(shape, dtype, weak=weak_results and all(t.weak for t in types))
     return infer
 
 
@@ -62,9 +62,12 @@ def _keep_weak(kernel: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _declare(name: str, kernel: Callable[..., Any], vjp=None, jvp=None, *,
-             differentiable: bool = True, commutative: bool = False, doc: str = "") -> Op:
-    kernel = _keep_weak(kernel)
-    return register(Op(name, _elementwise_infer(name, kernel), kernel, vjp, jvp,
+             differentiable: bool = True, commutative: bool = False, doc: str = "",
+             weak_results: bool = True) -> Op:
+    # weak_results=False: the op makes strongly typed values even from Python scalars.
+    if weak_results:
+        kernel = _keep_weak(kernel)
+    return register(Op(name, _elementwise_infer(name, kernel, weak_results), kernel, vjp, jvp,
                        differentiable=differentiable, commutative=commutative,
                        elementwise=True, doc=doc))
 
@@ -302,7 +305,9 @@ _declare("relu", _relu_kernel, _relu_vjp, _relu_jvp)
 _declare("softplus", _softplus_kernel, _softplus_vjp, _softplus_jvp)
 _declare("where", np.where, _where_vjp, _where_jvp)
 _declare("clip", _clip_kernel, _clip_vjp, _clip_jvp)
-_declare("cast", _cast_kernel, _cast_vjp, _cast_jvp)
+# An explicit cast asks for a dtype, so its result is strong: x16 * cast(2, "float32") is
+# float32, as with NumPy's np.float32(2).
+_declare("cast", _cast_kernel, _cast_vjp, _cast_jvp, weak_results=False)
 _declare("stop_gradient", lambda x: x, _stop_gradient_vjp, _stop_gradient_jvp)
 _declare("sign", np.sign, differentiable=False)
 for _name, _fn in [("equal", np.equal), ("not_equal", np.not_equal), ("less", np.less),

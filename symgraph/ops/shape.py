@@ -20,7 +20,9 @@ from symgraph.types import (Shape, TensorType, as_dtype, broadcast_shapes, forma
 
 
 def _same_dtype(types: Sequence[TensorType], shape: Shape) -> TensorType:
-    return TensorType(tuple(shape), types[0].dtype, types[0].weak)
+    # Never weak: these kernels return NumPy arrays, which NumPy 2 types strongly (a weak
+    # result would call x32 * reshape(2.0, (1,)) float32 and run it in float64).
+    return TensorType(tuple(shape), types[0].dtype)
 
 
 # --- reshape ------------------------------------------------------------------------------
@@ -249,11 +251,11 @@ def _index_shape(x_shape: Shape, spec: tuple, array_shapes: Sequence[Shape], whe
 def _getitem_infer(types, attrs, where):
     x = types[0]
     shape = _index_shape(x.shape, attrs["index"], [t.shape for t in types[1:]], where)
-    return TensorType(shape, x.dtype, x.weak)
+    return TensorType(shape, x.dtype)   # an array at run time, so never weak
 
 
 def _getitem_kernel(x, *arrays, index=()):
-    return x[_decode_index(index, arrays)]
+    return np.asarray(x)[_decode_index(index, arrays)]   # x may be a Python scalar
 
 
 def _getitem_vjp(node, g):
