@@ -158,3 +158,24 @@ def test_picking_log_probabilities_by_label():
     assert value == pytest.approx(-np.mean(np.log(p[np.arange(n), y])), rel=1e-12)
     # closed form of the cross-entropy gradient: (softmax - one_hot) / n
     np.testing.assert_allclose(grad, (p - np.eye(3)[y]) / n, rtol=1e-10, atol=1e-14)
+
+
+def test_vjp_of_several_outputs_sums_their_contributions():
+    x = sg.var("x", (3,))
+    u, v = sg.sin(x), x * x
+    g = sg.vjp([u, v], x, [np.ones(3), np.full(3, 2.0)])
+    data = np.array([0.1, -0.4, 1.3])
+    np.testing.assert_allclose(sg.function([x], g)(data), np.cos(data) + 4 * data, rtol=1e-14)
+
+
+def test_grad_with_respect_to_params_and_intermediate_nodes():
+    x = sg.var("x", (2,))
+    W = sg.param(np.array([[1.0, 2.0], [3.0, 4.0]]), name="W")
+    h = x @ W
+    y = sg.square(h).sum()
+    gW, gh = sg.grad(y, [W, h])
+    data = np.array([1.0, -1.0])
+    hv = data @ W.value
+    got_W, got_h = sg.function([x], [gW, gh])(data)
+    np.testing.assert_allclose(got_h, 2 * hv)                    # d sum(h^2) / dh
+    np.testing.assert_allclose(got_W, np.outer(data, 2 * hv))    # x^T (2h)
