@@ -565,3 +565,54 @@ def test_static_dtype_of_python_scalar_expressions_matches_run_time(build, optim
     y = x * build()
     out = sg.function([x], y, optimize=optimize)(np.ones(3, np.float32))
     assert out.dtype == y.dtype
+
+
+# --- random compositions: broadcasting, unknown sizes and shared nodes together ----------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SMOOTH_UNARY = {
+    "tanh": sg.tanh, "sin": sg.sin, "sigmoid": sg.sigmoid, "softplus": sg.softplus,
+    "square": sg.square, "exp-tanh": lambda a: sg.exp(sg.tanh(a)),
+    "log-cosh": lambda a: sg.log(sg.cos(sg.tanh(a))),
+    "sum-keep": lambda a: a.sum(axis=-1, keepdims=True) if a.ndim else a,
+    "mean0": lambda a: a.mean(axis=0) if a.ndim == 2 else a,
+    "lse": lambda a: sg.logsumexp(a, axis=-1, keepdims=True) if a.ndim else a,
+    "softmax": lambda a: sg.softmax(a) if a.ndim else a,
+    "T": lambda a: a.T,
+}
+_SMOOTH_BINARY = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / (sg.square(b) + 1.0),
+    "pow": lambda a, b: (sg.square(a) + 1.0) ** sg.tanh(b),
+}
+
+
+def _compose(program):
+    # x: (2, 3); y: (3,) ; s: (); z: (None, 3) that is (1, 3) at run time and broadcasts
+    xs = [sg.var("x", (2, 3)), sg.var("y", (3,)), sg.var("s"), sg.var("z", (None, 3))]
+    nodes = list(xs)
+    for op, i, j in program:
+        a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
+        if op in _SMOOTH_UNARY:
+            out = _SMOOTH_UNARY[op](a)
+        else:
+            try:
+                out = _SMOOTH_BINARY[op](a, b)
+            except sg.ShapeError:      # e.g. (3, 2) against (3,): skip this step
+                continue
+        nodes.append(out)
+    total = nodes[-1].sum() + nodes[len(nodes) // 2].mean()
+    return xs, total
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(sorted(_SMOOTH_UNARY) + sorted(_SMOOTH_BINARY)),
+                          st.integers(0, 31), st.integers(0, 31)), min_size=1, max_size=8))
+def test_random_compositions_match_finite_differences(program):
+    xs, total = _compose(program)
+    rng = np.random.default_rng(5)
+    values = [rng.uniform(-1, 1, (2, 3)), rng.uniform(-1, 1, 3), np.array(0.4),
+              rng.uniform(-1, 1, (1, 3))]
+    check_grads(total, xs, values, order=2, optimize=False, seed=3)
+    check_grads(total, xs, values, order=1, optimize=True, seed=4)
