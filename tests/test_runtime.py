@@ -163,7 +163,7 @@ def test_buffers_of_matching_shape_are_reused():
     z = sg.tanh(y.sum(axis=0, keepdims=True)) + 0.0
     w = z * (x @ x.T)
     f = sg.function([x], w)
-    kinds = [k for k, _ in f._plan.out.values()]
+    kinds = [entry[0] for entry in f._plan.out.values()]
     assert "inplace" in kinds
     data = RNG.standard_normal((16, 16))
     expected = np.tanh(((data @ data) * 2.0).sum(0, keepdims=True)) * (data @ data.T)
@@ -176,7 +176,7 @@ def test_matmul_output_reuses_a_dead_buffer():
     b = sg.tanh(a @ x)       # a dies at the matmul; tanh then writes in place
     c = b @ x                # needs an (8, 8) buffer: a's is free by now
     f = sg.function([x], c)
-    assert ("reuse" in [k for k, _ in f._plan.out.values()]), f.source
+    assert ("reuse" in [entry[0] for entry in f._plan.out.values()]), f.source
     data = RNG.standard_normal((8, 8))
     np.testing.assert_allclose(f(data), np.tanh(np.exp(data) @ data) @ data, rtol=1e-12)
 
@@ -247,3 +247,53 @@ def test_runtime_errors_name_op_shapes_and_line():
     f = sg.function([a, b], sg.exp(a) + b)
     with pytest.raises(sg.EvaluationError, match=r"add failed on inputs of shape \(3,\).*\(4,\).*test_runtime.py:\d+"):
         f(np.ones(3), np.ones(4))
+
+
+def test_in_place_with_unknown_sizes_checks_shapes_at_run_time():
+    a, b = sg.var("a", (None, 3)), sg.var("b", (None, 3))
+    y = sg.exp(a) * b          # exp(a) may be written over, unless b stretches it
+    f = sg.function([a, b], y)
+    assert "if" in f.source and "out=" in f.source
+    one, many = RNG.standard_normal((1, 3)), RNG.standard_normal((4, 3))
+    np.testing.assert_allclose(f(one, many), np.exp(one) * many, rtol=1e-14)
+    np.testing.assert_allclose(f(many, many), np.exp(many) * many, rtol=1e-14)
+    np.testing.assert_allclose(f(many, one), np.exp(many) * one, rtol=1e-14)
+
+
+def test_training_with_an_unknown_batch_size_matches_numpy():
+    x, y = sg.var("x", (None, 5)), sg.var("y", (None, 3))
+    W = sg.param(RNG.standard_normal((5, 3)), name="W")
+    b = sg.param(np.zeros(3), name="b")
+    loss = sg.mean(sg.square(sg.tanh(x @ W + b) - y))
+    gW, gb = sg.grad(loss, [W, b])
+    W0, b0 = W.value.copy(), b.value.copy()
+    f = sg.function([x, y], loss, updates={W: W - 0.1 * gW, b: b - 0.1 * gb})
+    xd, yd = RNG.standard_normal((7, 5)), RNG.standard_normal((7, 3))
+    h = np.tanh(xd @ W0 + b0)
+    d = 2 * (h - yd) / h.size * (1 - h * h)
+    np.testing.assert_allclose(f(xd, yd), np.mean((h - yd) ** 2), rtol=1e-13)
+    np.testing.assert_allclose(W.value, W0 - 0.1 * xd.T @ d, rtol=1e-12)
+    np.testing.assert_allclose(b.value, b0 - 0.1 * d.sum(0), rtol=1e-12)
+
+
+_LOOSE = [sg.exp, sg.tanh, sg.negative, lambda a: a * 2.0, lambda a: a.sum(axis=1, keepdims=True)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(_LOOSE) - 1), st.integers(0, 20), st.integers(0, 20)),
+                min_size=1, max_size=8), st.sampled_from([(1, 4), (4, 1), (4, 4)]))
+def test_in_place_with_unknown_sizes_matches_the_raw_graph(program, rows):
+    x, y = sg.var("x", (None, 4)), sg.var("y", (None, 4))
+    values = [x, y]
+    for fn, i, j in program:
+        values.append(_LOOSE[fn](values[i % len(values)]) * values[j % len(values)])
+    outs = values[2:]
+    xd = RNG.standard_normal((rows[0], 4))
+    yd = RNG.standard_normal((rows[1], 4))
+    keep = xd.copy(), yd.copy()
+    fast = sg.function([x, y], outs)(xd, yd)
+    slow = sg.function([x, y], outs, optimize=False)(xd, yd)
+    np.testing.assert_array_equal(xd, keep[0])
+    np.testing.assert_array_equal(yd, keep[1])
+    for a, e in zip(fast, slow):
+        np.testing.assert_allclose(a, e, rtol=1e-12)

@@ -77,11 +77,20 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
         kname = _kernel_name(n, step, namespace, kernel_names)
         call_args = [_value(sched.nodes[a], a) for a in step.args]
         target = plan.out.get(pos)
+        call = f"{kname}({', '.join(call_args)})"
         if target is not None:
-            call_args.append(f"out=v{target[1]}")
+            into = f"{kname}({', '.join(call_args + [f'out=v{target[1]}'])})"
+            guards = target[2] if len(target) > 2 else ()
+            if guards:
+                # Sizes unknown until run time: write in place only when no input
+                # broadcasts the target to a bigger shape.
+                test = " and ".join(f"v{g}.shape == v{target[1]}.shape" for g in guards)
+                call = f"{into} if {test} else {call}"
+            else:
+                call = into
         note = {"inplace": "  (in place)", "reuse": "  (reused buffer)",
                 "param": "  (into the parameter)"}.get(target[0], "") if target else ""
-        lines.append(f"    v{step.out} = {kname}({', '.join(call_args)})  # {_comment(n, cache)}{note}")
+        lines.append(f"    v{step.out} = {call}  # {_comment(n, cache)}{note}")
         line_step[len(lines)] = pos
         if check_nan and n.dtype.kind in "fc":
             lines.append(f"    _check(v{step.out}, {pos})")

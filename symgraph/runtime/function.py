@@ -218,7 +218,7 @@ class Function:
                 rules[fate.rule] = rules.get(fate.rule, 0) + 1
         if rules:
             lines.append("rules: " + ", ".join(f"{k} {v}" for k, v in sorted(rules.items())))
-        kinds = [k for k, _ in self._plan.out.values()]
+        kinds = [entry[0] for entry in self._plan.out.values()]
         lines.append(f"memory: {kinds.count('inplace')} in place, {kinds.count('reuse')} "
                      f"reused buffers, {kinds.count('param')} parameter updates in place")
         for name, seconds in self.pass_times:

@@ -36,7 +36,8 @@ FRESH_OPS = frozenset({
 class Plan:
     """Per step (by position): where it writes and which names die after it."""
 
-    # position -> ("inplace" | "reuse" | "param", slot whose array the step writes into)
+    # position -> ("inplace" | "reuse" | "param", slot whose array the step writes into[,
+    # slots whose run-time shape must equal it for an in-place write])
     out: dict = field(default_factory=dict)
     # position -> slots whose names are dropped after the step
     free: dict = field(default_factory=dict)
@@ -63,11 +64,11 @@ def ufunc_of(node: Node) -> Optional[np.ufunc]:
     return raw
 
 
-def takes_out(node: Node) -> bool:
+def takes_out(node: Node, static_only: bool = True) -> bool:
     """True when the node runs as a plain ufunc call (so it has ``out=``) and its result
-    is an array of a fully known shape."""
-    return (ufunc_of(node) is not None and node.ndim > 0 and None not in node.shape
-            and node.dtype.kind in "biufc")
+    is an array (of a fully known shape, unless ``static_only`` is false)."""
+    return (ufunc_of(node) is not None and node.ndim > 0 and node.dtype.kind in "biufc"
+            and (not static_only or None not in node.shape))
 
 
 def _fresh(node: Node) -> bool:
@@ -176,32 +177,34 @@ def plan(sched: Schedule, targets: Sequence[Node], writers: dict[int, int],
                     st.free_for_writing(s, pos - 1):
                 released.add(s)
                 h = sched.nodes[st.holder[s]]
-                pool.setdefault((h.shape, h.dtype.str), []).append(s)
+                if None not in h.shape:     # reuse needs sizes known now
+                    pool.setdefault((h.shape, h.dtype.str), []).append(s)
         if n.id in writers:
             out[pos] = ("param", writers[n.id])
             st.roots[k] = (writers[n.id],)
             st.join(writers[n.id], k)
             continue
-        if inplace and takes_out(n):
+        if inplace and takes_out(n, static_only=False):
             # Only elementwise steps read each input element before writing the same
             # output element; a matmul writing over its own input would need a copy.
             elementwise = get_op(n.op).elementwise
-            target = _inplace_target(sched, st, n, pos, released) if elementwise else None
-            if target is not None:
+            found = _inplace_target(sched, st, n, pos, released) if elementwise else None
+            if found is not None:
+                target, guards = found
                 s = st.array_of[target]
-                out[pos] = ("inplace", target)
+                out[pos] = ("inplace", target, guards)
                 st.roots[k] = (s,)
                 st.array_of[k] = s
                 st.holder[s] = k
                 st.join(s, k)
                 continue
-            bucket = pool.get((n.shape, n.dtype.str))
+            bucket = pool.get((n.shape, n.dtype.str)) if None not in n.shape else None
             if reuse and bucket:
                 s = bucket.pop()
                 out[pos] = ("reuse", st.holder[s])
                 kept_for[st.holder[s]] = pos
         if _fresh(n):
-            st.new(k, owned=n.ndim > 0 and None not in n.shape)
+            st.new(k, owned=n.ndim > 0)
         else:
             merged: dict[int, None] = {}
             for i in n.inputs:
@@ -217,16 +220,37 @@ def plan(sched: Schedule, targets: Sequence[Node], writers: dict[int, int],
 
 
 def _inplace_target(sched: Schedule, st: _Storages, n: Node, pos: int,
-                    released: set[int]) -> Optional[int]:
-    """The slot of an input whose array this elementwise step may overwrite, if any."""
+                    released: set[int]) -> Optional[tuple[int, tuple[int, ...]]]:
+    """An input whose array this elementwise step may overwrite: its slot and the slots
+    of the inputs whose run-time shape must equal it (sizes unknown until run time)."""
     for i in n.inputs:
         ki = sched.slot[i.id]
         s = st.array_of.get(ki)
         if s is None or s in released or st.roots[ki] != (s,):
             continue
         if i.shape == n.shape and i.dtype == n.dtype and st.free_for_writing(s, pos):
-            return ki
+            return ki, _shape_guards(sched, n, i)
     return None
+
+
+def _shape_guards(sched: Schedule, n: Node, target: Node) -> tuple[int, ...]:
+    """Inputs that might broadcast ``target`` along an axis of unknown size.
+
+    With every size known, the result having ``target``'s shape settles it. Where a size
+    is unknown, another input with an unknown (or bigger) size on that axis could stretch
+    ``target`` at run time; the generated code then checks that input's shape first.
+    """
+    if None not in n.shape:
+        return ()
+    guards = []
+    for j in n.inputs:
+        if j is target:
+            continue
+        lead = n.ndim - j.ndim
+        risky = any(n.shape[lead + a] is None and d != 1 for a, d in enumerate(j.shape))
+        if risky:
+            guards.append(sched.slot[j.id])
+    return tuple(dict.fromkeys(guards))
 
 
 def _frees(sched: Schedule, kept_for: dict, target_slots: set) -> dict:
