@@ -616,3 +616,18 @@ def test_random_compositions_match_finite_differences(program):
               rng.uniform(-1, 1, (1, 3))]
     check_grads(total, xs, values, order=2, optimize=False, seed=3)
     check_grads(total, xs, values, order=1, optimize=True, seed=4)
+
+
+def test_numerical_helpers_against_closed_forms():
+    from symgraph.testing import numerical_grad, numerical_jvp
+    x = np.array([[0.5, -1.0], [2.0, 0.25]])
+    s = np.array(3.0)
+    gx, gs = numerical_grad(lambda a, b: np.sum(a ** 3) * b, [x, s])
+    np.testing.assert_allclose(gx, 3 * x ** 2 * 3.0, rtol=1e-8)
+    np.testing.assert_allclose(gs, np.sum(x ** 3), rtol=1e-8)
+    (only,) = numerical_grad(lambda a, n: np.sum(a * n), [x, np.arange(4).reshape(2, 2)],
+                             argnums=[0])
+    np.testing.assert_allclose(only, np.arange(4).reshape(2, 2), rtol=1e-8)
+    t = np.ones_like(x)
+    (d,) = numerical_jvp(lambda a: np.sin(a), [x], [t])
+    np.testing.assert_allclose(d, np.cos(x), rtol=1e-8)
