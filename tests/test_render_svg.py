@@ -144,3 +144,29 @@ def test_cli_styles_views_and_errors(tmp_path, capsys):
         main(["render", "no-colon", "-o", str(out)])
     assert main(["render", f"{script}:loss", "-o", str(tmp_path / "x.bmp")]) == 1
     assert "cannot tell the format" in capsys.readouterr().err
+
+
+def _fake_dot(tmp_path, monkeypatch, body: str) -> None:
+    """Put a stand-in `dot` first on PATH that prints ``body`` and exits 1."""
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\ncat >/dev/null\n" + body + "\necho 'Error: trouble in init_rank' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{__import__('os').environ['PATH']}")
+
+
+def test_layout_trouble_with_a_whole_drawing_warns_and_keeps_it(monkeypatch, tmp_path):
+    # Regression: Graphviz 2.43 exits 1 on some clustered graphs (the XOR Adam step's
+    # optimisation view) yet writes the whole SVG; render used to raise and lose it.
+    _fake_dot(tmp_path, monkeypatch, "printf '<svg><g/></svg>\\n'")
+    x = sg.var("x", (2,))
+    with pytest.warns(RuntimeWarning, match="init_rank"):
+        path = sg.render(sg.tanh(x), str(tmp_path / "g.svg"))
+    assert pathlib.Path(path).read_text().strip() == "<svg><g/></svg>"
+
+
+def test_layout_failure_without_a_drawing_raises(monkeypatch, tmp_path):
+    _fake_dot(tmp_path, monkeypatch, "printf '<svg><g>'")
+    x = sg.var("x", (2,))
+    with pytest.raises(GraphvizError, match="init_rank"):
+        sg.render(sg.tanh(x), str(tmp_path / "g.svg"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import warnings
 from typing import Any, Optional
 
 from symgraph.errors import SymgraphError
@@ -36,10 +37,27 @@ def run_dot(dot_text: str, fmt: str, timeout: float = 120.0) -> bytes:
     except subprocess.TimeoutExpired:
         raise GraphvizError(f"Graphviz `dot` took more than {timeout:g} s; draw fewer nodes "
                             "(a smaller budget=..., or collapse=[scopes])") from None
+    message = done.stderr.decode("utf-8", "replace").strip()
     if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip()
+        if _complete(done.stdout, fmt):
+            # Graphviz 2.43 reports layout trouble ("trouble in init_rank", an edge it could
+            # not route) on some graphs with clusters, yet writes the whole drawing; a
+            # drawing with a crooked edge beats none, so warn and keep it.
+            first = next((ln for ln in message.splitlines() if ln.startswith("Error")), message)
+            warnings.warn(f"Graphviz reported layout trouble but drew the graph: {first}",
+                          RuntimeWarning, stacklevel=3)
+            return done.stdout
         raise GraphvizError(f"Graphviz `dot -T{fmt}` failed: {message}")
     return done.stdout
+
+
+def _complete(output: bytes, fmt: str) -> bool:
+    """True when ``dot`` wrote a whole document despite a non-zero exit status."""
+    if fmt == "svg":
+        return output.rstrip().endswith(b"</svg>")
+    if fmt == "pdf":
+        return b"%%EOF" in output[-64:]
+    return fmt == "png" and output.startswith(b"\x89PNG") and b"IEND" in output[-16:]
 
 
 def render(obj: Any, path: str, style: str = "ops", timeout: float = 120.0,
