@@ -179,3 +179,38 @@ def test_grad_with_respect_to_params_and_intermediate_nodes():
     got_W, got_h = sg.function([x], [gW, gh])(data)
     np.testing.assert_allclose(got_h, 2 * hv)                    # d sum(h^2) / dh
     np.testing.assert_allclose(got_W, np.outer(data, 2 * hv))    # x^T (2h)
+
+
+def test_failure_after_the_update_is_computed_leaves_the_parameter_unchanged():
+    # The update W + 1 is also used by the output, so it is computed before the add that
+    # fails; an in-place write of the update would already have changed W.
+    x, y = sg.var("x", (None, 3)), sg.var("y", (None, 3))
+    W = sg.param(np.arange(3.0), name="W")
+    W_next = W + 1
+    f = sg.function([x, y], ((x + y) * W_next).sum(), updates={W: W_next})
+    with pytest.raises(sg.EvaluationError):
+        f(np.ones((2, 3)), np.ones((4, 3)))
+    np.testing.assert_array_equal(W.value, [0.0, 1.0, 2.0])
+    assert f(np.ones((1, 3)), np.ones((1, 3))) == 2 * (1 + 2 + 3)
+    np.testing.assert_array_equal(W.value, [1.0, 2.0, 3.0])
+
+
+def test_outputs_read_parameters_before_their_updates():
+    V = sg.param(np.arange(3.0), name="V")
+    V_next = V * 2
+    f = sg.function([], [(V_next + V).sum(), V], updates={V: V_next})
+    total, seen = f()
+    assert total == 9.0                                   # 3 * (0 + 1 + 2)
+    np.testing.assert_array_equal(seen, [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(V.value, [0.0, 2.0, 4.0])
+
+
+def test_inputs_with_unknown_sizes_are_not_written_in_place():
+    a = sg.var("a", (None, 3))
+    f = sg.function([a], [sg.exp(a) * 2 + 1, (a * 3 - a).sum(axis=0)])
+    data = np.linspace(-1, 1, 6).reshape(2, 3)
+    keep = data.copy()
+    first, second = f(data)
+    np.testing.assert_array_equal(data, keep)
+    np.testing.assert_allclose(first, np.exp(keep) * 2 + 1, rtol=1e-15)
+    np.testing.assert_allclose(second, (2 * keep).sum(axis=0), rtol=1e-15)
