@@ -66,8 +66,9 @@ def _logsumexp(n: Node) -> Optional[Node]:
 
 
 def _softmax_log_grad(n: Node) -> Optional[Node]:
-    # s * (g/s - sum(g/s * s)) -> g - s * sum(g)   for s = softmax(z): the cotangent of z
-    # through log(softmax(z)); no division by probabilities that may have underflowed to 0
+    # s * (g/s - sum(g/s * s)) -> g - exp(log_softmax(z)) * sum(g)   for s = softmax(z):
+    # the cotangent of z through log(softmax(z)), without dividing by probabilities that
+    # may have underflowed to 0
     if n.op != "multiply":
         return None
     for s, d in operands(n):
@@ -84,7 +85,11 @@ def _softmax_log_grad(n: Node) -> Optional[Node]:
         if g.type != a.type:
             continue
         g_sum = build("sum", [g], n, axis=s.attr("axis"), keepdims=True)
-        return build("subtract", [g, build("multiply", [s, g_sum], n)], n, root=True)
+        # p = exp(log_softmax(z)): the forward pass already has log_softmax(z) (from
+        # log(softmax(z))), so CSE shares it and softmax(z) need not run at all.
+        logp = build("log_softmax", [s.inputs[0]], n, axis=s.attr("axis"))
+        p = build("exp", [logp], n)
+        return build("subtract", [g, build("multiply", [p, g_sum], n)], n, root=True)
     return None
 
 
