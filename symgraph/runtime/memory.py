@@ -55,13 +55,20 @@ def ufunc_of(node: Node) -> Optional[np.ufunc]:
     Elementwise kernels wrap their ufunc only to keep all-Python-scalar results weak; with
     some input an array, calling the ufunc itself gives the same result.
     """
-    kernel = get_op(node.op).kernel
-    raw = getattr(kernel, "__wrapped__", kernel)
-    if not isinstance(raw, np.ufunc) or node.attrs:
+    found = _UFUNCS.get(node.op)
+    if found is None:
+        kernel = get_op(node.op).kernel
+        raw = getattr(kernel, "__wrapped__", kernel)
+        found = _UFUNCS[node.op] = (raw if isinstance(raw, np.ufunc) else None, raw is not kernel)
+    raw, wrapped = found
+    if raw is None or node.attrs:
         return None
-    if raw is not kernel and all(i.type.weak for i in node.inputs):
+    if wrapped and all(i.type.weak for i in node.inputs):
         return None
     return raw
+
+
+_UFUNCS: dict[str, tuple[Optional[np.ufunc], bool]] = {}   # op name -> (ufunc, wrapped?)
 
 
 def takes_out(node: Node, static_only: bool = True) -> bool:

@@ -50,6 +50,7 @@ def schedule(outputs: Sequence[Node], last: Sequence[Node] = ()) -> Schedule:
     order = [n for n in nodes if not get_op(n.op).leaf and n.id not in late]
     order += [n for n in nodes if n.id in late]
     keep = {slot[o.id] for o in outputs}
+    keep.update(k for k, n in enumerate(nodes) if get_op(n.op).leaf)   # leaves are never freed
     last_use: dict[int, int] = {}
     for step_index, n in enumerate(order):
         for i in n.inputs:
@@ -58,7 +59,6 @@ def schedule(outputs: Sequence[Node], last: Sequence[Node] = ()) -> Schedule:
     for index, n in enumerate(order):
         op = get_op(n.op)
         args = tuple(slot[i.id] for i in n.inputs)
-        dying = sorted({a for a in args if last_use.get(a) == index and a not in keep
-                        and not get_op(nodes[a].op).leaf})
+        dying = sorted({a for a in args if last_use.get(a) == index and a not in keep})
         steps.append(Step(n, _bind(op.kernel, n.attrs), args, slot[n.id], tuple(dying)))
     return Schedule(nodes, tuple(steps), slot, last_use)
