@@ -24,7 +24,7 @@ def build(n_nodes: int):
     x, y = sg.var("x", (8,)), sg.var("y", (8,))
     two = sg.const(np.full(8, 2.0))
     a = x
-    for k in range(n_nodes // 6):
+    for k in range(int(n_nodes / 7.5)):     # 7.5 nodes a link on average
         b = sg.tanh(a) * (two * 0.5)            # (two * 0.5) folds; CSE merges its copies
         a = b + y * 1.0 - sg.exp(-a) if k % 2 else b + a
     return x, y, a
