@@ -345,3 +345,42 @@ def test_optimising_never_changes_results(program, seed):
         fast, slow = _both([x, y], [out, *g], *args)
     for a, e in zip(fast, slow):
         np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-9)
+
+
+def test_expand_of_squeeze_and_like_ops_that_change_nothing():
+    x = sg.var("x", (2, 1, 3))
+    r = sg.var("r", (2, 1, 3))
+    a = sg.expand_dims(sg.squeeze(x, 1), 1)
+    b = sg.ops.broadcast_like(x, r)
+    c = sg.ops.sum_to_like(x, r)
+    out = simplify([a, b, c]).outputs
+    assert all(o is x for o in out)
+    data = RNG.standard_normal((2, 1, 3))
+    for got in sg.function([x, r], [a, b, c])(data, data):
+        np.testing.assert_array_equal(got, data)
+
+
+def test_picked_row_sum_rule():
+    z, lab = sg.var("z", (4, 3)), sg.var("lab", (4,), "int64")
+    v = sg.var("v", (4,))
+    scatter = sg.ops.apply("getitem_grad", [v, z, sg.arange(4), lab],
+                           index=(("array", 0), ("array", 1)))
+    y = sg.sum(scatter, axis=1, keepdims=True)
+    res = stabilize([y])
+    assert res.fates[y.id].rule == "picked_row_sum" and res.outputs[0].op == "expand_dims"
+    vd = np.array([1.0, -2.0, 3.0, 0.5])
+    fast, slow = _both([z, lab, v], y, np.zeros((4, 3)), np.array([2, 0, 1, 2]), vd)
+    np.testing.assert_array_equal(fast, slow)
+
+
+def test_the_fused_walk_merges_what_rules_build_twice_and_explains_it():
+    z = sg.var("z", (2, 3))
+    a = sg.log(sg.softmax(z))
+    b = sg.log(sg.softmax(z, axis=-1)) * 1.0      # the same after two rules and CSE
+    f = sg.function([z], [a, b])
+    assert f.graph.count("log_softmax") == 1 and f.graph.count("softmax") == 0
+    assert "rewritten by log_softmax" in f.explain(a)
+    assert "dead" in f.explain(a.inputs[0])
+    data = RNG.standard_normal((2, 3))
+    got_a, got_b = f(data)
+    np.testing.assert_array_equal(got_a, got_b)
