@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Hashable, Optional, Sequence
 
-import numpy as np
 
 from symgraph.graph import Node, toposort
 from symgraph.ops.registry import get_op

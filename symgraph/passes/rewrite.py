@@ -245,19 +245,6 @@ def static(shape: tuple) -> bool:
     return None not in shape
 
 
-def is_op(n: Node, op: str, **attrs: Any) -> bool:
-    """True when ``n`` applies ``op`` with (at least) the given attribute values."""
-    if n.op != op:
-        return False
-    for k, v in attrs.items():
-        try:
-            if n.attr(k) != v:
-                return False
-        except KeyError:
-            return False
-    return True
-
-
 def operands(n: Node) -> list[tuple[Node, Node]]:
     """``(a, b)`` and, for a commutative op, ``(b, a)`` too: both ways to match a pattern."""
     a, b = n.inputs

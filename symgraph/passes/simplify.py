@@ -15,7 +15,7 @@ import numpy as np
 from symgraph.graph import Node
 from symgraph.passes.fold import FOLD_RULES
 from symgraph.passes.provenance import PassResult
-from symgraph.passes.rewrite import (Rule, build, is_const_equal, is_op, make_const,
+from symgraph.passes.rewrite import (Rule, build, is_const_equal, make_const,
                                      operands, run_rules, static)
 from symgraph.types import normalize_axes
 

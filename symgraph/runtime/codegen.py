@@ -17,9 +17,8 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from symgraph.graph import Node
-from symgraph.ops.registry import get_op
 from symgraph.runtime.memory import Plan, ufunc_of
-from symgraph.runtime.schedule import Schedule
+from symgraph.runtime.schedule import Schedule, Step
 
 _counter = itertools.count()
 _UNSAFE = re.compile(r"[^\w .,:#'()\-/<>\[\]=+*@]")
@@ -71,10 +70,9 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
             namespace[f"_c{k}"] = n.payload
     if check_nan:
         namespace["_check"] = _check_finite
-    kernel_names: dict[int, str] = {}
     for pos, step in enumerate(sched.steps):
         n = step.node
-        kname = _kernel_name(n, step, namespace, kernel_names)
+        kname = _kernel_name(n, step, namespace)
         call_args = [_value(sched.nodes[a], a) for a in step.args]
         target = plan.out.get(pos)
         call = f"{kname}({', '.join(call_args)})"
@@ -131,7 +129,7 @@ def _value(n: Node, k: int) -> str:
     return f"_c{k}" if n.op == "const" else f"v{k}"
 
 
-def _kernel_name(n: Node, step, namespace: dict, names: dict) -> str:
+def _kernel_name(n: Node, step: Step, namespace: dict) -> str:
     ufunc = ufunc_of(n)
     if ufunc is not None:
         # Plain ufuncs are shared by name: the call costs what calling NumPy costs.
