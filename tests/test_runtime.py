@@ -297,3 +297,12 @@ def test_in_place_with_unknown_sizes_matches_the_raw_graph(program, rows):
     np.testing.assert_array_equal(yd, keep[1])
     for a, e in zip(fast, slow):
         np.testing.assert_allclose(a, e, rtol=1e-12)
+
+
+def test_a_stored_update_never_shares_memory_with_a_returned_output():
+    W = sg.param(np.array([[1.0, 2.0], [3.0, 4.0]]), name="W")
+    u = sg.exp(W)
+    f = sg.function([], [sg.transpose(u)], updates={W: u})
+    (out,) = f()
+    out[0, 0] = 100.0
+    np.testing.assert_allclose(W.value, np.exp([[1.0, 2.0], [3.0, 4.0]]))

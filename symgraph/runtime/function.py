@@ -1,8 +1,9 @@
 """``function``: compile outputs (and parameter updates) into a callable that runs them.
 
-Compiling runs the pass pipeline, then schedules the optimised graph. A call checks its
-arguments, evaluates every step with NumPy kernels, and writes parameter updates only after
-every output and update has been computed, so a failed call changes nothing.
+Compiling runs the pass pipeline, schedules the optimised graph, plans its memory and
+generates the Python source that runs it (``f.source``). A call checks its arguments, runs
+that code, and writes parameter updates only after every output and update has been
+computed, so a failed call changes nothing.
 """
 from __future__ import annotations
 
@@ -122,7 +123,8 @@ class Function:
             if t.id in plan.param_writes:
                 self._written.append((p.payload, p.dtype, p.shape))
                 continue
-            shared = s in plan.aliases_leaf or slots.count(s) > 1
+            # A stored value must not share memory with anything the caller gets back.
+            shared = s in plan.aliases_leaf or s in plan.aliases_target or slots.count(s) > 1
             self._stores.append((p.payload, p.dtype, position[s], shared))
 
     # --- calling ---------------------------------------------------------------------------

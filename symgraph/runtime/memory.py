@@ -47,6 +47,8 @@ class Plan:
     aliases_leaf: frozenset = frozenset()
     # target slots whose value may share memory with a parameter
     aliases_param: frozenset = frozenset()
+    # target slots whose value may share memory with another target
+    aliases_target: frozenset = frozenset()
 
 
 def ufunc_of(node: Node) -> Optional[np.ufunc]:
@@ -222,8 +224,14 @@ def plan(sched: Schedule, targets: Sequence[Node], writers: dict[int, int],
     params = {k for k in leaves if sched.nodes[k].op == "param"}
     aliases_leaf = frozenset(t for t in target_slots if any(r in leaves for r in st.roots[t]))
     aliases_param = frozenset(t for t in target_slots if any(r in params for r in st.roots[t]))
+    owners: dict[int, set[int]] = {}
+    for t in target_slots:
+        for r in st.roots[t]:
+            owners.setdefault(r, set()).add(t)
+    aliases_target = frozenset(t for t in target_slots
+                               if any(len(owners[r]) > 1 for r in st.roots[t]))
     return Plan(out, _frees(sched, kept_for, target_slots), dict(writers), aliases_leaf,
-                aliases_param)
+                aliases_param, aliases_target)
 
 
 def _inplace_target(sched: Schedule, st: _Storages, n: Node, pos: int,
