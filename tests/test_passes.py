@@ -200,6 +200,33 @@ def test_log_one_plus_x_becomes_log1p():
     np.testing.assert_allclose(sg.function([x], y)(tiny), np.log1p(tiny), rtol=1e-15)
 
 
+def test_log_one_minus_x_and_exp_minus_one():
+    x = sg.var("x", (3,))
+    a, b = sg.log(1.0 - x), sg.exp(x) - 1.0
+    out = stabilize([a, b]).outputs
+    assert out[0].op == "log1p" and out[1].op == "expm1"
+    tiny = np.array([1e-18, -1e-12, 0.25])
+    got_a, got_b = sg.function([x], [a, b])(tiny)
+    np.testing.assert_allclose(got_a, np.log1p(-tiny), rtol=1e-15)
+    np.testing.assert_allclose(got_b, np.expm1(tiny), rtol=1e-15)
+
+
+def test_binary_cross_entropy_on_logits_stays_finite():
+    z, y = sg.var("z", (4,)), sg.var("y", (4,))
+    p = sg.sigmoid(z)
+    loss = -sg.mean(y * sg.log(p) + (1.0 - y) * sg.log(1.0 - p))
+    g = sg.grad(loss, z)
+    f = sg.function([z, y], [loss, g])
+    assert f.graph.count("log") == 0
+    zd, yd = np.array([-800.0, -2.0, 3.0, 800.0]), np.array([1.0, 0.0, 1.0, 0.0])
+    value, grad = f(zd, yd)
+    # closed forms: loss = mean(softplus(z) - y z), d loss / dz = (sigmoid(z) - y) / n
+    expected = np.mean(np.logaddexp(0.0, zd) - yd * zd)
+    np.testing.assert_allclose(value, expected, rtol=1e-12)
+    sig = np.where(zd >= 0, 1 / (1 + np.exp(-np.abs(zd))), np.exp(-np.abs(zd)) / (1 + np.exp(-np.abs(zd))))
+    np.testing.assert_allclose(grad, (sig - yd) / 4, rtol=1e-12, atol=1e-300)
+
+
 def test_log_sum_exp_becomes_logsumexp():
     x = sg.var("x", (2, 5))
     y = sg.log(sg.sum(sg.exp(x), axis=1))
@@ -302,6 +329,8 @@ def test_runtime_errors_name_the_users_line_after_rewriting():
 
 # --- property: optimising never changes results ------------------------------------------
 _UNARY = [sg.tanh, sg.exp, sg.negative, sg.square, sg.sigmoid, lambda a: sg.log(1.0 + a * a),
+          lambda a: sg.log(1.0 - sg.sigmoid(a)), lambda a: sg.exp(a) - 1.0,
+          lambda a: sg.log(1.0 - 0.5 * sg.tanh(a)),
           lambda a: a * 1.0, lambda a: a + 0.0, lambda a: -(-a), lambda a: sg.transpose(a).T,
           lambda a: sg.log(sg.softmax(a)), lambda a: sg.log(sg.sigmoid(a)),
           lambda a: sg.broadcast_to(sg.sum(a, axis=0, keepdims=True), (3, 4))]

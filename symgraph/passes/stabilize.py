@@ -46,12 +46,38 @@ def _log_sigmoid(n: Node) -> Optional[Node]:
 
 
 def _log1p(n: Node) -> Optional[Node]:
-    # log(1 + x) -> log1p(x)
-    if n.op != "log" or n.inputs[0].op != "add":
+    # log(1 + x) -> log1p(x) ;  log(1 - x) -> log1p(-x)
+    if n.op != "log":
         return None
-    for one, x in operands(n.inputs[0]):
-        if is_const_equal(one, 1) and one.shape == ():
-            return build("log1p", [x], n, root=True)
+    inner = n.inputs[0]
+    if inner.op == "add":
+        for one, x in operands(inner):
+            if is_const_equal(one, 1) and one.shape == ():
+                return build("log1p", [x], n, root=True)
+    if inner.op == "subtract":
+        one, x = inner.inputs
+        if is_const_equal(one, 1) and one.shape == () and x.op != "sigmoid":
+            return build("log1p", [build("negative", [x], n)], n, root=True)
+    return None
+
+
+def _log_one_minus_sigmoid(n: Node) -> Optional[Node]:
+    # log(1 - sigmoid(x)) -> -softplus(x)
+    if n.op != "log" or n.inputs[0].op != "subtract":
+        return None
+    one, s = n.inputs[0].inputs
+    if not (is_const_equal(one, 1) and one.shape == () and s.op == "sigmoid"):
+        return None
+    return build("negative", [build("softplus", [s.inputs[0]], n)], n, root=True)
+
+
+def _expm1(n: Node) -> Optional[Node]:
+    # exp(x) - 1 -> expm1(x)
+    if n.op != "subtract" or n.inputs[0].op != "exp":
+        return None
+    one = n.inputs[1]
+    if is_const_equal(one, 1) and one.shape == ():
+        return build("expm1", [n.inputs[0].inputs[0]], n, root=True)
     return None
 
 
@@ -93,6 +119,69 @@ def _softmax_log_grad(n: Node) -> Optional[Node]:
     return None
 
 
+def _sigmoid_log_grad(n: Node) -> Optional[Node]:
+    # (g / s) * s(1 - s) -> g * (1 - s) ;  (g / (1 - s)) * s(1 - s) -> g * s
+    # (also for a sum or difference of such terms, and their negatives) for s = sigmoid(z):
+    # the cotangents of z through log(s) and log(1 - s), which divide by a probability that
+    # may have rounded to 0 or 1
+    if n.op != "multiply":
+        return None
+    for x, d in operands(n):
+        s, one_minus = _sigmoid_slope(d)
+        if s is None:
+            continue
+        if x.op in ("add", "subtract"):
+            parts = [_times_slope(t, s, one_minus, n) for t in x.inputs]
+            if all(p is not None for p in parts):
+                return build(x.op, parts, n, root=True)
+            continue
+        out = _times_slope(x, s, one_minus, n)
+        if out is not None:
+            return out
+    return None
+
+
+def _times_slope(term: Node, s: Node, one_minus: Node, like: Node) -> Optional[Node]:
+    """``term * s(1 - s)`` without the division, when ``term`` is ``[-](g / s)`` or
+    ``[-](g / (1 - s))``; else ``None``."""
+    negated = term.op == "negative"
+    t = term.inputs[0] if negated else term
+    g = _over(t, s)
+    factor = one_minus
+    if g is None:
+        g = _over_any(t, lambda r: _is_one_minus(r, s))
+        factor = s
+    if g is None or g.type != t.type:
+        return None
+    out = build("multiply", [g, factor], like)
+    return build("negative", [out], like) if negated else out
+
+
+def _sigmoid_slope(d: Node) -> tuple[Optional[Node], Optional[Node]]:
+    """``(s, 1 - s)`` when ``d`` is ``s * (1 - s)`` for ``s = sigmoid(z)``."""
+    if d.op != "multiply":
+        return None, None
+    for s, one_minus in operands(d):
+        if s.op == "sigmoid" and _is_one_minus(one_minus, s):
+            return s, one_minus
+    return None, None
+
+
+def _is_one_minus(r: Node, s: Node) -> bool:
+    return (r.op == "subtract" and r.inputs[1] is s and r.inputs[0].shape == ()
+            and is_const_equal(r.inputs[0], 1))
+
+
+def _over_any(a: Node, test) -> Optional[Node]:
+    """``g`` when ``a`` is ``g * reciprocal(r)`` with ``test(r)`` true, else ``None``."""
+    if a.op != "multiply":
+        return None
+    for g, r in operands(a):
+        if r.op == "reciprocal" and test(r.inputs[0]):
+            return g
+    return None
+
+
 def _over(a: Node, s: Node) -> Optional[Node]:
     """``g`` when ``a`` is ``g * reciprocal(s)`` (either order), else ``None``."""
     if a.op != "multiply":
@@ -128,8 +217,11 @@ STABILIZE_RULES = (
     Rule("log_softmax_picked", _log_softmax_picked, ops=("log",)),
     Rule("log_sigmoid", _log_sigmoid, ops=("log",)),
     Rule("log1p", _log1p, ops=("log",)),
+    Rule("log_one_minus_sigmoid", _log_one_minus_sigmoid, ops=("log",)),
+    Rule("expm1", _expm1, ops=("subtract",)),
     Rule("logsumexp", _logsumexp, ops=("log",)),
     Rule("softmax_log_grad", _softmax_log_grad, ops=("multiply",)),
+    Rule("sigmoid_log_grad", _sigmoid_log_grad, ops=("multiply",)),
     Rule("picked_row_sum", _picked_row_sum, ops=("sum",)),
 )
 
