@@ -112,6 +112,8 @@ class Function:
 
     def _prepare(self, targets: list[Node]) -> None:
         sched, plan = self._schedule, self._plan
+        # (dtype, shape) an argument can be taken as is with; shape None: always check
+        self._expect = [(v.dtype, v.shape if None not in v.shape else None) for v in self.inputs]
         position = {s: i for i, s in enumerate(self._program.returned)}
         slots = [sched.slot[t.id] for t in targets]
         n_out = len(self.outputs)
@@ -147,7 +149,13 @@ class Function:
             names = ", ".join(repr(v.label) for v in self.inputs)
             raise InputError(f"function takes {len(self.inputs)} arguments ({names}), "
                              f"got {len(args)}")
-        arrays = [self._convert(k, v, a) for k, (v, a) in enumerate(zip(self.inputs, args))]
+        arrays = []
+        for k, (v, a, (dtype, shape)) in enumerate(zip(self.inputs, args, self._expect)):
+            # The common case, an array of the right dtype and static shape, skips the checks.
+            if type(a) is np.ndarray and a.dtype == dtype and a.shape == shape:
+                arrays.append(a)
+            else:
+                arrays.append(self._convert(k, v, a))
         for cell, dtype, shape in self._written:
             value = cell.value
             if type(value) is not np.ndarray or not value.flags.writeable or \
