@@ -2,7 +2,8 @@
 
 Build expressions, differentiate them into more graph, compile and run them.
 """
-from symgraph.errors import (DisconnectedError, DTypeError, EvaluationError, InputError,
+from symgraph.errors import (DisconnectedError, DTypeError, EvaluationError, IndexingError,
+                             InputError,
                              ShapeError, SymgraphError)
 from symgraph.graph import Graph, Node, scope
 from symgraph.types import TensorType

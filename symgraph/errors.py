@@ -14,6 +14,10 @@ class DTypeError(SymgraphError, TypeError):
     """Dtypes that an op cannot combine or accept."""
 
 
+class IndexingError(SymgraphError, IndexError):
+    """An index that does not fit the indexed node's static shape."""
+
+
 class InputError(SymgraphError, ValueError):
     """A compiled function was called with arguments it cannot take."""
 

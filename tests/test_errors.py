@@ -217,3 +217,20 @@ def test_param_value_assignment_is_checked():
         W.value = np.zeros(3)
     W.value = np.ones((2, 2))
     np.testing.assert_array_equal(W.value, np.ones((2, 2)))
+
+
+def test_build_errors_list_the_inputs_names_and_types():
+    a = sg.var("activations", (3, 2))
+    b = sg.var("bias", (4,))
+    with pytest.raises(sg.ShapeError) as info:
+        a + b
+    message = str(info.value)
+    assert "inputs: activations: float64(3, 2), bias: float64(4,)" in message
+
+
+def test_index_out_of_bounds_is_a_symgraph_error_and_an_index_error():
+    x = sg.var("x", (3, 2))
+    with pytest.raises(sg.IndexingError) as info:
+        x[5]
+    assert isinstance(info.value, IndexError)
+    assert "axis 0 with size 3" in str(info.value) and "test_errors.py" in str(info.value)

@@ -12,7 +12,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import DTypeError
+from symgraph.errors import DTypeError, SymgraphError
 from symgraph.graph import Location, Node, _user_location
 from symgraph.types import TensorType, as_dtype
 
@@ -81,8 +81,19 @@ def apply(name: str, inputs: Sequence[Node], name_: Optional[str] = None, **attr
     frozen = tuple(sorted((k, _freeze(v)) for k, v in attrs.items()))
     location = _user_location()
     where = f" (built at {location})" if location else ""
-    type_ = op.infer([i.type for i in inputs], dict(frozen), where)
+    try:
+        type_ = op.infer([i.type for i in inputs], dict(frozen), where)
+    except SymgraphError as exc:
+        raise _with_inputs(exc, inputs) from None
     return Node(name, inputs, frozen, type_, name=name_, location=location)
+
+
+def _with_inputs(exc: SymgraphError, inputs: Sequence[Node]) -> SymgraphError:
+    """The same error, its message extended by the inputs' names, dtypes and shapes."""
+    listed = ", ".join(f"{i.label}: {i.type}" for i in inputs)
+    out = type(exc)(f"{exc}\n  inputs: {listed}")
+    out.__traceback__ = exc.__traceback__
+    return out
 
 
 def const(value: Any, dtype: Any = None, name: Optional[str] = None) -> Node:

@@ -12,7 +12,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import ShapeError
+from symgraph.errors import IndexingError, ShapeError
 from symgraph.graph import Node
 from symgraph.ops.registry import Op, apply, as_node, const, register
 from symgraph.types import (Shape, TensorType, as_dtype, broadcast_shapes, format_shape,
@@ -176,7 +176,7 @@ def _encode_index(index: Any) -> tuple[tuple, list[Node]]:
             spec.append(("array", len(arrays)))
             arrays.append(node)
     if sum(1 for s in spec if s[0] == "ellipsis") > 1:
-        raise IndexError("getitem: an index can only have a single ellipsis ('...')")
+        raise IndexingError("getitem: an index can only have a single ellipsis ('...')")
     return tuple(spec), arrays
 
 
@@ -200,7 +200,7 @@ def _decode_index(spec: tuple, arrays: Sequence[np.ndarray]) -> tuple:
 def _index_shape(x_shape: Shape, spec: tuple, array_shapes: Sequence[Shape], where: str) -> Shape:
     consumed = sum(1 for s in spec if s[0] in ("slice", "int", "array"))
     if consumed > len(x_shape):
-        raise IndexError(f"getitem: too many indices ({consumed}) for shape "
+        raise IndexingError(f"getitem: too many indices ({consumed}) for shape "
                          f"{format_shape(x_shape)}{where}")
     full: list[tuple] = []
     for s in spec:
@@ -226,7 +226,7 @@ def _index_shape(x_shape: Shape, spec: tuple, array_shapes: Sequence[Shape], whe
                 pieces.append(("basic", (len(range(*slice(s[1], s[2], s[3]).indices(d))),)))
         elif s[0] == "int":
             if d is not None and not -d <= s[1] < d:
-                raise IndexError(f"getitem: index {s[1]} is out of bounds for axis {axis} "
+                raise IndexingError(f"getitem: index {s[1]} is out of bounds for axis {axis} "
                                  f"with size {d}{where}")
             if has_array:  # NumPy counts integers as advanced indices beside arrays
                 pieces.append(("adv", ()))
