@@ -373,7 +373,12 @@ def test_optimising_never_changes_results(program, seed):
     with np.errstate(all="ignore"):
         fast, slow = _both([x, y], [out, *g], *args)
     for a, e in zip(fast, slow):
-        np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-9)
+        # Stabilising rewrites may turn the naive graph's overflow (inf) or cancellation
+        # into an accurate finite value, so compare where the naive value is finite, at a
+        # tolerance above the naive forms' own rounding error, and never lose finiteness.
+        finite = np.isfinite(e)
+        assert np.isfinite(a[finite]).all()
+        np.testing.assert_allclose(a[finite], e[finite], rtol=1e-6, atol=1e-9)
 
 
 def test_expand_of_squeeze_and_like_ops_that_change_nothing():

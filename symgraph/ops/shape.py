@@ -258,9 +258,47 @@ def _getitem_kernel(x, *arrays, index=()):
     return np.asarray(x)[_decode_index(index, arrays)]   # x may be a Python scalar
 
 
+def _distinct_positions(x: Node, spec: tuple, arrays: Sequence[Node]) -> bool:
+    """True when an index provably picks each position of ``x`` at most once.
+
+    Basic indices always do. With integer arrays it holds when one array is a constant of
+    distinct in-range values whose shape is the broadcast shape of all of them, as the
+    ``arange(n)`` in ``logp[arange(n), labels]`` is: then every picked row differs.
+    """
+    if not arrays:
+        return True
+    shapes = [a.shape for a in arrays]
+    try:
+        full = broadcast_shapes("getitem", shapes)
+    except ShapeError:
+        return False
+    axis_of = {}
+    axis = 0
+    for s in spec:
+        if s[0] == "ellipsis":
+            axis += x.ndim - sum(1 for t in spec if t[0] in ("slice", "int", "array"))
+        elif s[0] != "newaxis":
+            if s[0] == "array":
+                axis_of[s[1]] = axis
+            axis += 1
+    for k, a in enumerate(arrays):
+        size = x.shape[axis_of[k]]
+        if a.op != "const" or a.type.weak or a.shape != full or size is None:
+            continue
+        values = np.asarray(a.payload).ravel()
+        if values.size and (values.min() < -size or values.max() >= size):
+            continue
+        if np.unique(np.mod(values, size)).size == values.size:
+            return True
+    return False
+
+
 def _getitem_vjp(node, g):
     x, *arrays = node.inputs
-    return (apply("getitem_grad", [g, x, *arrays], index=node.attr("index")),) + (None,) * len(arrays)
+    spec = node.attr("index")
+    grad = apply("getitem_grad", [g, x, *arrays], index=spec,
+                 distinct=_distinct_positions(x, spec, arrays))
+    return (grad,) + (None,) * len(arrays)
 
 
 def _getitem_jvp(node, t):
@@ -271,10 +309,10 @@ def _getitem_grad_infer(types, attrs, where):
     return TensorType(types[1].shape, types[0].dtype)
 
 
-def _getitem_grad_kernel(g, ref, *arrays, index=()):
+def _getitem_grad_kernel(g, ref, *arrays, index=(), distinct=False):
     out = np.zeros(np.shape(ref), dtype=g.dtype)
     idx = _decode_index(index, arrays)
-    if arrays:
+    if arrays and not distinct:
         np.add.at(out, idx, g)   # repeated indices must add up
     else:
         out[idx] = g
@@ -289,7 +327,8 @@ def _getitem_grad_vjp(node, g):
 def _getitem_grad_jvp(node, t):
     if t[0] is None:
         return None
-    return apply("getitem_grad", [t[0], *node.inputs[1:]], index=node.attr("index"))
+    return apply("getitem_grad", [t[0], *node.inputs[1:]], index=node.attr("index"),
+                 distinct=node.attr_dict.get("distinct", False))
 
 
 # --- concatenate / stack ------------------------------------------------------------------
