@@ -20,10 +20,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mlp_common import batch, compiled_step, initial_params, numpy_step  # noqa: E402
 
 
-def measure(dtype: str, rounds: int, reps: int) -> dict:
+def measure(dtype: str, rounds: int, reps: int, **options) -> dict:
+    """Median time ratio of the compiled step (built with ``options``) to the NumPy step."""
     start = initial_params(dtype)
     x, labels = batch(dtype)
-    step = compiled_step(start, dtype)
+    step = compiled_step(start, dtype, **options)
     hand = [p.copy() for p in start]
     # Same loss from both on the first step: they compute the same thing.
     a, b = float(step(x, labels)), numpy_step(hand, x, labels)
