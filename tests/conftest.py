@@ -1,11 +1,23 @@
 """Shared fixtures for the core's tests."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
 
 # The rendering tests' --update-golden option and golden fixture (tests/render_plugin.py).
 pytest_plugins = ["render_plugin"]
+
+# Property tests draw the same examples on every run and machine (derandomize), so a CI
+# failure reproduces locally and the suite never flakes; no deadline (CI machines are
+# shared), and few examples unless a test asks for more. HYPOTHESIS_PROFILE=explore
+# searches with fresh random examples instead.
+settings.register_profile("symgraph", derandomize=True, deadline=None, max_examples=25,
+                          database=None, print_blob=True)
+settings.register_profile("explore", deadline=None, max_examples=200)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "symgraph"))
 
 
 @pytest.fixture
