@@ -7,11 +7,15 @@ the time per node (linear scaling shows as a flat column). The total is CPU time
 process, so other processes on the machine disturb it less; the parts are wall-clock times
 from ``f.pass_times``.
 
-    python benchmarks/bench_compile.py [--sizes 1000 10000 100000]
+Each size is compiled ``--repeat`` times (a fresh graph each time) and the medians are
+printed, so one slow round on a busy machine does not set the figure.
+
+    python benchmarks/bench_compile.py [--sizes 1000 10000 100000] [--repeat 5]
 """
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import numpy as np
@@ -47,11 +51,13 @@ def measure(n: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
+    ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     print(f"{'nodes':>8} {'after':>8} {'passes+schedule':>16} {'memory':>8} {'codegen':>8} "
           f"{'total':>8} {'us/node':>8}")
     for n in args.sizes:
-        r = measure(n)
+        rounds = [measure(n) for _ in range(args.repeat if n <= 20_000 else 1)]
+        r = {k: statistics.median(x[k] for x in rounds) for k in rounds[0]}
         print(f"{r['nodes']:>8} {r['after']:>8} {r['passes']:>15.3f}s {r['memory']:>7.3f}s "
               f"{r['codegen']:>7.3f}s {r['total']:>7.3f}s {r['total'] / r['nodes'] * 1e6:>8.1f}")
 

@@ -23,11 +23,13 @@ FOLD_LIMIT_BYTES = 1 << 18
 def _folded_value(n: Node) -> Optional[np.ndarray]:
     if not n.inputs:
         return None
-    op = get_op(n.op)
-    shape_only = op.shape_only_inputs
+    op = None
     for k, x in enumerate(n.inputs):          # the cheap test first: most nodes fail it
-        if x.op != "const" and not (k in shape_only and static(x.shape)):
-            return None
+        if x.op != "const":
+            op = op or get_op(n.op)
+            if not (k in op.shape_only_inputs and static(x.shape)):
+                return None
+    op = op or get_op(n.op)
     if op.kernel is None or not static(n.shape):
         return None
     if math.prod(n.shape) * n.dtype.itemsize > FOLD_LIMIT_BYTES:

@@ -82,9 +82,10 @@ class Function:
         if optimize and not self.check_nan and new_updates:
             # Overwriting a parameter is the last thing a call does; check_nan wants every
             # value checked before anything is written, so it keeps the copying path.
-            writers = memory.param_writers(schedule(new_targets), new_targets, new_updates)
+            writers = memory.param_writers(schedule(new_targets, nodes=self.graph.nodes),
+                                           new_targets, new_updates)
         late = [n for n in self.graph.nodes if n.id in writers]
-        self._schedule = schedule(new_targets, last=late)
+        self._schedule = schedule(new_targets, last=late, nodes=self.graph.nodes)
         self.pass_times.append(("schedule", time.perf_counter() - sched_start))
         plan_start = time.perf_counter()
         self._plan = memory.plan(self._schedule, new_targets, writers,
