@@ -45,7 +45,7 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
 ]
 # Names whose objects do not say where they come from (plain values, the package's own).
 PLACED = {"DEFAULT_HVP_METHOD": "symgraph.autodiff", "HVP_METHODS": "symgraph.autodiff",
-          "arange": "symgraph.ops.leaves"}
+          "arange": "symgraph.ops.leaves", "GraphvizError": "symgraph.errors"}
 
 # The elementwise op functions are generated (ops/elementwise.py) and carry no docstring.
 UNDOCUMENTED = {
@@ -166,7 +166,7 @@ def _train_names() -> list[str]:
 
 def public_names() -> list[str]:
     """Every name docs/api.md must list, qualified (``sg.add``, ``sg.nn.Dense``, ...)."""
-    names = [f"sg.{n}" for n in _top_level()] + [f"sg.{m}" for m in _subpackages()]
+    names = [f"sg.{n}" for n in _top_level()] + [f"symgraph.{m}" for m in _subpackages()]
     direct, subs = _nn_names()
     names += [f"sg.nn.{n}" for n in direct]
     names += [f"sg.nn.{sub}.{n}" for sub, own in subs for n in own]
@@ -191,10 +191,11 @@ def render() -> str:
     for title, _ in GROUPS:
         names = [n for n in top if _group_of(n) == title]
         out += [f"## {title}", ""] + _entries("sg", names, symgraph) + [""]
-    out += ["## Subpackages", ""]
+    # named in full: ``sg.render`` is the function, ``symgraph.render`` the package
+    out += ["## Modules", ""]
     for name in _subpackages():
         module = importlib.import_module(f"symgraph.{name}")
-        out.append(f"- `sg.{name}` — {_first_line(module)}")
+        out.append(f"- `symgraph.{name}` — {_first_line(module)}")
     direct, subs = _nn_names()
     out += ["", "## `sg.nn`: layers, activations, losses, regularisers", "",
             _first_line(symgraph.nn), ""] + _entries("sg.nn", direct, symgraph.nn)

@@ -23,7 +23,8 @@ from symgraph.autodiff import (DEFAULT_HVP_METHOD, HVP_METHODS, hessian, hvp, ja
 from symgraph.runtime.hvp_operator import HVPOperator, linearize_hvp
 from symgraph.testing import check_grads
 from symgraph.runtime import Function, function
-from symgraph.render import diff, draw, gradient_view, optimization_view, render, to_dot
+from symgraph.render import (GraphvizError, diff, draw, gradient_view, optimization_view,
+                             render, to_dot)
 
 __version__ = "0.1.0"
 
