@@ -249,6 +249,8 @@ for n in nodes:
     print(n.op, n.shape, n.dtype, n.attrs, [where[id(i)] for i in n.inputs])
 print(sorted(f.provenance.counts().items()))
 print([round(float(np.sum(v)), 12) for v in f(np.ones((2, 3)))])
+print(f.source)                                   # the generated code
+print(sg.optimization_view(f).dot)                # DOT of both graphs, fates coloured
 """
 
 
