@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgraph as sg
+from symgraph.ops.shape import sum_to_like
 from symgraph.runtime import memory
 from symgraph.runtime.schedule import schedule
 
@@ -306,3 +307,38 @@ def test_a_stored_update_never_shares_memory_with_a_returned_output():
     (out,) = f()
     out[0, 0] = 100.0
     np.testing.assert_allclose(W.value, np.exp([[1.0, 2.0], [3.0, 4.0]]))
+
+
+def _shape_ops(x, r):
+    """transpose, expand_dims (negative axis), sum and sum_to_like on unknown sizes."""
+    t = sg.transpose(x * 2.0)
+    e = sg.expand_dims(sg.sum(x * 3.0, axis=1), -1)
+    s = sum_to_like(x * 1.5, r)
+    return t, e, s, sg.sum(x * x)
+
+
+def test_shape_ops_written_inline_match_their_kernels():
+    x, r = sg.var("x", (None, 3)), sg.var("r", (None, 3))
+    fast = sg.function([x, r], list(_shape_ops(x, r)))
+    assert ".transpose((1, 0))" in fast.source and "[:, None,]" in fast.source
+    assert "_add_reduce(" in fast.source and ".shape == " in fast.source
+    xv = RNG.standard_normal((4, 3))
+    # the reference row count 1 makes sum_to_like sum at run time; 4 leaves x as it is
+    for rows in (4, 1):
+        rv = np.zeros((rows, 3))
+        expected = [(xv * 2.0).T, (xv * 3.0).sum(axis=1)[:, None],
+                    (xv * 1.5).sum(axis=0, keepdims=True) if rows == 1 else xv * 1.5,
+                    (xv * xv).sum()]
+        for got, want in zip(fast(xv, rv), expected):
+            assert got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+def test_shape_ops_on_parameters_and_scalars_keep_the_kernel_call():
+    # A parameter holds whatever the user assigned, so its value may not be an ndarray.
+    W = sg.param(np.ones((2, 3)), name="W")
+    f = sg.function([], [sg.transpose(W), sg.sum(W)])
+    W.value = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    t, s = f()
+    np.testing.assert_array_equal(t, np.array(W.value).T)
+    assert s == 21.0

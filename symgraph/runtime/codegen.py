@@ -8,6 +8,7 @@ taken from user names, and the text depends only on the graph, so it is determin
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import re
@@ -17,6 +18,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from symgraph.graph import Node
+from symgraph.ops.registry import get_op
 from symgraph.runtime.memory import Plan, ufunc_of
 from symgraph.runtime.schedule import Schedule, Step
 
@@ -76,6 +78,7 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
         call_args = [_value(sched.nodes[a], a) for a in step.args]
         target = plan.out.get(pos)
         call = f"{kname}({', '.join(call_args)})"
+        call = _inline(n, call_args, call, namespace) or call
         if target is not None:
             into = f"{kname}({', '.join(call_args + [f'out=v{target[1]}'])})"
             guards = target[2] if len(target) > 2 else ()
@@ -137,8 +140,48 @@ def _kernel_name(n: Node, step: Step, namespace: dict) -> str:
         namespace.setdefault(key, ufunc)
         return key
     key = f"_k{step.out}"
-    namespace[key] = step.kernel
+    kernel = step.kernel
+    raw = getattr(get_op(n.op).kernel, "__wrapped__", None)
+    if raw is not None and not all(i.type.weak for i in n.inputs):
+        # The weak-scalar wrapper only acts when every input is a Python scalar.
+        kernel = functools.partial(raw, **dict(n.attrs)) if n.attrs else raw
+    namespace[key] = kernel
     return key
+
+
+def _holds_array(n: Node) -> bool:
+    """The value of ``n`` at run time is surely an ndarray (parameters hold what users
+    assign, weak values may be Python scalars)."""
+    if n.ndim == 0 or n.type.weak or n.op == "param":
+        return False
+    return n.op != "const" or isinstance(n.payload, np.ndarray)
+
+
+def _inline(n: Node, args: list[str], call: str, namespace: dict) -> Optional[str]:
+    """A cheaper expression computing exactly what the kernel call ``call`` computes, for
+    the few shape ops the gradient graph is full of; ``None`` keeps the call.
+
+    On the small tensors of a training step these ops cost more in Python-level NumPy
+    wrappers (``np.transpose``, ``np.expand_dims``, ``np.sum``) than in work.
+    """
+    if n.op == "sum_to_like" and _holds_array(n.inputs[0]) and _holds_array(n.inputs[1]):
+        # The kernel returns its input itself when the shapes already agree.
+        return f"{args[0]} if {args[0]}.shape == {args[1]}.shape else {call}"
+    if not n.inputs or not _holds_array(n.inputs[0]):
+        return None
+    if n.op == "transpose":
+        return f"{args[0]}.transpose({tuple(n.attr('axes'))!r})"
+    if n.op == "expand_dims":
+        axes = {a % n.ndim for a in n.attr("axis")}
+        index = ", ".join("None" if k in axes else ":" for k in range(n.ndim))
+        return f"{args[0]}[{index},]"
+    if n.op == "sum" and n.dtype == n.inputs[0].dtype and n.dtype.kind in "fc":
+        # np.sum on an ndarray is this call after argument handling in Python.
+        namespace.setdefault("_add_reduce", np.add.reduce)
+        axis = n.attr("axis")
+        axis = None if axis is None else tuple(axis)
+        return f"_add_reduce({args[0]}, axis={axis!r}, keepdims={bool(n.attr('keepdims'))})"
+    return None
 
 
 class NonFiniteValue(Exception):
