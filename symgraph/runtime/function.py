@@ -113,8 +113,9 @@ class Function:
 
     def _prepare(self, targets: list[Node]) -> None:
         sched, plan = self._schedule, self._plan
-        # (dtype, shape) an argument can be taken as is with; shape None: always check
-        self._expect = [(v.dtype, v.shape if None not in v.shape else None) for v in self.inputs]
+        # (dtype, ndim, (axis, size) of each known size) an argument is taken as is with
+        self._expect = [(v.dtype, v.ndim, tuple((a, d) for a, d in enumerate(v.shape)
+                                                if d is not None)) for v in self.inputs]
         position = {s: i for i, s in enumerate(self._program.returned)}
         slots = [sched.slot[t.id] for t in targets]
         n_out = len(self.outputs)
@@ -151,12 +152,17 @@ class Function:
             raise InputError(f"function takes {len(self.inputs)} arguments ({names}), "
                              f"got {len(args)}")
         arrays = []
-        for k, (v, a, (dtype, shape)) in enumerate(zip(self.inputs, args, self._expect)):
-            # The common case, an array of the right dtype and static shape, skips the checks.
-            if type(a) is np.ndarray and a.dtype == dtype and a.shape == shape:
-                arrays.append(a)
-            else:
-                arrays.append(self._convert(k, v, a))
+        for k, (v, a, (dtype, ndim, known)) in enumerate(zip(self.inputs, args, self._expect)):
+            # The common case, an array of the right dtype and shape, skips the conversion.
+            if type(a) is np.ndarray and a.dtype == dtype and a.ndim == ndim:
+                shape = a.shape
+                for axis, size in known:
+                    if shape[axis] != size:
+                        break
+                else:
+                    arrays.append(a)
+                    continue
+            arrays.append(self._convert(k, v, a))
         for cell, dtype, shape in self._written:
             value = cell.value
             if type(value) is not np.ndarray or not value.flags.writeable or \
