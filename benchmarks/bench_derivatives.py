@@ -8,11 +8,18 @@ Prints the median of the per-round ratios against the issue's targets:
 
     grad / loss <= 2.4     hvp / grad <= 1.3     linearised hvp / grad <= 0.95
 
+It also prints the multiply-adds of the matrix products each compiled graph runs, and the
+ratios they alone imply: time follows them closely here (the products are ~80% of every
+job), so they are floors no rewrite of the same arithmetic goes below. ``--steps`` times
+every step of each compiled program on its own and prints where the time goes.
+
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_derivatives.py [--dtype float32] [--rounds 30]
+        [--steps]
 """
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import time
@@ -52,11 +59,45 @@ def time_once(fn: Callable[[], object], reps: int) -> float:
     return (time.perf_counter() - start) / reps
 
 
+def matmul_macs(graph: sg.Graph) -> int:
+    """Multiply-adds of the matrix products in a compiled graph (2-D operands)."""
+    total = 0
+    for n in graph.nodes:
+        if n.op == "matmul":
+            a, b = n.inputs
+            total += math.prod(a.shape) * (b.shape[-1] if b.ndim > 1 else 1)
+    return total
+
+
+def step_profile(f: sg.Function, args: list, reps: int = 20) -> dict[str, float]:
+    """Seconds per call spent in each op, running the compiled schedule one step at a time
+    (no in-place writes, so elementwise steps look a little dearer than in ``f`` itself)."""
+    sched = f._schedule
+    values: dict[int, object] = {}
+    for k, n in enumerate(sched.nodes):
+        if n.op == "param":
+            values[k] = n.payload.value
+        elif n.op == "const":
+            values[k] = n.payload
+    for v, a in zip(f.inputs, args):
+        if v.id in sched.slot:
+            values[sched.slot[v.id]] = a
+    spent: dict[str, float] = {}
+    for _ in range(reps):
+        for step in sched.steps:
+            ins = [values[i] for i in step.args]
+            start = time.perf_counter()
+            values[step.out] = step.kernel(*ins)
+            spent[step.node.op] = spent.get(step.node.op, 0.0) + time.perf_counter() - start
+    return {op: t / reps for op, t in sorted(spent.items(), key=lambda kv: -kv[1])}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dtype", default="float32")
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--steps", action="store_true", help="print time per op of each program")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     x, labels, params, loss = build(args.dtype, rng)
@@ -113,6 +154,23 @@ def main() -> None:
     print(f"  graph sizes: loss {len(f_loss.graph)}, grad {len(f_grad.graph)}, "
           + ", ".join(f"hvp {m} {len(f.graph)}" for m, f in f_hvp.items())
           + f", linearised: at {len(H._primal.graph)} + matvec {len(H._tangent.graph)}")
+    macs = {"grad": matmul_macs(f_grad.graph), "loss": matmul_macs(f_loss.graph),
+            "linearised": matmul_macs(H._tangent.graph),
+            **{m: matmul_macs(f.graph) for m, f in f_hvp.items()}}
+    counts = {"grad": f_grad.graph.count("matmul"), "loss": f_loss.graph.count("matmul"),
+              "linearised": H._tangent.graph.count("matmul"),
+              **{m: f.graph.count("matmul") for m, f in f_hvp.items()}}
+    print("  matrix products (count, million multiply-adds, ratio to grad):")
+    for k, m in macs.items():
+        print(f"    {k:<26} {counts[k]:3d} {m / 1e6:8.1f} M  {m / macs['grad']:6.3f}")
+    if args.steps:
+        programs = {"grad": (f_grad, [X, Y]), "hvp": (f_hvp[sg.DEFAULT_HVP_METHOD], [X, Y, *V]),
+                    "linearised": (H._tangent, [*V, *H._residuals])}
+        for k, (f, fargs) in programs.items():
+            spent = step_profile(f, fargs)
+            total = sum(spent.values())
+            parts = ", ".join(f"{op} {t * 1e3:.3f}" for op, t in list(spent.items())[:8])
+            print(f"  steps {k:<10} {total * 1e3:.3f} ms: {parts} (ms)")
 
 
 if __name__ == "__main__":

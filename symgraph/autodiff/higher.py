@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import ShapeError
+from symgraph.errors import ShapeError, SymgraphError
 from symgraph.graph import Node, building_gradient, toposort
-from symgraph.ops.elementwise import stop_gradient
+from symgraph.ops.elementwise import multiply, negative, stop_gradient
 from symgraph.ops.leaves import var
 from symgraph.ops.registry import as_node, const
 from symgraph.ops.shape import reshape, stack, zeros_like
@@ -217,6 +217,70 @@ def _pick(n: Node, rebuilt: dict, placeholder: dict) -> Node:
     return placeholder.get(id(n), n)
 
 
+def _scaled(n: Node, on_dir: set[int]) -> Optional[tuple[Node, Node]]:
+    """``(t, p)`` when ``n`` is ``t * p`` with ``t`` depending on a direction and ``p`` not."""
+    if n.op != "multiply":
+        return None
+    a, b = n.inputs
+    for t, p in ((a, b), (b, a)):
+        if t.id in on_dir and p.id not in on_dir:
+            return t, p
+    return None
+
+
+def _hoist_one(n: Node, on_dir: set[int]) -> Optional[Node]:
+    """``n`` with its factors that do not depend on the directions gathered into one
+    factor (which the split then computes at the point), or ``None``."""
+    if n.op == "negative":
+        # -(t * p) -> t * (-p)
+        inner = _scaled(n.inputs[0], on_dir)
+        if inner is not None:
+            return multiply(inner[0], negative(inner[1]))
+        return None
+    outer = _scaled(n, on_dir)
+    if outer is None:
+        return None
+    inner = _scaled(outer[0], on_dir)
+    if inner is None:
+        return None
+    # (t * p1) * p2 -> t * (p1 * p2)
+    return multiply(inner[0], multiply(inner[1], outer[1]))
+
+
+def hoist_point_factors(outputs: Sequence[Node], directions: Sequence[Node]) -> list[Node]:
+    """``outputs`` rebuilt so that scalings by values that do not depend on ``directions``
+    are gathered into one factor per product: ``(t * a) * b`` becomes ``t * (a * b)`` and
+    ``-(t * a)`` becomes ``t * (-a)`` for ``t`` depending on a direction.
+
+    The results are equal up to rounding; ``a * b`` and ``-a`` are then computed once at the
+    point instead of once per direction.
+    """
+    order = toposort(list(outputs))
+    # By node id, not object id: nodes built and dropped here must never be mistaken for
+    # later ones that reuse their memory.
+    dep = _depends(order, directions)
+    on_dir = {n.id for n in order if id(n) in dep}
+    new: dict[int, Node] = {}
+    with building_gradient():
+        for n in order:
+            if n.id not in on_dir:
+                continue
+            ins = [new.get(i.id, i) for i in n.inputs]
+            m = n if all(a is b for a, b in zip(ins, n.inputs)) else n.with_inputs(ins)
+            on_dir.add(m.id)
+            for _ in range(8):   # a chain of k scalings collapses one factor per round
+                try:
+                    h = _hoist_one(m, on_dir)
+                except SymgraphError:   # a factor of unknown size that would not broadcast
+                    h = None
+                if h is None or h.type != m.type:
+                    break
+                m = h
+                on_dir.add(m.id)
+            new[n.id] = m
+    return [new.get(o.id, o) for o in outputs]
+
+
 def split_linear(primal: Sequence[Node], tangent: Sequence[Node],
                  directions: Sequence[Node]) -> Linearization:
     """Cut the graph of ``tangent`` where it stops depending on ``directions``.
@@ -224,8 +288,10 @@ def split_linear(primal: Sequence[Node], tangent: Sequence[Node],
     Nodes that do not depend on a direction but do depend on some input or parameter
     become residuals: values computed once at the point and fed to the tangent part as
     placeholders. Constant-only subgraphs stay in the tangent part (they cost nothing and
-    keep weak Python scalars weak).
+    keep weak Python scalars weak). Products are first regrouped so that every factor not
+    depending on the directions is computed at the point (``hoist_point_factors``).
     """
+    tangent = hoist_point_factors(tangent, directions)
     order = toposort(list(primal) + list(tangent))
     on_dir = _depends(order, directions)
     leaves = [n for n in order if n.op in ("var", "param") and id(n) not in on_dir]

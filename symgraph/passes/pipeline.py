@@ -8,13 +8,17 @@ from symgraph.graph import Node
 from symgraph.passes.dce import dce
 from symgraph.passes.fused import rewrite
 from symgraph.passes.provenance import PassResult, compose
+from symgraph.passes.signs import signs
 
 Pass = Callable[[Sequence[Node]], PassResult]
 
 # One walk does CSE, stabilisation, folding and simplification (see fused.py for the order
-# of the rules at each node and why one walk); DCE then drops what nothing reads any more.
+# of the rules at each node and why one walk); the sign pass then moves negations out to
+# the sums that absorb them (it needs to know who reads each node, which a local rule does
+# not); DCE drops what nothing reads any more.
 PASSES: list[tuple[str, Pass]] = [
     ("rewrite", rewrite),
+    ("signs", signs),
     ("dce", dce),
 ]
 
