@@ -124,6 +124,36 @@ def test_sum_to_like_becomes_a_plain_sum():
         np.testing.assert_allclose(a, e, rtol=1e-14)
 
 
+def test_sum_to_like_over_leading_axes_of_unknown_size_becomes_a_plain_sum():
+    g, b, col = sg.var("g", (None, 3)), sg.var("b", (3,)), sg.var("col", (None, 1))
+    y = sg.ops.sum_to_like(g, b)
+    z = sg.ops.sum_to_like(g, col)      # which axes to sum depends on run-time sizes
+    out = simplify([y, z]).outputs
+    assert out[0].op == "sum" and out[0].attr("axis") == (0,)
+    assert out[1].op == "sum_to_like"
+    data = RNG.standard_normal((5, 3))
+    fast = sg.function([g, b], y)(data, np.zeros(3))
+    np.testing.assert_allclose(fast, data.sum(axis=0), rtol=1e-14)
+
+
+@pytest.mark.parametrize("c1", [0.5, np.full((3, 4), 0.25)])
+def test_constant_factors_multiply_once(c1):
+    x = sg.var("x", (3, 4))
+    y = c1 * (3.0 * x)
+    out = simplify([y]).outputs[0]
+    assert out.op == "multiply" and _ops([out]).count("multiply") == 1
+    data = RNG.standard_normal((3, 4))
+    np.testing.assert_allclose(sg.function([x], y)(data), np.asarray(c1) * 3.0 * data,
+                               rtol=1e-14)
+
+
+def test_constant_factors_leave_arrays_of_different_values_alone():
+    x = sg.var("x", (2,))
+    y = sg.const(np.array([1.0, 2.0])) * (3.0 * x)
+    assert _ops(simplify([y]).outputs).count("multiply") == 2
+    assert sg.function([x], y)(np.array([1.0, 1.0])).tolist() == [3.0, 6.0]
+
+
 def test_sum_of_a_broadcast_scalar_is_a_product():
     s = sg.var("s")
     y = sg.sum(sg.broadcast_to(s, (3, 4)))
