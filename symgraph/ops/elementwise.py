@@ -72,12 +72,20 @@ def _declare(name: str, kernel: Callable[..., Any], vjp=None, jvp=None, *,
                        elementwise=True, doc=doc))
 
 
-def _unary(name: str):
-    return lambda x, name_=None: apply(name, [as_node(x)], name_)
+def _unary(name: str, summary: str):
+    def fn(x: Any, name_: Optional[str] = None) -> Node:
+        return apply(name, [as_node(x)], name_)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"{summary}, elementwise."
+    return fn
 
 
-def _binary(name: str):
-    return lambda a, b, name_=None: apply(name, [as_node(a), as_node(b)], name_)
+def _binary(name: str, summary: str):
+    def fn(a: Any, b: Any, name_: Optional[str] = None) -> Node:
+        return apply(name, [as_node(a), as_node(b)], name_)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"{summary}, elementwise with broadcasting."
+    return fn
 
 
 def _or_zero(t: Optional[Node]) -> Node:
@@ -319,39 +327,39 @@ for _name, _fn in [("equal", np.equal), ("not_equal", np.not_equal), ("less", np
 _declare("logical_not", np.logical_not, differentiable=False)
 
 # --- the public functions ------------------------------------------------------------------
-add = _binary("add")
-subtract = _binary("subtract")
-multiply = _binary("multiply")
-divide = _binary("divide")
-power = _binary("power")
-maximum = _binary("maximum")
-minimum = _binary("minimum")
-equal = _binary("equal")
-not_equal = _binary("not_equal")
-less = _binary("less")
-less_equal = _binary("less_equal")
-greater = _binary("greater")
-greater_equal = _binary("greater_equal")
-logical_and = _binary("logical_and")
-logical_or = _binary("logical_or")
-logical_not = _unary("logical_not")
-negative = _unary("negative")
-reciprocal = _unary("reciprocal")
-exp = _unary("exp")
-log = _unary("log")
-log1p = _unary("log1p")
-expm1 = _unary("expm1")
-sqrt = _unary("sqrt")
-square = _unary("square")
-abs = _unary("abs")  # noqa: A001 - NumPy's name
-sign = _unary("sign")
-sin = _unary("sin")
-cos = _unary("cos")
-tanh = _unary("tanh")
-sigmoid = _unary("sigmoid")
-relu = _unary("relu")
-softplus = _unary("softplus")
-stop_gradient = _unary("stop_gradient")
+add = _binary("add", 'a + b')
+subtract = _binary("subtract", 'a - b')
+multiply = _binary("multiply", 'a * b')
+divide = _binary("divide", 'a / b')
+power = _binary("power", 'a ** b')
+maximum = _binary("maximum", 'The larger of a and b')
+minimum = _binary("minimum", 'The smaller of a and b')
+equal = _binary("equal", 'a == b (no derivative)')
+not_equal = _binary("not_equal", 'a != b (no derivative)')
+less = _binary("less", 'a < b (no derivative)')
+less_equal = _binary("less_equal", 'a <= b (no derivative)')
+greater = _binary("greater", 'a > b (no derivative)')
+greater_equal = _binary("greater_equal", 'a >= b (no derivative)')
+logical_and = _binary("logical_and", 'a and b (no derivative)')
+logical_or = _binary("logical_or", 'a or b (no derivative)')
+logical_not = _unary("logical_not", 'not x (no derivative)')
+negative = _unary("negative", '-x')
+reciprocal = _unary("reciprocal", '1 / x')
+exp = _unary("exp", 'e ** x')
+log = _unary("log", 'The natural logarithm of x')
+log1p = _unary("log1p", 'log(1 + x), accurate for small x')
+expm1 = _unary("expm1", 'exp(x) - 1, accurate for small x')
+sqrt = _unary("sqrt", 'The square root of x')
+square = _unary("square", 'x * x')
+abs = _unary("abs", '|x|')  # noqa: A001 - NumPy's name
+sign = _unary("sign", 'The sign of x, -1, 0 or 1 (no derivative)')
+sin = _unary("sin", 'sin(x)')
+cos = _unary("cos", 'cos(x)')
+tanh = _unary("tanh", 'tanh(x)')
+sigmoid = _unary("sigmoid", 'The logistic function 1 / (1 + exp(-x)), accurate in both tails')
+relu = _unary("relu", 'max(x, 0)')
+softplus = _unary("softplus", 'log(1 + exp(x)), without overflow')
+stop_gradient = _unary("stop_gradient", 'x unchanged, with no derivative flowing through it')
 
 
 def where(condition: Any, a: Any, b: Any, name_: Optional[str] = None) -> Node:

@@ -164,7 +164,8 @@ def _reducer(name: str):
         axes = _user_axes(name, axis, x.ndim)
         return apply(name, [x], name_, axis=axes, keepdims=bool(keepdims))
     reduce.__name__ = name
-    reduce.__doc__ = f"NumPy's ``{name}`` over ``axis`` (all axes by default)."
+    reduce.__doc__ = (f"NumPy's ``{name}`` over ``axis`` (all axes by default)." if name != "logsumexp"
+                      else "log(sum(exp(x))) over ``axis`` (all axes by default), without overflow.")
     return reduce
 
 

@@ -11,6 +11,8 @@ from symgraph.optim.base import Optimizer
 
 
 class AdaGrad(Optimizer):
+    """AdaGrad: per-weight rates that shrink with the sum of squared gradients."""
+
     def __init__(self, lr: Any, eps: float = 1e-8) -> None:
         super().__init__(lr)
         self.eps = float(eps)

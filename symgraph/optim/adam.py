@@ -15,6 +15,8 @@ from symgraph.optim.base import Optimizer
 
 
 class Adam(Optimizer):
+    """Adam: bias-corrected decaying averages of the gradient and its square."""
+
     def __init__(self, lr: Any = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8) -> None:
         super().__init__(lr)

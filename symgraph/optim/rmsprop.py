@@ -11,6 +11,8 @@ from symgraph.optim.base import Optimizer
 
 
 class RMSProp(Optimizer):
+    """RMSProp: per-weight rates from a decaying average of squared gradients."""
+
     def __init__(self, lr: Any, beta: float = 0.9, eps: float = 1e-8) -> None:
         super().__init__(lr)
         self.beta, self.eps = float(beta), float(eps)

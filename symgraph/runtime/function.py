@@ -149,8 +149,9 @@ class Function:
     def __call__(self, *args: Any) -> Any:
         if len(args) != len(self.inputs):
             names = ", ".join(repr(v.label) for v in self.inputs)
-            raise InputError(f"function takes {len(self.inputs)} arguments ({names}), "
-                             f"got {len(args)}")
+            plural = "argument" if len(self.inputs) == 1 else "arguments"
+            raise InputError(f"function takes {len(self.inputs)} {plural} ({names}), got "
+                             f"{len(args)}; compiled at {self.location or '?'}")
         arrays = []
         for k, (v, a, (dtype, ndim, known)) in enumerate(zip(self.inputs, args, self._expect)):
             # The common case, an array of the right dtype and shape, skips the conversion.
