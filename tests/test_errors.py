@@ -234,3 +234,10 @@ def test_index_out_of_bounds_is_a_symgraph_error_and_an_index_error():
         x[5]
     assert isinstance(info.value, IndexError)
     assert "axis 0 with size 3" in str(info.value) and "test_errors.py" in str(info.value)
+
+
+def test_reshape_of_unknown_size_into_an_impossible_fixed_shape_fails_at_build_time():
+    x = sg.var("x", (None, 3))
+    with pytest.raises(sg.ShapeError, match=r"multiple of 3.*\(5, 5\).*test_errors.py"):
+        sg.reshape(x, (5, 5))
+    assert sg.reshape(x, (6, 2)).shape == (6, 2)   # 4 rows of 3 fit

@@ -33,6 +33,11 @@ def _reshape_infer(types, attrs, where):
         raise ShapeError(f"reshape: bad target shape {shape}{where}")
     known = [d for d in shape if d != -1]
     if None in x.shape:
+        # The size is a multiple of the known sizes, so a fixed target must be one too.
+        part = math.prod(d for d in x.shape if d is not None)
+        if -1 not in shape and part and math.prod(shape) % part:
+            raise ShapeError(f"reshape: cannot reshape {format_shape(x.shape)} (size a "
+                             f"multiple of {part}) into {shape} (size {math.prod(shape)}){where}")
         return _same_dtype(types, tuple(None if d == -1 else d for d in shape))
     size = math.prod(x.shape)
     if -1 in shape:
