@@ -142,6 +142,7 @@ def test_constant_factors_multiply_once(c1):
     y = c1 * (3.0 * x)
     out = simplify([y]).outputs[0]
     assert out.op == "multiply" and _ops([out]).count("multiply") == 1
+    assert [i.shape for i in out.inputs if i.op == "const"] == [()]   # one number
     data = RNG.standard_normal((3, 4))
     np.testing.assert_allclose(sg.function([x], y)(data), np.asarray(c1) * 3.0 * data,
                                rtol=1e-14)

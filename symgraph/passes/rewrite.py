@@ -17,6 +17,7 @@ import numpy as np
 from symgraph.graph import Node, toposort
 from symgraph.ops.registry import get_op
 from symgraph.passes.provenance import KEPT, REWRITTEN, Fate, PassResult
+from symgraph.types import TensorType
 
 RuleFn = Callable[[Node], Optional[Node]]
 
@@ -196,9 +197,11 @@ def build(op_name: str, inputs: Sequence[Node], like: Node, root: bool = False,
     return node
 
 
-def make_const(value: Any, like: Node, root: bool = False) -> Node:
-    """A constant holding ``value`` with exactly ``like``'s static type."""
-    t = like.type
+def make_const(value: Any, like: Node, root: bool = False,
+               type_: Optional[TensorType] = None) -> Node:
+    """A constant holding ``value`` with exactly ``like``'s static type (or ``type_``),
+    credited to ``like``."""
+    t = like.type if type_ is None else type_
     if t.weak:
         payload: Any = np.asarray(value, dtype=t.dtype).item()
     else:

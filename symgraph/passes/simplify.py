@@ -17,7 +17,7 @@ from symgraph.passes.fold import FOLD_RULES
 from symgraph.passes.provenance import PassResult
 from symgraph.passes.rewrite import (Rule, build, is_const_equal, make_const,
                                      operands, run_rules, static)
-from symgraph.types import normalize_axes
+from symgraph.types import TensorType, normalize_axes
 
 
 def _same_type(a: Node, b: Node) -> bool:
@@ -90,7 +90,13 @@ def _constant_factors(n: Node) -> Optional[Node]:
             continue
         for c2, x in operands(inner):
             if x.op != "const" and x.shape == n.shape and _one_value(c2):
-                factor = build("multiply", [c1, c2], n)
+                if c1.shape == () and c2.shape == ():
+                    factor = build("multiply", [c1, c2], n)
+                else:
+                    # One number, not an array of it: x is read once, not x and the array.
+                    value = np.multiply(np.asarray(c1.payload).flat[0],
+                                        np.asarray(c2.payload).flat[0])
+                    factor = make_const(value, n, type_=TensorType((), n.dtype))
                 product = build("multiply", [factor, x], n, root=True)
                 if product.type == n.type:
                     return product
