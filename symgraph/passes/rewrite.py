@@ -44,21 +44,31 @@ def run_rules(outputs: Sequence[Node], rules: Sequence[Rule], name: str) -> Pass
     engine = _Engine(rules, {n.id for n in order})
     new_of: dict[int, Node] = {}
     fates: dict[int, Fate] = {}
-    for n in order:
-        inputs = [new_of[i.id] for i in n.inputs]
-        same = all(a is b for a, b in zip(inputs, n.inputs))
-        start = n if same else n.with_inputs(inputs)
-        current, fired = engine.rewrite(start)
-        new_of[n.id] = current
-        if fired:
-            how = fired[0].how if all(r.how == fired[0].how for r in fired) else REWRITTEN
-            rule_names = "+".join(dict.fromkeys(r.name for r in fired))
-            fates[n.id] = Fate(n, current, how, rule_names)
-        else:
-            fates[n.id] = Fate(n, current, KEPT)
+    # Rules compute with NumPy at compile time (folding, say); a floating-point warning
+    # there is not the user's: the run-time call reports its own. One errstate for the walk.
+    with np.errstate(all="ignore"):
+        for n in order:
+            _rewrite_one(n, engine, new_of, fates)
     groups = dict.fromkeys(r.group for r in rules if r.group)
     times = {group: engine.times.get(group, 0.0) for group in groups}
     return PassResult(tuple(new_of[o.id] for o in outputs), fates, name, times)
+
+
+def _rewrite_one(n: Node, engine: "_Engine", new_of: dict, fates: dict) -> None:
+    """Rewrite ``n`` (inputs already rewritten); record its replacement and its fate."""
+    start = n
+    if n.inputs:
+        inputs = tuple([new_of[i.id] for i in n.inputs])
+        if inputs != n.inputs:      # nodes compare by identity
+            start = n.with_inputs(inputs)
+    current, fired = engine.rewrite(start)
+    new_of[n.id] = current
+    if fired:
+        how = fired[0].how if all(r.how == fired[0].how for r in fired) else REWRITTEN
+        rule_names = "+".join(dict.fromkeys(r.name for r in fired))
+        fates[n.id] = Fate(n, current, how, rule_names)
+    else:
+        fates[n.id] = Fate(n, current, KEPT)
 
 
 class _Engine:
