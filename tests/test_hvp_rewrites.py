@@ -193,3 +193,12 @@ def test_mlp_matvec_scales_each_tangent_once_per_factor():
     fd = np.concatenate([((u - d) / (2 * eps)).ravel() for u, d in zip(up, down)])
     got = np.concatenate([np.ravel(b) for b in H.matvec(vs)])
     assert np.linalg.norm(got - fd) < 1e-7 * np.linalg.norm(fd)
+
+
+def test_operator_with_scalar_residuals():
+    # y = sin(w) w for a scalar w: y'' = 2 cos(w) - w sin(w), every residual a 0-d array
+    w = sg.param(np.array(0.7), name="w")
+    H = sg.linearize_hvp(sg.sin(w) * w, w).at()
+    assert all(r.shape == () for r in H.linearization.residuals)
+    got = H.matvec(np.array([1.5]))
+    np.testing.assert_allclose(got, [1.5 * (2 * np.cos(0.7) - 0.7 * np.sin(0.7))], rtol=1e-12)

@@ -72,8 +72,10 @@ class HVPOperator:
         self.grads = list(outs[1:1 + n_wrt])
         # Residuals are often transposed views (W.T for the backward products); BLAS runs
         # a product ~15% faster on a contiguous right operand, and every matvec reads
-        # them, so they are laid out once here.
-        self._residuals = [np.ascontiguousarray(r) for r in outs[1 + n_wrt:]]
+        # them, so they are laid out once here. (ascontiguousarray would turn a 0-d array
+        # into shape (1,): matrices only.)
+        self._residuals = [np.ascontiguousarray(r) if np.ndim(r) > 1 else r
+                           for r in outs[1 + n_wrt:]]
         return self
 
     update = at
