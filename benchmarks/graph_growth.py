@@ -7,8 +7,8 @@ runs). Targets: at or below CasADi's counts with CSE (33, 76, 215, 636, 1941, 57
 six built in under 0.1 s. (JAX's jet, a Taylor mode, reaches 789 ops at n = 6.)
 
 The count compared with CasADi's is the one after all passes: CasADi's SX expressions
-simplify as they are built (``x * 1``, ``-(-x)``, ``x + (-y)`` and the like never appear),
-which in symgraph is the simplification and sign passes' job, not CSE's. The CSE-only count
+simplify trivial cases (such as ``x * 1``) as they are built, which in symgraph is the
+compiler passes' job, not CSE's. The CSE-only count
 is printed too; at n = 1 it holds the seed's ``1 * tanh'(w)`` and the constant 1.
 
     python benchmarks/graph_growth.py [--depth 8] [--order 6] [--runs 7]
