@@ -8,10 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 import symgraph as sg
-from symgraph import nn, optim
-
-X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
-Y = np.array([0, 1, 1, 0], dtype=np.float64)
+from symgraph.demo import X, Y, build
 
 
 def relu_solution() -> np.ndarray:
@@ -41,14 +38,10 @@ def sigmoid_construction(a: float = 20.0, b: float = 20.0) -> np.ndarray:
 
 def train(seed: int = 0, hidden: int = 4, steps: int = 500, lr: float = 0.05) -> dict:
     """A 2-hidden-1 tanh network with a sigmoid output, trained by Adam on cross-entropy."""
-    model = nn.Sequential([nn.Dense(2, hidden, "tanh", seed=seed, name="hidden"),
-                           nn.Dense(hidden, 1, seed=seed + 1, name="output")], name="xor")
-    x, y = sg.var("x", (None, 2)), sg.var("y", (None,))
-    logits = sg.reshape(model(x), (-1,))
-    loss = nn.binary_cross_entropy(logits, y)
-    step = optim.step_function([x, y], loss, model.params(), optim.Adam(lr))
+    # The same network and training step the demo (`python -m symgraph demo`) builds.
+    _, _, _, step, predict = build(seed=seed, hidden=hidden, lr=lr)
     losses = [float(step(X, Y)[0]) for _ in range(steps)]
-    prob = sg.function([x], sg.sigmoid(logits))(X)
+    prob = predict(X)
     return {"losses": losses, "prob": prob, "accuracy": float(np.mean((prob > 0.5) == Y))}
 
 
