@@ -76,7 +76,7 @@ def main() -> None:
     if args.depth == 8 and args.order <= len(CASADI):
         print(f"  CasADi with CSE:  {list(CASADI[:args.order])} (target: at or below)")
         met = all(a <= b for a, b in zip(headline, CASADI))
-        print(f"  forward after all passes / CasADi: "
+        print("  forward after all passes / CasADi: "
               + ", ".join(f"{a}/{b}" for a, b in zip(headline, CASADI))
               + ("  (met at every order)" if met else "  (NOT met)"))
     w, f = tower(args.depth)

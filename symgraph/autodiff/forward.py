@@ -5,7 +5,7 @@ Zero tangents are never built: a missing entry means zero.
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 

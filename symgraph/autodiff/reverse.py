@@ -6,7 +6,7 @@ some ``wrt`` are visited.
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 

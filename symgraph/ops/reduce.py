@@ -8,8 +8,7 @@ import numpy as np
 
 from symgraph.errors import ShapeError
 from symgraph.graph import Node, _user_location
-from symgraph.ops.elementwise import (add, cast, divide, equal, exp, multiply, negative,
-                                      subtract)
+from symgraph.ops.elementwise import cast, divide, equal, exp, multiply, subtract
 from symgraph.ops.registry import Op, apply, as_node, const, register
 from symgraph.ops.shape import broadcast_like, expand_dims
 from symgraph.types import TensorType, normalize_axes
