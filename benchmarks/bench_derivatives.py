@@ -13,8 +13,12 @@ ratios they alone imply: time follows them closely here (the products are ~80% o
 job), so they are floors no rewrite of the same arithmetic goes below. ``--steps`` times
 every step of each compiled program on its own and prints where the time goes.
 
-    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_derivatives.py [--dtype float32] [--rounds 30]
-        [--steps]
+When JAX is installed it times the same four jobs in JAX (jit) in the same rounds and
+prints JAX's own ratios and symgraph's time over JAX's. XLA runs its products on every core
+whatever its flags say, so pin the process to one core for a like-for-like comparison:
+
+    OPENBLAS_NUM_THREADS=1 taskset -c 0 python benchmarks/bench_derivatives.py [--dtype float32]
+        [--rounds 30] [--steps]
 """
 from __future__ import annotations
 
@@ -92,6 +96,40 @@ def step_profile(f: sg.Function, args: list, reps: int = 20) -> dict[str, float]
     return {op: t / reps for op, t in sorted(spent.items(), key=lambda kv: -kv[1])}
 
 
+def jax_jobs(values: list[np.ndarray], X: np.ndarray, Y: np.ndarray,
+             V: list[np.ndarray]) -> dict[str, Callable[[], object]]:
+    """The same loss, grad, HVP and linearised HVP in JAX (jit, one thread), or {} when JAX
+    is not installed; an optional reference in absolute time, never required."""
+    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                       "intra_op_parallelism_threads=1")
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return {}
+
+    def loss(ps, x, y):
+        h = x
+        for k in range(3):
+            h = h @ ps[2 * k] + ps[2 * k + 1]
+            if k < 2:
+                h = jnp.tanh(h)
+        return -jnp.mean(jax.nn.log_softmax(h)[jnp.arange(x.shape[0]), y])
+
+    ps = [jnp.asarray(v) for v in values]
+    x, y, v = jnp.asarray(X), jnp.asarray(Y), [jnp.asarray(t) for t in V]
+    f_loss = jax.jit(loss)
+    f_grad = jax.jit(jax.value_and_grad(loss))
+    f_hvp = jax.jit(lambda ps, x, y, v: jax.jvp(lambda q: jax.grad(loss)(q, x, y), (ps,), (v,))[1])
+    _, lin = jax.linearize(lambda q: jax.grad(loss)(q, x, y), ps)
+    f_lin = jax.jit(lin)
+    block = jax.block_until_ready
+    return {"jax loss": lambda: block(f_loss(ps, x, y)),
+            "jax grad": lambda: block(f_grad(ps, x, y)),
+            "jax hvp": lambda: block(f_hvp(ps, x, y, v)),
+            "jax linearised hvp": lambda: block(f_lin(v))}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dtype", default="float32")
@@ -124,7 +162,8 @@ def main() -> None:
         "hvp reverse_over_reverse": lambda: f_hvp["reverse_over_reverse"](X, Y, *V),
         "linearised hvp": lambda: H.matvec(V),
     }
-    for fn in jobs.values():   # warm up caches and allocator
+    jobs.update(jax_jobs([p.value for p in params], X, Y, V))
+    for fn in jobs.values():   # warm up caches and allocator (and JAX's compiler)
         fn()
     times: dict[str, list[float]] = {k: [] for k in jobs}
     ratios: dict[str, list[float]] = {}
@@ -140,6 +179,15 @@ def main() -> None:
                 now[f"hvp {sg.DEFAULT_HVP_METHOD}"] / now["grad"],
             "linearised/grad": now["linearised hvp"] / now["grad"],
         }
+        if "jax grad" in now:
+            pairs.update({
+                "jax grad/loss": now["jax grad"] / now["jax loss"],
+                "jax hvp/grad": now["jax hvp"] / now["jax grad"],
+                "jax linearised/grad": now["jax linearised hvp"] / now["jax grad"],
+                "symgraph/jax grad": now["grad"] / now["jax grad"],
+                "symgraph/jax hvp": now[f"hvp {sg.DEFAULT_HVP_METHOD}"] / now["jax hvp"],
+                "symgraph/jax linearised": now["linearised hvp"] / now["jax linearised hvp"],
+            })
         for k, r in pairs.items():
             ratios.setdefault(k, []).append(r)
     print(f"bench_derivatives {args.dtype}, MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, "
