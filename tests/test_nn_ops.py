@@ -204,6 +204,20 @@ def test_dropout_mask_depends_only_on_seed_and_counter():
     np.testing.assert_array_equal(a, expected)
 
 
+def test_dropout_mask_scale_is_folded_into_its_entries():
+    like = sg.var("h", (None, 30))
+    m = sg.dropout_mask(sg.const(np.int64(2)), like, keep=0.6, seed=4, scale=1 / 0.6)
+    m32 = sg.dropout_mask(sg.const(np.int64(2)), like, keep=0.6, seed=4, scale=1 / 0.6,
+                          dtype="float32")
+    a, b = sg.function([like], [m, m32])(np.zeros((20, 30)))
+    kept = np.random.default_rng([4, 2]).random((20, 30)) < 0.6
+    np.testing.assert_array_equal(a, np.where(kept, 1 / 0.6, 0.0))   # exactly 0 or 1/keep
+    assert b.dtype == np.float32
+    np.testing.assert_array_equal(b, a.astype(np.float32))
+    with pytest.raises(sg.DTypeError, match="scale"):
+        sg.dropout_mask(sg.const(np.int64(0)), like, keep=0.5, seed=0, dtype="int64", scale=2.5)
+
+
 def test_dropout_mask_has_no_derivative():
     x = sg.var("x", (3, 4))
     m = sg.dropout_mask(sg.const(np.int64(1)), x, keep=0.5, seed=0)

@@ -306,6 +306,10 @@ CASES: list[Case] = [
          lambda like: sg.dropout_mask(sg.const(np.int64(5)), like, keep=0.7, seed=11),
          lambda like: (np.random.default_rng([11, 5]).random((3, 4)) < 0.7).astype(np.float64),
          differentiable=False),
+    Case("dropout_mask-scaled", "dropout_mask", normal((3, 4)),
+         lambda like: sg.dropout_mask(sg.const(np.int64(5)), like, keep=0.7, seed=11, scale=1 / 0.7),
+         lambda like: (np.random.default_rng([11, 5]).random((3, 4)) < 0.7) / 0.7,
+         differentiable=False),
     # unknown sizes that broadcast only at run time (size 1 against size 4)
     Case("add-run-time-broadcast", "add", normal((1, 3), (4, 3)), lambda a, b: a + b, np.add,
          shapes=((None, 3), (None, 3))),

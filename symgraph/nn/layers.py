@@ -149,8 +149,10 @@ class Dropout(Layer):
             return x
         keep = 1.0 - self.rate
         # unnamed: a named node would count as a layer of its own in "layers" drawings
-        mask = sg.dropout_mask(self.counter, x, keep=keep, seed=self.seed)
-        return x * mask * (1.0 / keep)
+        # The 1/keep scale lives in the mask's entries: one multiply forward and one
+        # backward, instead of scaling the whole activation and its gradient again.
+        mask = sg.dropout_mask(self.counter, x, keep=keep, seed=self.seed, scale=1.0 / keep)
+        return x * mask
 
 
 class Sequential(Layer):

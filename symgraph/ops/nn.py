@@ -195,11 +195,15 @@ def _avg_grad_kernel(g, ref, size=2, stride=2):
     return _scatter_windows(np.asarray(vals), np.shape(ref), size, stride)
 
 
-def _dropout_mask_kernel(counter, like, seed=0, keep=0.5, dtype=None):
+def _dropout_mask_kernel(counter, like, seed=0, keep=0.5, dtype=None, scale=1.0):
     # The mask is a pure function of (seed, counter): the same call gives the same mask,
     # and advancing the counter (a parameter) gives a fresh one on every training step.
     rng = np.random.default_rng([int(seed), int(counter)])
-    return (rng.random(np.shape(like)) < keep).astype(dtype)
+    draws = rng.random(np.shape(like))
+    if dtype == draws.dtype:
+        # bool * scale is exactly 0 or scale; the draws' buffer is dead, so write there
+        return np.multiply(draws < keep, scale, out=draws)
+    return np.multiply(draws < keep, scale).astype(dtype)
 
 
 # --- derivative rules ---------------------------------------------------------------------
@@ -298,6 +302,10 @@ def _dropout_mask_infer(types, attrs, where):
     if counter.ndim != 0 or counter.dtype.kind not in "iu":
         raise DTypeError(f"dropout_mask: the counter must be an integer scalar, got "
                          f"{counter}{where}")
+    scale = attrs.get("scale", 1.0)
+    if attrs["dtype"].kind not in "fc" and scale != int(scale):
+        raise DTypeError(f"dropout_mask: scale {scale!r} is not a whole number, so the mask "
+                         f"needs a floating dtype, got {attrs['dtype']}{where}")
     return TensorType(like.shape, attrs["dtype"])
 
 
@@ -319,7 +327,8 @@ register(Op("avg_pool2d", _pool_infer("avg_pool2d"), _avg_pool_kernel, _avg_pool
 register(Op("avg_pool2d_grad", _like_input_infer(1, 0), _avg_grad_kernel, _avg_grad_vjp,
             _avg_grad_jvp, shape_only_inputs=(1,), doc="spreads each value evenly over its window"))
 register(Op("dropout_mask", _dropout_mask_infer, _dropout_mask_kernel, differentiable=False,
-            shape_only_inputs=(1,), doc="Bernoulli(keep) mask of like's shape from (seed, counter)"))
+            shape_only_inputs=(1,),
+            doc="Bernoulli(keep) mask of like's shape from (seed, counter), entries 0 or scale"))
 
 
 # --- the public functions ------------------------------------------------------------------
@@ -363,15 +372,18 @@ def avg_pool2d(x: Any, size: int = 2, stride: Optional[int] = None, name_: Optio
 
 
 def dropout_mask(counter: Node, like: Node, keep: float, seed: int, dtype: Any = None,
-                 name_: Optional[str] = None) -> Node:
-    """A 0/1 mask shaped like ``like``, each entry 1 with probability ``keep``.
+                 name_: Optional[str] = None, scale: float = 1.0) -> Node:
+    """A mask shaped like ``like``, each entry ``scale`` with probability ``keep``, else 0.
 
     The mask depends only on ``seed`` and the integer scalar ``counter``: keep the counter
     in a parameter and add ``counter + 1`` to a training step's updates for a new mask
-    on every call.
+    on every call. Inverted dropout passes ``scale=1/keep``, so ``x * mask`` is the whole
+    layer (one multiply forward, one backward).
     """
     if not 0.0 < keep <= 1.0:
         raise ValueError(f"dropout_mask: keep must be in (0, 1], got {keep!r}")
     dtype = like.dtype if dtype is None else as_dtype(dtype)
+    scale = float(scale)
+    attrs = {"scale": scale} if scale != 1.0 else {}   # the 0/1 mask keeps its old attrs
     return apply("dropout_mask", [as_node(counter), like], name_, seed=int(seed),
-                 keep=float(keep), dtype=dtype)
+                 keep=float(keep), dtype=dtype, **attrs)
