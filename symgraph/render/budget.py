@@ -1,14 +1,19 @@
 """Node budgets: which name scopes to draw as single boxes so a big graph stays readable.
 
 Above the budget the deepest scopes collapse first, one level at a time, until the drawing
-fits or no scope is left; scopes the caller names are always collapsed.
+fits or no scope is left; scopes the caller names are always collapsed. When no scope is
+left to fold, both ends of the order are kept and one box stands for the middle. Every
+style and view plans with the same function; ``weights`` lets a drawn entry stand for
+several boxes (a layer drawn unit by unit).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 from symgraph.graph import Node
+from symgraph.render import palette
+from symgraph.render.figure import Box, Link
 
 
 ELIDED = "\u2026"   # the group of nodes left out of an over-budget drawing
@@ -30,32 +35,51 @@ def _explicit_group(parts: list[str], explicit: Sequence[list[str]]) -> str:
     return ""
 
 
-def _count(parts_of: list[list[str]], fixed: list[str], depth: int) -> int:
+def _count(parts_of: list[list[str]], fixed: list[str], weights: Sequence[int],
+           depth: int) -> int:
     """How many boxes remain when every scope at ``depth`` or deeper is collapsed."""
     boxes = 0
     groups: dict[str, None] = {}
-    for parts, group in zip(parts_of, fixed):
+    for parts, group, weight in zip(parts_of, fixed, weights):
         if group:
             groups[group] = None
         elif depth and len(parts) >= depth:
             groups["/".join(parts[:depth])] = None
         else:
-            boxes += 1
+            boxes += weight
     return boxes + len(groups)
 
 
-def plan_collapse(nodes: Sequence[Node], budget: int, collapse: Sequence[str]) -> CollapsePlan:
-    """Decide which nodes to fold into scope boxes (see the module docstring)."""
+def _ends(weights: Sequence[int], budget: int) -> tuple[int, int]:
+    """``(head, tail)``: entries ``[:head]`` and ``[tail:]`` fit in ``budget - 1`` boxes
+    (the last box stands for the middle), the room shared evenly between both ends."""
+    room = budget - 1
+    head, used = 0, 0
+    while head < len(weights) and used + weights[head] <= room // 2:
+        used += weights[head]
+        head += 1
+    tail = len(weights)
+    while tail > head and used + weights[tail - 1] <= room:
+        used += weights[tail - 1]
+        tail -= 1
+    return head, tail
+
+
+def plan_collapse(nodes: Sequence[Node], budget: int, collapse: Sequence[str],
+                  weights: Optional[Sequence[int]] = None, noun: str = "nodes") -> CollapsePlan:
+    """Decide which nodes to fold into scope boxes (see the module docstring). ``weights``:
+    boxes each node is drawn as (1 each by default); ``noun`` names the nodes in the note."""
+    weights = [1] * len(nodes) if weights is None else list(weights)
     explicit = sorted((c.strip("/").split("/") for c in collapse if c.strip("/")), key=len)
     parts_of = [n.scope.split("/") if n.scope else [] for n in nodes]
     fixed = [_explicit_group(p, explicit) for p in parts_of]
     depth = max((len(p) for p in parts_of), default=0)
     cut = 0
-    count = _count(parts_of, fixed, 0)
+    count = _count(parts_of, fixed, weights, 0)
     # Collapse one level at a time, deepest first, until the drawing fits the budget.
     while count > budget and depth >= 1:
         cut = depth
-        count = _count(parts_of, fixed, cut)
+        count = _count(parts_of, fixed, weights, cut)
         depth -= 1
     group_of: dict[int, str] = {}
     for n, parts, group in zip(nodes, parts_of, fixed):
@@ -63,19 +87,65 @@ def plan_collapse(nodes: Sequence[Node], budget: int, collapse: Sequence[str]) -
             group_of[id(n)] = group
         elif cut and len(parts) >= cut:
             group_of[id(n)] = "/".join(parts[:cut])
+    total = sum(weights)
+    size = f"{len(nodes)} {noun}" + (f" ({total} boxes)" if total != len(nodes) else "")
     notes = []
     if cut:
-        notes.append(f"{len(nodes)} nodes above the budget of {budget}: scopes at depth "
-                     f"{cut} and deeper collapsed, {count} boxes drawn")
+        notes.append(f"{size} above the budget of {budget}: scopes at depth {cut} and deeper "
+                     f"collapsed, {count} boxes drawn")
     if count > budget:
-        # No scope left to fold: keep both ends of the topological order (the inputs and
-        # the outputs) and stand one box in for the middle, so Graphviz never gets a
-        # drawing it would take minutes to lay out.
-        head = budget // 2
-        tail = len(nodes) - (budget - head)
+        # No scope left to fold: keep both ends of the order (the inputs and the outputs)
+        # and stand one box in for the middle, so Graphviz never gets a drawing it would
+        # take minutes to lay out.
+        head, tail = _ends(weights, budget)
         for n in nodes[head:tail]:
             group_of[id(n)] = ELIDED
-        notes.append(f"{len(nodes)} nodes above the budget of {budget}: the middle "
-                     f"{tail - head} nodes (topological order) drawn as one box; "
-                     "pass budget=... to draw more")
+        notes.append(f"{size} above the budget of {budget}: the middle {tail - head} {noun} "
+                     "(topological order) drawn as one box; pass budget=... to draw more")
     return CollapsePlan(group_of, "; ".join(notes))
+
+
+def collapsed_box(key: str, path: str, count: int, group: str = "", noun: str = "nodes",
+                  detail: str = "") -> Box:
+    """The folder box standing for a collapsed scope (or, for ``ELIDED``, for the middle of
+    an over-budget drawing) holding ``count`` entries; ``detail`` adds a line of text."""
+    extra = f"\n{detail}" if detail else ""
+    if path == ELIDED:
+        return Box(key, f"… {count} {noun} not drawn{extra}", palette.COLLAPSED, "", group,
+                   f"{count} {noun} left out to keep within the node budget{extra}")
+    parent = path.rpartition("/")[0]
+    return Box(key, f"{path.rpartition('/')[2]}\n{count} {noun}{extra}", palette.COLLAPSED,
+               parent, group, f"scope {path}: {count} {noun} collapsed{extra}")
+
+
+def merge_links(links: Sequence[Link], max_names: int = 4) -> list[Link]:
+    """``links`` without self-loops (edges inside one collapsed box) and with one link per
+    (source, target) pair, labelled with the distinct names (``"W, c"`` counts as two) of
+    the links it stands for, at most ``max_names`` of them."""
+    first: dict[tuple[str, str], int] = {}
+    names: list[dict[str, None]] = []   # ordered sets
+    out: list[Link] = []
+    for link in links:
+        if link.src == link.dst:
+            continue
+        pair = (link.src, link.dst)
+        if pair not in first:
+            first[pair] = len(out)
+            out.append(link)
+            names.append({})
+        for name in link.label.split(", ") if link.label else ():
+            names[first[pair]][name] = None
+    for at, link in enumerate(out):
+        held = list(names[at])
+        label = ", ".join(held[:max_names])
+        if len(held) > max_names:
+            label += f", … (+{len(held) - max_names})"
+        if label != link.label:
+            out[at] = Link(link.src, link.dst, label, link.attrs)
+    return out
+
+
+def join_caption(caption: Optional[str], note: str) -> str:
+    """The caller's caption with the budget's note under it: a drawing that leaves nodes
+    out always says so."""
+    return "\n".join(t for t in (caption, note) if t)

@@ -40,6 +40,9 @@ def make_options(style: str, options: dict) -> Options:
     rankdir = options.get("rankdir")
     if rankdir is not None and rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    budget = options.get("budget", 1)
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        raise ValueError(f"budget must be a whole number of boxes, at least 1, got {budget!r}")
     if "collapse" in options:
         given = options["collapse"]
         options = dict(options, collapse=(given,) if isinstance(given, str) else tuple(given))

@@ -12,6 +12,8 @@ from typing import Optional
 
 from symgraph.graph import Graph, Node
 from symgraph.render import labels, palette
+from symgraph.render.budget import (CollapsePlan, collapsed_box, join_caption, merge_links,
+                                    plan_collapse)
 from symgraph.render.figure import Box, Figure, Link, Options
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "softmax", "log_softmax", "softplus")
@@ -119,31 +121,65 @@ def _layer_tooltip(layer: Layer, opts: Options) -> str:
     return tip
 
 
+def _folded(layers: list[Layer], plan: CollapsePlan) -> tuple[dict[int, str], dict[str, Box]]:
+    """For each layer the budget folds away, the key of its collapsed box
+    (``id(node) -> key``), and those boxes by key."""
+    members: dict[str, int] = {}
+    for layer in layers:
+        path = plan.group_of.get(id(layer.node))
+        if path is not None:
+            members[path] = members.get(path, 0) + 1
+    key_of: dict[int, str] = {}
+    boxes: dict[str, Box] = {}
+    made: dict[str, str] = {}
+    for layer in layers:
+        path = plan.group_of.get(id(layer.node))
+        if path is None:
+            continue
+        if path not in made:
+            made[path] = f"s{len(made)}"
+            boxes[made[path]] = collapsed_box(made[path], path, members[path], noun="layers")
+        key_of[id(layer.node)] = made[path]
+    return key_of, boxes
+
+
 def layers_figure(graph: Graph, opts: Options) -> Figure:
-    """The ``"layers"`` style (see the module docstring)."""
+    """The ``"layers"`` style (see the module docstring); above the budget, layers in the
+    deepest scopes fold into one box per scope, then the middle layers into one box."""
     names = labels.name_map(opts.names)
     layers = find_layers(graph, names)
     outputs = {id(o) for o in graph.outputs}
-    key_of = {id(l.node): f"n{graph.index(l.node)}" for l in layers}
-    boxes, links = [], []
+    plan = plan_collapse([l.node for l in layers], opts.budget, opts.collapse, noun="layers")
+    key_of, folded = _folded(layers, plan)
     for layer in layers:
-        text = layer.label
-        if opts.types:
-            text += f"\n{labels.type_text(layer.node)}"
-        boxes.append(Box(key_of[id(layer.node)], text, _layer_kind(layer), "", "",
-                         _layer_tooltip(layer, opts), output=id(layer.node) in outputs,
-                         attrs=(("shape", "circle"),) if len(text) <= 4 else ()))
+        key_of.setdefault(id(layer.node), f"n{graph.index(layer.node)}")
+    boxes: list[Box] = []
+    placed: set[str] = set()
+    links = []
+    for layer in layers:
+        key = key_of[id(layer.node)]
+        if key in folded:
+            if key not in placed:   # drawn where its first layer would be
+                placed.add(key)
+                boxes.append(folded[key])
+        else:
+            text = layer.label
+            if opts.types:
+                text += f"\n{labels.type_text(layer.node)}"
+            boxes.append(Box(key, text, _layer_kind(layer), "", "",
+                             _layer_tooltip(layer, opts), output=id(layer.node) in outputs,
+                             attrs=(("shape", "circle"),) if len(text) <= 4 else ()))
         per_source = _edge_labels(layer, opts.show_biases)
         for s in layer.sources:
-            links.append(Link(key_of[id(s)], key_of[id(layer.node)],
-                              ", ".join(per_source[id(s)])))
-    return Figure(tuple(boxes), tuple(links), opts.caption or "",
+            links.append(Link(key_of[id(s)], key, ", ".join(per_source[id(s)])))
+    return Figure(tuple(boxes), tuple(merge_links(links)), join_caption(opts.caption, plan.note),
                   opts.rankdir or "BT", legend=_legend(boxes) if opts.legend else (),
                   clusters=False)
 
 
 def _legend(boxes: list[Box]) -> tuple[str, ...]:
-    kinds = [k for k in (palette.INPUT, palette.OPERATION) if any(b.kind == k for b in boxes)]
+    kinds = [k for k in (palette.INPUT, palette.OPERATION, palette.COLLAPSED)
+             if any(b.kind == k for b in boxes)]
     if any(b.output for b in boxes):
         kinds.append(palette.OUTPUT)
     return tuple("kind:" + k for k in kinds)
@@ -185,16 +221,37 @@ def _unit_boxes(layer: Layer, key: str, opts: Options, output: bool) -> list[Box
     return boxes
 
 
+def _unit_slots(layer: Layer, max_units: int) -> int:
+    """How many boxes ``_unit_boxes`` draws for ``layer``."""
+    count = unit_count(layer.node)
+    if count is None or count == 1:
+        return 1
+    return count if count <= max_units else max_units + 1
+
+
 def units_figure(graph: Graph, opts: Options) -> Figure:
     """The ``"units"`` style: every layer drawn unit by unit, consecutive layers fully
-    connected, each layer's units on one rank."""
+    connected, each layer's units on one rank. The budget counts unit boxes: above it,
+    whole layers fold into scope boxes, then the middle layers into one box."""
     names = labels.name_map(opts.names)
     layers = find_layers(graph, names)
     outputs = {id(o) for o in graph.outputs}
+    plan = plan_collapse([l.node for l in layers], opts.budget, opts.collapse,
+                         weights=[_unit_slots(l, opts.max_units) for l in layers],
+                         noun="layers")
+    key_of, folded = _folded(layers, plan)
     units: dict[int, list[Box]] = {}
     boxes: list[Box] = []
+    placed: set[str] = set()
     ranks = []
     for layer in layers:
+        key = key_of.get(id(layer.node))
+        if key is not None:
+            units[id(layer.node)] = [folded[key]]
+            if key not in placed:   # drawn where its first layer would be
+                placed.add(key)
+                boxes.append(folded[key])
+            continue
         made = _unit_boxes(layer, f"n{graph.index(layer.node)}", opts, id(layer.node) in outputs)
         units[id(layer.node)] = made
         boxes.extend(made)
@@ -206,6 +263,6 @@ def units_figure(graph: Graph, opts: Options) -> Figure:
             for a in units[id(s)]:
                 for b in units[id(layer.node)]:
                     links.append(Link(a.key, b.key))
-    return Figure(tuple(boxes), tuple(links), opts.caption or "", opts.rankdir or "BT",
-                  legend=_legend(boxes) if opts.legend else (), clusters=False,
-                  ranks=tuple(ranks))
+    return Figure(tuple(boxes), tuple(merge_links(links)), join_caption(opts.caption, plan.note),
+                  opts.rankdir or "BT", legend=_legend(boxes) if opts.legend else (),
+                  clusters=False, ranks=tuple(ranks))

@@ -8,7 +8,7 @@ from typing import Optional
 
 from symgraph.graph import Graph, Node
 from symgraph.render import labels, palette
-from symgraph.render.budget import ELIDED, plan_collapse
+from symgraph.render.budget import collapsed_box, join_caption, plan_collapse
 from symgraph.render.figure import Box, Figure, Link, Options
 
 DEFAULT_RANKDIR = {"ops": "TB", "expr": "BT"}
@@ -77,8 +77,8 @@ def graph_figure(graph: Graph, opts: Options, prefix: str = "n", group: str = ""
         if scope_path is not None:
             if scope_path not in made:
                 made[scope_path] = f"{prefix}s{len(made)}"
-                boxes.append(_collapsed_box(made[scope_path], scope_path,
-                                            members[scope_path], group))
+                boxes.append(collapsed_box(made[scope_path], scope_path,
+                                           members[scope_path], group))
             key_of[id(n)] = made[scope_path]
             continue
         key = f"{prefix}{i}"
@@ -86,7 +86,7 @@ def graph_figure(graph: Graph, opts: Options, prefix: str = "n", group: str = ""
         boxes.append(_node_box(n, key, text[i] if expr else ops_label(n, names, types),
                                opts, id(n) in outputs, group, expr and types))
     links = _links(graph, key_of, bool(made))
-    return Figure(tuple(boxes), tuple(links), opts.caption or plan.note,
+    return Figure(tuple(boxes), tuple(links), join_caption(opts.caption, plan.note),
                   opts.rankdir or DEFAULT_RANKDIR.get(opts.style, "TB"),
                   legend=_legend(boxes) if opts.legend else (), clusters=opts.clusters)
 
@@ -107,15 +107,6 @@ def _symbol(n: Node) -> str:
     if n.op == "matmul" and all(i.ndim == 1 for i in n.inputs):
         return "dot"
     return palette.OP_SYMBOLS.get(n.op, n.op)
-
-
-def _collapsed_box(key: str, path: str, count: int, group: str) -> Box:
-    if path == ELIDED:
-        return Box(key, f"… {count} nodes not drawn", palette.COLLAPSED, "", group,
-                   f"{count} nodes left out to keep within the node budget")
-    parent = path.rpartition("/")[0]
-    return Box(key, f"{path.rpartition('/')[2]}\n{count} nodes", palette.COLLAPSED, parent,
-               group, f"scope {path}: {count} nodes collapsed")
 
 
 def _links(graph: Graph, key_of: dict[int, str], dedupe: bool) -> list[Link]:

@@ -3,13 +3,14 @@ differentiation appended), the optimisation view (every original node coloured b
 in the compiler) and ``diff`` (added / removed / shared nodes of two graphs)."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Optional, Sequence
 
 import numpy as np
 
 from symgraph.graph import Graph, Node
 from symgraph.render import palette
+from symgraph.render.budget import collapsed_box, join_caption, merge_links, plan_collapse
 from symgraph.render.build import as_graph, make_options
 from symgraph.render.dot import figure_to_dot
 from symgraph.render.figure import Box, Drawing, Figure, Link
@@ -76,25 +77,41 @@ def optimization_view(f: Any, after: bool = True, style: str = "ops",
         how = fate.how if fate is not None else palette.KEPT
         counts[how] = counts.get(how, 0) + 1
     caption = fate_caption(len(user_graph), len(new_graph), counts)
-    opts = make_options(style, dict(options, caption=options.get("caption") or caption))
-    before = graph_figure(user_graph, opts, prefix="b", group="before")
+    opts = make_options(style, options)
+    budget_before, budget_after = _split_budget(opts.budget, len(user_graph),
+                                                len(new_graph) if after else 0)
+    before = graph_figure(user_graph, replace(opts, caption=None, budget=budget_before),
+                          prefix="b", group="before")
     boxes, links = _colour_by_fate(user_graph, fates, before)
     groups = [("before", f"before: {len(user_graph)} nodes")]
+    notes = [f"before: {before.caption}" if before.caption else ""]
     if after:
-        fig_after = graph_figure(new_graph, replace(opts, legend=False,
+        fig_after = graph_figure(new_graph, replace(opts, legend=False, caption=None,
+                                                    budget=budget_after,
                                                     names=_names_after(opts.names, fates)),
                                  prefix="a", group="after")
         boxes += list(fig_after.boxes)
         links += list(fig_after.links)
         groups.append(("after", f"after: {len(new_graph)} nodes"))
+        notes.append(f"after: {fig_after.caption}" if fig_after.caption else "")
+    caption = join_caption(opts.caption or caption, "\n".join(t for t in notes if t))
     legend = ()
     if opts.legend:
-        legend = tuple(e for e in before.legend if e != "kind:operation") + tuple(
+        legend = tuple(e for e in legend_entries(boxes) if e != "kind:operation") + tuple(
             "fate:" + h for h in palette.FATE_ORDER if counts.get(h)) + tuple(
             "fate:" + h for h in sorted(counts) if h not in palette.FATE_ORDER)
     fig = Figure(tuple(boxes), tuple(links), caption, before.rankdir, tuple(groups), legend,
                  before.clusters)
     return Drawing(figure_to_dot(fig), caption, tuple(sorted(counts.items())))
+
+
+def _split_budget(budget: int, before: int, after: int) -> tuple[int, int]:
+    """The budget shared by the two halves of the optimisation view in proportion to their
+    sizes, so the whole drawing stays within it."""
+    if before + after <= budget or after == 0:
+        return budget, budget
+    share = max(1, min(budget - 1, round(budget * before / (before + after))))
+    return share, max(1, budget - share)
 
 
 def _names_after(names: Optional[dict], fates: dict) -> dict:
@@ -176,51 +193,101 @@ def _occurrences(classes: list[int]) -> list[tuple[int, int]]:
     return out
 
 
-def _diff_side(graph: Graph, keys: list[str], occ: list, other: Any, status_if_alone: str,
-               draw_shared: bool, ctx: dict) -> None:
-    """Boxes and links for one graph of a diff; nodes the other graph also holds are
-    ``shared`` (drawn from ``g2`` only, so each appears once)."""
-    names, types, locations = ctx["names"], ctx["types"], ctx["locations"]
-    for n, key, o in zip(graph.nodes, keys, occ):
-        status = palette.SHARED if o in other else status_if_alone
-        if status == palette.SHARED and not draw_shared:
-            continue
-        ctx["counts"][status] += 1
-        label = ops_label(n, names, types)
-        if status != palette.SHARED:
-            label += f"\n[{status}]"
-        ctx["boxes"].append(Box(key, label, palette.node_kind(n), n.scope, "",
-                                tooltip(n, locations), output=id(n) in ctx["outputs"],
-                                attrs=tuple(palette.DIFF_LOOK[status].items())))
-        ctx["links"].extend(Link(keys[graph.index(i)], key) for i in n.inputs)
+@dataclass(frozen=True)
+class _Entry:
+    """One node of a diff drawing: the node, its DOT key, its status and its input keys."""
+
+    node: Node
+    key: str
+    status: str
+    inputs: tuple[str, ...]
+
+
+def _diff_entries(a: Graph, b: Graph, occ_a: list, occ_b: list) -> list[_Entry]:
+    """Every node of ``g2`` and the nodes only ``g1`` holds, once each, in one topological
+    order: a node only in ``g1`` goes right after the last node it reads (its *anchor*)."""
+    key_of_b = {o: f"d{i}" for i, o in enumerate(occ_b)}
+    in_a = set(occ_a)
+    keys_b = [f"d{i}" for i in range(len(occ_b))]
+    # A node of g1 that g2 shares is drawn (and linked to) as g2's box.
+    keys_a = [key_of_b.get(o, f"r{i}") for i, o in enumerate(occ_a)]
+    ranked = []
+    for i, n in enumerate(b.nodes):
+        status = palette.SHARED if occ_b[i] in in_a else palette.ADDED
+        ranked.append(((i, 0, i), _Entry(n, keys_b[i], status,
+                                         tuple(keys_b[b.index(j)] for j in n.inputs))))
+    anchor: list[int] = []
+    for i, n in enumerate(a.nodes):
+        shared = occ_a[i] in key_of_b
+        anchor.append(int(keys_a[i][1:]) if shared else
+                      max((anchor[a.index(j)] for j in n.inputs), default=-1))
+        if not shared:
+            ranked.append(((anchor[i], 1, i), _Entry(n, keys_a[i], palette.REMOVED,
+                                                     tuple(keys_a[a.index(j)] for j in n.inputs))))
+    ranked.sort(key=lambda r: r[0])
+    return [e for _, e in ranked]
+
+
+def _diff_box(e: _Entry, opts: Any, names: dict, outputs: set) -> Box:
+    label = ops_label(e.node, names, opts.types is not False)
+    if e.status != palette.SHARED:
+        label += f"\n[{e.status}]"
+    return Box(e.key, label, palette.node_kind(e.node), e.node.scope, "",
+               tooltip(e.node, opts.locations), output=id(e.node) in outputs,
+               attrs=tuple(palette.DIFF_LOOK[e.status].items()))
+
+
+def _status_text(tally: dict[str, int]) -> str:
+    return ", ".join(f"{tally[s]} {s}" for s in (palette.SHARED, palette.REMOVED, palette.ADDED)
+                     if tally.get(s))
 
 
 def diff(g1: Any, g2: Any, **options: Any) -> Drawing:
     """One drawing of two graphs (nodes, lists, Graphs or Functions — a Function stands for
     its optimised graph): nodes of both drawn once, nodes only in ``g1`` as removed, nodes
-    only in ``g2`` as added. Nodes match by structure, so a recompiled copy matches."""
+    only in ``g2`` as added. Nodes match by structure, so a recompiled copy matches. Above
+    the budget, scopes collapse as in the ops style."""
     a, b = as_graph(g1), as_graph(g2)
     opts = make_options("ops", options)
     table: dict = {}
     occ_a = _occurrences(_structure(a.nodes, table))
     occ_b = _occurrences(_structure(b.nodes, table))
-    key_of_b = {o: f"d{i}" for i, o in enumerate(occ_b)}
-    keys_b = [f"d{i}" for i in range(len(occ_b))]
-    # A node of g1 that g2 shares is drawn (and linked to) as g2's box.
-    keys_a = [key_of_b.get(o, f"r{i}") for i, o in enumerate(occ_a)]
-    ctx = {"names": name_map(opts.names), "types": opts.types is not False,
-           "locations": opts.locations, "boxes": [], "links": [],
-           "outputs": {id(o) for o in a.outputs} | {id(o) for o in b.outputs},
-           "counts": {palette.SHARED: 0, palette.ADDED: 0, palette.REMOVED: 0}}
-    _diff_side(b, keys_b, occ_b, set(occ_a), palette.ADDED, True, ctx)
-    _diff_side(a, keys_a, occ_a, key_of_b, palette.REMOVED, False, ctx)
-    counts = ctx["counts"]
-    caption = opts.caption or (f"diff: {counts[palette.SHARED]} shared, "
-                               f"{counts[palette.REMOVED]} removed, {counts[palette.ADDED]} added")
+    entries = _diff_entries(a, b, occ_a, occ_b)
+    plan = plan_collapse([e.node for e in entries], opts.budget, opts.collapse)
+    counts = {palette.SHARED: 0, palette.ADDED: 0, palette.REMOVED: 0}
+    tally: dict[str, dict[str, int]] = {}   # collapsed group -> status -> nodes
+    for e in entries:
+        counts[e.status] += 1
+        path = plan.group_of.get(id(e.node))
+        if path is not None:
+            group = tally.setdefault(path, {})
+            group[e.status] = group.get(e.status, 0) + 1
+    names = name_map(opts.names)
+    outputs = {id(o) for o in a.outputs} | {id(o) for o in b.outputs}
+    final: dict[str, str] = {}
+    made: dict[str, str] = {}
+    boxes: list[Box] = []
+    for e in entries:
+        path = plan.group_of.get(id(e.node))
+        if path is None:
+            final[e.key] = e.key
+            boxes.append(_diff_box(e, opts, names, outputs))
+            continue
+        if path not in made:
+            made[path] = f"s{len(made)}"
+            boxes.append(collapsed_box(made[path], path, sum(tally[path].values()),
+                                       detail=_status_text(tally[path])))
+        final[e.key] = made[path]
+    links = [Link(final[src], final[e.key]) for e in entries for src in e.inputs]
+    if made:
+        links = merge_links(links)
+    caption = join_caption(opts.caption or (f"diff: {counts[palette.SHARED]} shared, "
+                                            f"{counts[palette.REMOVED]} removed, "
+                                            f"{counts[palette.ADDED]} added"), plan.note)
     legend = ()
     if opts.legend:
-        legend = legend_entries(ctx["boxes"]) + tuple(
+        legend = legend_entries(boxes) + tuple(
             "diff:" + s for s in (palette.SHARED, palette.REMOVED, palette.ADDED) if counts[s])
-    fig = Figure(tuple(ctx["boxes"]), tuple(ctx["links"]), caption, opts.rankdir or "TB", (),
+    fig = Figure(tuple(boxes), tuple(links), caption, opts.rankdir or "TB", (),
                  legend, opts.clusters)
     return Drawing(figure_to_dot(fig), caption, tuple(sorted(counts.items())))
