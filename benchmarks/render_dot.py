@@ -14,6 +14,8 @@ import statistics
 import time
 from typing import Callable
 
+import numpy as np
+
 import symgraph as sg
 
 
@@ -23,6 +25,15 @@ def wide_graph(n_pairs: int) -> sg.Node:
     for i in range(n_pairs):
         with sg.scope(f"block{i // 50}"):
             h = sg.exp(sg.negative(h))
+    return h
+
+
+def deep_network(layers: int) -> sg.Node:
+    """``tanh(h @ W)`` ``layers`` times (3 nodes each), no scopes: the network styles must
+    leave out the middle."""
+    h = sg.var("x", shape=(None, 4))
+    for i in range(layers):
+        h = sg.tanh(h @ sg.param(np.full((4, 4), 0.1), name=f"W{i}"))
     return h
 
 
@@ -39,11 +50,13 @@ def _time(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def measure(name: str, out: sg.Node, runs: int, **options: object) -> None:
+def measure(name: str, out: sg.Node, runs: int, draw: Callable[[], object] = None,
+            **options: object) -> None:
+    draw = draw or (lambda: sg.to_dot(out, **options))
     graph_times, dot_times = [], []
     for _ in range(runs):   # interleaved: reference, then the drawing, each run
         graph_times.append(_time(lambda: sg.Graph([out])))
-        dot_times.append(_time(lambda: sg.to_dot(out, **options)))
+        dot_times.append(_time(draw))
     g, d = statistics.median(graph_times), statistics.median(dot_times)
     size = len(sg.Graph([out]))
     print(f"{name:<34} {size:>7} nodes  Graph {g * 1e3:8.1f} ms  to_dot {d * 1e3:8.1f} ms"
@@ -58,6 +71,14 @@ def main() -> None:
     measure("10k nodes, all drawn", wide, args.runs, budget=20000)
     measure("10k nodes, default budget", wide, args.runs)
     measure("10k nodes, expr style, all drawn", wide, args.runs, style="expr", budget=20000)
+    # Every style and view under the default budget (400 boxes) on about 10,000 nodes.
+    deep = deep_network(3300)
+    for style in ("ops", "expr", "layers", "units"):
+        measure(f"10k-node network, {style}", deep, args.runs, style=style)
+    grown = sg.exp(deep)
+    measure("10k-node network, diff", deep, args.runs, draw=lambda: sg.diff(deep, grown))
+    measure("10k-node network, gradient view", deep, args.runs,
+            draw=lambda: sg.gradient_view(sg.sum(deep)))
     long = chain(100_000)
     measure("100k chain, default budget", long, args.runs)
     measure("100k chain, all drawn", long, max(1, args.runs // 2), budget=200_000)
