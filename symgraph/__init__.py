@@ -7,7 +7,8 @@ from symgraph.errors import (DisconnectedError, DTypeError, EvaluationError, Ind
                              ShapeError, SymgraphError)
 from symgraph.graph import Graph, Node, scope
 from symgraph.types import TensorType
-from symgraph.ops.nn import avg_pool2d, conv2d, dropout_mask, max_pool2d
+from symgraph.ops.nn import (avg_pool2d, conv2d, dropout_mask, max_pool2d,
+                             sparse_softmax_cross_entropy)
 from symgraph.ops import (abs, add, broadcast_to, cast, clip, concatenate, const, cos,
                           divide, dot, equal, exp, expand_dims, expm1, getitem, greater,
                           greater_equal, less, less_equal, log, log1p, log_softmax,

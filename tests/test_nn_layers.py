@@ -168,6 +168,45 @@ def test_softmax_cross_entropy_is_stable_for_huge_logits():
     np.testing.assert_allclose(g, [[1.0, -1.0, 0.0]], atol=1e-12)
 
 
+def test_softmax_cross_entropy_int_labels_use_one_fused_op_each_way():
+    z, y = sg.var("z", (None, 4)), sg.var("y", (None,), "int64")
+    loss = nn.softmax_cross_entropy(z, y)
+    f = sg.function([z, y], [loss, sg.grad(loss, z)])
+    assert f.graph.count("sparse_softmax_cross_entropy") == 1
+    assert f.graph.count("sparse_softmax_cross_entropy_grad") == 1
+    assert f.graph.count("log_softmax") == 0 and f.graph.count("one_hot") == 0
+
+
+def test_softmax_cross_entropy_second_derivative_matches_finite_differences():
+    # Hessian-vector product in the logits: finite differences of the fused gradient op
+    rng = np.random.default_rng(8)
+    Z, V, labels = rng.standard_normal((5, 4)), rng.standard_normal((5, 4)), np.array([3, 0, 1, 1, 2])
+    z = sg.var("z", (5, 4))
+    loss = nn.softmax_cross_entropy(z, sg.const(labels))
+    g = sg.function([z], sg.grad(loss, z))
+    hv = sg.hvp(loss, z, sg.const(V)).eval({z: Z})
+    np.testing.assert_allclose(hv, (g(Z + EPS * V) - g(Z - EPS * V)) / (2 * EPS), atol=1e-8)
+
+
+@pytest.mark.parametrize("bad", [4, -1])
+def test_softmax_cross_entropy_rejects_labels_out_of_range(bad):
+    z, y = sg.var("z", (None, 4)), sg.var("y", (None,), "int64")
+    loss = nn.softmax_cross_entropy(z, y)
+    f = sg.function([z, y], [loss, sg.grad(loss, z)])
+    with pytest.raises(sg.EvaluationError, match=r"sparse_softmax_cross_entropy.*\[0, 4\)"):
+        f(np.zeros((2, 4)), np.array([0, bad]))
+
+
+def test_sparse_softmax_cross_entropy_build_errors():
+    z = sg.var("z", (3, 4))
+    with pytest.raises(sg.DTypeError, match="labels must be integers"):
+        sg.sparse_softmax_cross_entropy(z, sg.const(np.zeros(3)))
+    with pytest.raises(sg.ShapeError, match=r"labels \(2,\)"):
+        sg.sparse_softmax_cross_entropy(z, sg.const(np.zeros(2, np.int64)))
+    with pytest.raises(sg.ShapeError, match="number of classes must be static"):
+        sg.sparse_softmax_cross_entropy(sg.var("w", (3, None)), sg.const(np.zeros(3, np.int64)))
+
+
 LOSS_REFS = [
     ("mse", lambda p, y: nn.mse(p, y), lambda p, y: np.mean((p - y) ** 2)),
     ("l1", lambda p, y: nn.l1(p, y), lambda p, y: np.mean(np.abs(p - y))),

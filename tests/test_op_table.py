@@ -38,6 +38,14 @@ class Case:
     keeps_dtype: bool = True                          # float32 in -> float32 out
 
 
+_CLASSES = np.array([2, 0, 1, 2])
+
+
+def _row_lse(z: np.ndarray) -> np.ndarray:
+    """log sum exp over the last axis, the plain way (test inputs are small)."""
+    return np.log(np.exp(z).sum(axis=-1))
+
+
 # --- input generators: each keeps away from the op's kinks, poles and ties ----------------
 def normal(*shapes: tuple) -> Inputs:
     return lambda rng: [rng.standard_normal(s) for s in shapes]
@@ -310,6 +318,16 @@ CASES: list[Case] = [
          lambda like: sg.dropout_mask(sg.const(np.int64(5)), like, keep=0.7, seed=11, scale=1 / 0.7),
          lambda like: (np.random.default_rng([11, 5]).random((3, 4)) < 0.7) / 0.7,
          differentiable=False),
+    Case("sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy", normal((4, 3)),
+         lambda z: sg.sparse_softmax_cross_entropy(z, sg.const(_CLASSES)),
+         lambda z: _row_lse(z) - z[np.arange(4), _CLASSES]),
+    Case("sparse_softmax_cross_entropy-3d", "sparse_softmax_cross_entropy", normal((2, 2, 3)),
+         lambda z: sg.sparse_softmax_cross_entropy(z, sg.const(_CLASSES.reshape(2, 2))),
+         lambda z: (_row_lse(z.reshape(4, 3)) - z.reshape(4, 3)[np.arange(4), _CLASSES]).reshape(2, 2)),
+    Case("sparse_softmax_cross_entropy_grad", "sparse_softmax_cross_entropy_grad",
+         normal((4, 3), (4,)),
+         lambda z, g: apply("sparse_softmax_cross_entropy_grad", [z, sg.const(_CLASSES), g]),
+         lambda z, g: g[:, None] * (np.exp(z - _row_lse(z)[:, None]) - np.eye(3)[_CLASSES])),
     # unknown sizes that broadcast only at run time (size 1 against size 4)
     Case("add-run-time-broadcast", "add", normal((1, 3), (4, 3)), lambda a, b: a + b, np.add,
          shapes=((None, 3), (None, 3))),

@@ -28,16 +28,20 @@ def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> 
     """-sum_k y_k log softmax(z)_k per example, from logits (never from probabilities).
 
     ``labels`` are integer class indices (N,) or rows of class probabilities / one-hot
-    (N, K). Computed with ``log_softmax``, so large logits neither overflow nor give
-    log(0); its gradient with respect to the logits is ``softmax(z) - y`` per example.
+    (N, K). Integer labels use the fused op ``sparse_softmax_cross_entropy``
+    (``logsumexp(z) - z[label]``), probability rows ``log_softmax``: large logits neither
+    overflow nor give log(0); the gradient with respect to the logits is ``softmax(z) - y``
+    per example.
     """
     logits, labels = _node(logits), _node(labels)
-    logp = sg.log_softmax(logits, axis=-1)
     if labels.dtype.kind in "iu":
         if logits.shape[-1] is None:
             raise sg.ShapeError(f"softmax_cross_entropy: the number of classes must be static, "
                                 f"got logits of shape {logits.shape}{logits.where()}")
-        labels = sg.one_hot(labels, logits.shape[-1], dtype=logits.dtype)
+        # One op forward and one backward (p - y in one kernel), instead of log_softmax,
+        # one_hot, a product and a sum, and their five-step gradient.
+        return _reduce(sg.sparse_softmax_cross_entropy(logits, labels), reduction)
+    logp = sg.log_softmax(logits, axis=-1)
     return _reduce(-sg.sum(labels * logp, axis=-1), reduction)
 
 

@@ -12,4 +12,5 @@ from symgraph.ops.shape import (broadcast_like, broadcast_to, concatenate, expan
                                 transpose, zeros_like)
 from symgraph.ops.reduce import log_softmax, logsumexp, max, mean, min, softmax, sum
 from symgraph.ops.linalg import dot, matmul, outer
-from symgraph.ops.nn import avg_pool2d, conv2d, dropout_mask, max_pool2d
+from symgraph.ops.nn import (avg_pool2d, conv2d, dropout_mask, max_pool2d,
+                             sparse_softmax_cross_entropy)

@@ -15,6 +15,10 @@ Every derivative is another op of this file, so derivatives of any order exist:
 - ``avg_pool2d`` is linear; its transpose ``avg_pool2d_grad`` spreads a cotangent evenly.
 - ``dropout_mask`` draws a fresh Bernoulli mask from ``(seed, counter)``; it is not
   differentiable, and the caller advances the counter through ``updates``.
+- ``sparse_softmax_cross_entropy(z, labels)`` is ``logsumexp(z) - z[label]`` per row for
+  integer labels, in one kernel; its VJP, ``sparse_softmax_cross_entropy_grad(z, labels,
+  g)``, is ``g[..., None] * (softmax(z) - one_hot(labels))`` in one kernel too (the
+  textbook's ``p - y``). The derivatives of the gradient op are written with softmax and one_hot.
 """
 from __future__ import annotations
 
@@ -25,8 +29,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from symgraph.errors import DTypeError, ShapeError
 from symgraph.graph import Node
-from symgraph.ops.elementwise import _sum_tangents
+from symgraph.ops.elementwise import _sum_tangents, multiply, subtract
+from symgraph.ops.reduce import softmax, sum as reduce_sum
 from symgraph.ops.registry import Op, apply, as_node, register
+from symgraph.ops.shape import expand_dims, one_hot
 from symgraph.types import TensorType, as_dtype, format_shape, promote
 
 
@@ -206,6 +212,48 @@ def _dropout_mask_kernel(counter, like, seed=0, keep=0.5, dtype=None, scale=1.0)
     return np.multiply(draws < keep, scale).astype(dtype)
 
 
+def _label_rows(z: np.ndarray, labels: Any) -> tuple[np.ndarray, tuple]:
+    """``z`` as (rows, classes) and the (row, label) index of each row's label entry."""
+    flat = z.reshape(-1, z.shape[-1])
+    idx = np.asarray(labels).reshape(-1)
+    # NumPy's bounds check catches labels >= K; a negative one would quietly pick from
+    # the end of the row.
+    if idx.size and idx.min() < 0:
+        raise _bad_labels(labels, z.shape[-1])
+    return flat, (np.arange(len(idx)), idx)
+
+
+def _bad_labels(labels: Any, k: int) -> IndexError:
+    idx = np.asarray(labels)
+    return IndexError(f"labels must lie in [0, {k}), got values from {idx.min()} to "
+                      f"{idx.max()}")
+
+
+def _sce_kernel(logits, labels):
+    # log sum_k exp(z_k) - z_label, with the row maximum taken out first (never overflows)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    flat, at = _label_rows(shifted, labels)
+    try:
+        picked = flat[at]
+    except IndexError:
+        raise _bad_labels(labels, logits.shape[-1]) from None
+    lse = np.log(np.add.reduce(np.exp(shifted), axis=-1))
+    return lse - (picked if lse.ndim == 1 else picked.reshape(lse.shape))
+
+
+def _sce_grad_kernel(logits, labels, g):
+    # g * (softmax(z) - one_hot(labels)), written into one fresh array
+    p = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    p /= np.add.reduce(p, axis=-1, keepdims=True)
+    flat, at = _label_rows(p, labels)
+    try:
+        flat[at] -= 1.0
+    except IndexError:
+        raise _bad_labels(labels, logits.shape[-1]) from None
+    p *= np.asarray(g)[..., None]
+    return p
+
+
 # --- derivative rules ---------------------------------------------------------------------
 def _conv_attrs(node: Node) -> dict:
     return {"stride": node.attr("stride"), "padding": node.attr("padding")}
@@ -297,6 +345,70 @@ def _avg_grad_jvp(node, t):
     return None if t[0] is None else apply("avg_pool2d_grad", [t[0], node.inputs[1]], **_pool_attrs(node))
 
 
+def _p_minus_y(z: Node, labels: Node) -> Node:
+    return subtract(softmax(z, axis=-1), one_hot(labels, z.shape[-1], dtype=z.dtype))
+
+
+def _softmax_vjp_of(z: Node, c: Node) -> Node:
+    # s * (c - sum(c * s)): the softmax Jacobian (symmetric) applied to c
+    s = softmax(z, axis=-1)
+    return multiply(s, subtract(c, reduce_sum(multiply(c, s), -1, keepdims=True)))
+
+
+def _sce_vjp(node, g):
+    z, labels = node.inputs
+    return (apply("sparse_softmax_cross_entropy_grad", [z, labels, g]), None)
+
+
+def _sce_jvp(node, t):
+    z, labels = node.inputs
+    return None if t[0] is None else reduce_sum(multiply(_p_minus_y(z, labels), t[0]), -1)
+
+
+def _sce_grad_vjp(node, ct):
+    z, labels, g = node.inputs
+    return (_softmax_vjp_of(z, multiply(ct, expand_dims(g, -1))), None,
+            reduce_sum(multiply(ct, _p_minus_y(z, labels)), -1))
+
+
+def _sce_grad_jvp(node, t):
+    z, labels, g = node.inputs
+    return _sum_tangents(
+        None if t[0] is None else multiply(expand_dims(g, -1), _softmax_vjp_of(z, t[0])),
+        None if t[2] is None else multiply(expand_dims(t[2], -1), _p_minus_y(z, labels)))
+
+
+def _sce_check(op: str, z: TensorType, labels: TensorType, where: str) -> None:
+    if z.ndim < 1 or z.dtype.kind != "f":
+        raise DTypeError(f"{op}: logits must be a floating array with a class axis, got "
+                         f"{z}{where}")
+    if z.shape[-1] is None:
+        raise ShapeError(f"{op}: the number of classes must be static, got logits of shape "
+                         f"{format_shape(z.shape)}{where}")
+    if labels.dtype.kind not in "iu":
+        raise DTypeError(f"{op}: labels must be integers, got {labels.dtype}{where}")
+    if labels.ndim != z.ndim - 1 or any(a is not None and b is not None and a != b
+                                         for a, b in zip(labels.shape, z.shape)):
+        raise ShapeError(f"{op}: labels {format_shape(labels.shape)} must have the logits' "
+                         f"shape {format_shape(z.shape)} without the class axis{where}")
+
+
+def _sce_infer(types, attrs, where):
+    z, labels = types
+    _sce_check("sparse_softmax_cross_entropy", z, labels, where)
+    return TensorType(z.shape[:-1], z.dtype)
+
+
+def _sce_grad_infer(types, attrs, where):
+    z, labels, g = types
+    _sce_check("sparse_softmax_cross_entropy_grad", z, labels, where)
+    if g.ndim != labels.ndim or g.dtype.kind != "f":
+        raise ShapeError(f"sparse_softmax_cross_entropy_grad: the cotangent {g} must be a "
+                         f"floating array shaped like the labels "
+                         f"{format_shape(labels.shape)}{where}")
+    return TensorType(z.shape, z.dtype)
+
+
 def _dropout_mask_infer(types, attrs, where):
     counter, like = types
     if counter.ndim != 0 or counter.dtype.kind not in "iu":
@@ -329,6 +441,12 @@ register(Op("avg_pool2d_grad", _like_input_infer(1, 0), _avg_grad_kernel, _avg_g
 register(Op("dropout_mask", _dropout_mask_infer, _dropout_mask_kernel, differentiable=False,
             shape_only_inputs=(1,),
             doc="Bernoulli(keep) mask of like's shape from (seed, counter), entries 0 or scale"))
+
+register(Op("sparse_softmax_cross_entropy", _sce_infer, _sce_kernel, _sce_vjp, _sce_jvp,
+            doc="logsumexp(z) - z[label] per row, integer labels"))
+register(Op("sparse_softmax_cross_entropy_grad", _sce_grad_infer, _sce_grad_kernel,
+            _sce_grad_vjp, _sce_grad_jvp,
+            doc="g * (softmax(z) - one_hot(labels)): the cross-entropy's VJP"))
 
 
 # --- the public functions ------------------------------------------------------------------
@@ -387,3 +505,10 @@ def dropout_mask(counter: Node, like: Node, keep: float, seed: int, dtype: Any =
     attrs = {"scale": scale} if scale != 1.0 else {}   # the 0/1 mask keeps its old attrs
     return apply("dropout_mask", [as_node(counter), like], name_, seed=int(seed),
                  keep=float(keep), dtype=dtype, **attrs)
+
+
+def sparse_softmax_cross_entropy(logits: Any, labels: Any, name_: Optional[str] = None) -> Node:
+    """Per-row cross-entropy ``logsumexp(z) - z[label]`` of logits ``z`` (..., K) against
+    integer ``labels`` (...): one stable kernel, whose gradient ``softmax(z) - one_hot``
+    is one kernel too."""
+    return apply("sparse_softmax_cross_entropy", [as_node(logits), as_node(labels)], name_)
