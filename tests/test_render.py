@@ -269,7 +269,8 @@ def test_optimization_view_colours_fates_and_links_merged_nodes():
     boxes = dp.nodes(d.dot)
     assert sum(k.startswith("b") for k in boxes) == len(f.user_graph)
     assert sum(k.startswith("a") for k in boxes) == len(f.graph)
-    merged_links = [(s, t) for s, t, at in dp.edges(d.dot) if at.get("label") == "merged"]
+    merged_links = [(s, t) for s, t, at in dp.edges(d.dot)
+                    if at.get("tooltip", "").startswith("merged into")]
     assert len(merged_links) == counts["merged"]
     for s, t in merged_links:
         assert boxes[s]["label"].split("\\n")[0] == boxes[t]["label"].split("\\n")[0]
@@ -356,3 +357,36 @@ def test_random_graphs_draw_every_edge_deterministically(steps, style, budget):
         assert len(boxes) == len(g)
         assert len(dp.edges(dot)) == sum(len(n.inputs) for n in g.nodes)
     assert dot.count("{") == dot.count("}")
+
+
+# --- real models -------------------------------------------------------------------------------
+def test_demo_network_layers_name_scopes_and_tell_same_named_weights_apart():
+    from symgraph.demo import build
+    _, loss, _, _, _ = build()
+    dot = sg.to_dot(loss, style="layers")
+    labels = {k: a["label"] for k, a in dp.nodes(dot).items()}
+    assert "hidden" in labels.values()            # the tanh alone in scope xor/hidden
+    weights = sorted(a.get("label", "") for _, _, a in dp.edges(dot) if a.get("label"))
+    assert "hidden/W" in weights and all(w != "W" for w in weights)
+
+
+def test_gradient_view_names_each_gradient_after_its_parameter():
+    from symgraph.demo import build
+    _, loss, _, _, _ = build()
+    d = sg.gradient_view(loss)
+    outs = [a["label"].split(":")[0] for a in dp.nodes(d.dot).values()
+            if a.get("peripheries") == "2" and a["shape"] == "octagon"]
+    assert sorted(outs) == ["∂y/∂hidden/W", "∂y/∂hidden/b", "∂y/∂output/W", "∂y/∂output/b"]
+    w = sg.var("w")
+    named = sg.gradient_view(sg.sin(w), w, names={})
+    assert "∂y/∂w" in named.dot
+
+
+def test_merged_constants_name_their_survivor_without_a_link():
+    x = sg.var("x")
+    out = (x * sg.const(2.0)) + (sg.exp(x) * sg.const(2.0))
+    f = sg.function([x], out)
+    d = sg.optimization_view(f)
+    merged = {k: a for k, a in dp.nodes(d.dot).items() if "[merged into 2" in a["label"]}
+    assert len(merged) == 1
+    assert [s for s, _, at in dp.edges(d.dot) if s in merged] == []

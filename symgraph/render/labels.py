@@ -88,3 +88,14 @@ def tooltip(node: Node, locations: bool) -> str:
     if locations and node.location is not None:
         lines.append(where_text(node))
     return "\n".join(lines)
+
+
+def leaf_names(leaves: list[Node], names: dict[int, str]) -> dict[int, str]:
+    """Names for parameters (or inputs) that tell them apart: a name two of them share is
+    written with the scope, ``hidden/W`` and ``output/W``. Keyed by ``id(node)``."""
+    plain = {id(p): given_name(p, names) or "θ" for p in leaves}
+    seen: dict[str, int] = {}
+    for p in leaves:
+        seen[plain[id(p)]] = seen.get(plain[id(p)], 0) + 1
+    return {id(p): f"{p.scope}/{plain[id(p)]}" if seen[plain[id(p)]] > 1 and p.scope
+            else plain[id(p)] for p in leaves}

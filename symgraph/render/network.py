@@ -52,12 +52,20 @@ def find_layers(graph: Graph, names: dict[int, str]) -> list[Layer]:
     outputs = {id(o) for o in graph.outputs}
     is_layer = [_is_layer(n, outputs, names) for n in graph.nodes]
     layer_ids = {id(n) for n, flag in zip(graph.nodes, is_layer) if flag}
+    # An unnamed layer alone in its name scope is called after the scope ("hidden");
+    # other unnamed layers are h(1), h(2), ... as in the textbook.
+    per_scope: dict[str, int] = {}
+    for n, flag in zip(graph.nodes, is_layer):
+        if flag and n.scope and not labels.given_name(n, names):
+            per_scope[n.scope] = per_scope.get(n.scope, 0) + 1
     layers = []
     hidden = 0
     for n, flag in zip(graph.nodes, is_layer):
         if not flag:
             continue
         name = labels.given_name(n, names)
+        if not name and per_scope.get(n.scope) == 1:
+            name = n.scope.rpartition("/")[2]
         if not name:
             hidden += 1
             name = f"h({hidden})"
@@ -95,18 +103,19 @@ def _feeds(graph: Graph, layer: Node, name: str, layer_ids: set[int]) -> Layer:
                  tuple(sorted(biases.values(), key=order)))
 
 
-def _edge_labels(layer: Layer, show_biases: bool) -> dict[int, list[str]]:
+def _edge_labels(layer: Layer, show_biases: bool, param_names: dict[int, str]
+                 ) -> dict[int, list[str]]:
     """Parameter names per source layer: a weight goes on the edge of the layer it
     multiplies, or on every incoming edge when it meets no layer directly."""
     out: dict[int, list[str]] = {id(s): [] for s in layer.sources}
     for p, meet in layer.weights:
         targets = [s for s in meet if id(s) in out] or list(layer.sources)
         for s in targets:
-            out[id(s)].append(p.name or "θ")
+            out[id(s)].append(param_names.get(id(p), p.name or "θ"))
     if show_biases:
         for p in layer.biases:
             for s in layer.sources:
-                out[id(s)].append(p.name or "b")
+                out[id(s)].append(param_names.get(id(p), p.name or "b"))
     return out
 
 
@@ -151,6 +160,7 @@ def layers_figure(graph: Graph, opts: Options) -> Figure:
     outputs = {id(o) for o in graph.outputs}
     plan = plan_collapse([l.node for l in layers], opts.budget, opts.collapse, noun="layers")
     key_of, folded = _folded(layers, plan)
+    param_names = labels.leaf_names(graph.params, names)
     for layer in layers:
         key_of.setdefault(id(layer.node), f"n{graph.index(layer.node)}")
     boxes: list[Box] = []
@@ -169,7 +179,7 @@ def layers_figure(graph: Graph, opts: Options) -> Figure:
             boxes.append(Box(key, text, _layer_kind(layer), "", "",
                              _layer_tooltip(layer, opts), output=id(layer.node) in outputs,
                              attrs=(("shape", "circle"),) if len(text) <= 4 else ()))
-        per_source = _edge_labels(layer, opts.show_biases)
+        per_source = _edge_labels(layer, opts.show_biases, param_names)
         for s in layer.sources:
             links.append(Link(key_of[id(s)], key, ", ".join(per_source[id(s)])))
     return Figure(tuple(boxes), tuple(merge_links(links)), join_caption(opts.caption, plan.note),

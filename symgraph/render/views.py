@@ -14,7 +14,7 @@ from symgraph.render.budget import collapsed_box, join_caption, merge_links, pla
 from symgraph.render.build import as_graph, make_options
 from symgraph.render.dot import figure_to_dot
 from symgraph.render.figure import Box, Drawing, Figure, Link
-from symgraph.render.labels import name_map, tooltip
+from symgraph.render.labels import leaf_names, name_map, tooltip
 from symgraph.render.styles import graph_figure, legend_entries, ops_label
 from symgraph.runtime.function import Function
 
@@ -32,7 +32,10 @@ def gradient_view(y: Any, wrt: Optional[Any] = None, style: str = "ops",
         wrt = list(params) if params else None
     if wrt is not None:
         wrts = [wrt] if isinstance(wrt, Node) else list(wrt)
-        outs = outs + list(grad(outs[0], wrts))
+        grads = list(grad(outs[0], wrts))
+        outs = outs + grads
+        options = dict(options, names=_gradient_names(outs[0], wrts, grads,
+                                                      options.get("names")))
     graph = Graph(outs)
     n_grad = sum(1 for n in graph.nodes if n.is_grad)
     caption = (f"{len(graph) - n_grad} forward nodes + {n_grad} gradient nodes appended by "
@@ -41,6 +44,20 @@ def gradient_view(y: Any, wrt: Optional[Any] = None, style: str = "ops",
     fig = graph_figure(graph, opts)
     return Drawing(figure_to_dot(fig), fig.caption,
                    (("forward", len(graph) - n_grad), ("gradient", n_grad)))
+
+
+def _gradient_names(y: Node, wrts: list[Node], grads: list[Node],
+                    names: Optional[dict]) -> dict:
+    """The caller's names plus ``∂y/∂W`` for each gradient the caller left unnamed, so the
+    outputs of a gradient view say which derivative they are."""
+    out = dict(names or {})
+    given = name_map(names)
+    y_name = given.get(id(y)) or y.name or "y"
+    wrt_names = leaf_names(wrts, given)
+    for w, g in zip(wrts, grads):
+        if g is not None and g not in out and not g.name and g.inputs:
+            out[g] = f"∂{y_name}/∂{wrt_names[id(w)]}"
+    return out
 
 
 # --- optimisation view ---------------------------------------------------------------------
@@ -147,9 +164,12 @@ def _colour_by_fate(user_graph: Graph, fates: dict,
         target = survivor.get(id(fate.new)) if fate.new is not None else None
         if fate.how == palette.MERGED and target in first_line:
             note = f"merged into {first_line[target]}"
-            links.append(Link(box.key, target, "merged",
-                              (("style", "dashed"), ("color", "#b08800"),
-                               ("constraint", "false"))))
+            # A merged constant's label already names the value it became; a link from
+            # each of them would only tangle the drawing (an optimiser step merges dozens).
+            if box.kind != palette.CONSTANT:
+                links.append(Link(box.key, target, "",
+                                  (("style", "dashed"), ("color", "#b08800"),
+                                   ("constraint", "false"), ("tooltip", note))))
         boxes.append(replace(box, label=f"{box.label}\n[{note}]",
                              tooltip=f"{box.tooltip}\n{note}".strip(),
                              attrs=box.attrs + tuple(look.items())))
