@@ -46,6 +46,11 @@ def _row_lse(z: np.ndarray) -> np.ndarray:
     return np.log(np.exp(z).sum(axis=-1))
 
 
+def _sign_labels(z: sg.Node) -> sg.Node:
+    """Class 1 where the first logit is positive, else 0 (far from ties for normal draws)."""
+    return sg.cast(sg.greater(z[:, 0], 0.0), "int64")
+
+
 # --- input generators: each keeps away from the op's kinks, poles and ties ----------------
 def normal(*shapes: tuple) -> Inputs:
     return lambda rng: [rng.standard_normal(s) for s in shapes]
@@ -324,9 +329,31 @@ CASES: list[Case] = [
     Case("sparse_softmax_cross_entropy-3d", "sparse_softmax_cross_entropy", normal((2, 2, 3)),
          lambda z: sg.sparse_softmax_cross_entropy(z, sg.const(_CLASSES.reshape(2, 2))),
          lambda z: (_row_lse(z.reshape(4, 3)) - z.reshape(4, 3)[np.arange(4), _CLASSES]).reshape(2, 2)),
+    Case("sparse_softmax_cross_entropy-mean", "sparse_softmax_cross_entropy", normal((4, 3)),
+         lambda z: sg.sparse_softmax_cross_entropy(z, sg.const(_CLASSES), "mean"),
+         lambda z: np.mean(_row_lse(z) - z[np.arange(4), _CLASSES])),
+    # labels computed from z (rows unknown until run time): the row count is read then
+    Case("sparse_softmax_cross_entropy-mean-unknown-rows", "sparse_softmax_cross_entropy",
+         normal((4, 3)),
+         lambda z: sg.sparse_softmax_cross_entropy(z, _sign_labels(z), "mean"),
+         lambda z: np.mean(_row_lse(z) - z[np.arange(4), (z[:, 0] > 0).astype(np.int64)]),
+         shapes=((None, 3),)),
+    Case("sparse_softmax_cross_entropy_grad-mean", "sparse_softmax_cross_entropy_grad",
+         normal((4, 3), ()),
+         lambda z, g: apply("sparse_softmax_cross_entropy_grad", [z, sg.const(_CLASSES), g],
+                            reduction="mean"),
+         lambda z, g: g / 4 * (np.exp(z - _row_lse(z)[:, None]) - np.eye(3)[_CLASSES])),
+    Case("sparse_softmax_cross_entropy_grad-mean-unknown-rows", "sparse_softmax_cross_entropy_grad",
+         normal((4, 3), ()),
+         lambda z, g: apply("sparse_softmax_cross_entropy_grad", [z, _sign_labels(z), g],
+                            reduction="mean"),
+         lambda z, g: g / 4 * (np.exp(z - _row_lse(z)[:, None])
+                               - np.eye(3)[(z[:, 0] > 0).astype(np.int64)]),
+         shapes=((None, 3), ())),
     Case("sparse_softmax_cross_entropy_grad", "sparse_softmax_cross_entropy_grad",
          normal((4, 3), (4,)),
-         lambda z, g: apply("sparse_softmax_cross_entropy_grad", [z, sg.const(_CLASSES), g]),
+         lambda z, g: apply("sparse_softmax_cross_entropy_grad", [z, sg.const(_CLASSES), g],
+                            reduction="none"),
          lambda z, g: g[:, None] * (np.exp(z - _row_lse(z)[:, None]) - np.eye(3)[_CLASSES])),
     # unknown sizes that broadcast only at run time (size 1 against size 4)
     Case("add-run-time-broadcast", "add", normal((1, 3), (4, 3)), lambda a, b: a + b, np.add,

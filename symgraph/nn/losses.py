@@ -38,9 +38,11 @@ def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> 
         if logits.shape[-1] is None:
             raise sg.ShapeError(f"softmax_cross_entropy: the number of classes must be static, "
                                 f"got logits of shape {logits.shape}{logits.where()}")
-        # One op forward and one backward (p - y in one kernel), instead of log_softmax,
-        # one_hot, a product and a sum, and their five-step gradient.
-        return _reduce(sg.sparse_softmax_cross_entropy(logits, labels), reduction)
+        if reduction not in ("mean", "sum"):
+            return _reduce(logits, reduction)   # raises the usual error
+        # One op forward and one backward (p - y, scaled, in one kernel), instead of
+        # log_softmax, one_hot, a product, two reductions and their ten-step gradient.
+        return sg.sparse_softmax_cross_entropy(logits, labels, reduction)
     logp = sg.log_softmax(logits, axis=-1)
     return _reduce(-sg.sum(labels * logp, axis=-1), reduction)
 

@@ -22,6 +22,7 @@ Every derivative is another op of this file, so derivatives of any order exist:
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Optional
 
 import numpy as np
@@ -29,7 +30,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from symgraph.errors import DTypeError, ShapeError
 from symgraph.graph import Node
-from symgraph.ops.elementwise import _sum_tangents, multiply, subtract
+from symgraph.ops.elementwise import _sum_tangents, divide, multiply, subtract
 from symgraph.ops.reduce import softmax, sum as reduce_sum
 from symgraph.ops.registry import Op, apply, as_node, register
 from symgraph.ops.shape import expand_dims, one_hot
@@ -229,7 +230,7 @@ def _bad_labels(labels: Any, k: int) -> IndexError:
                       f"{idx.max()}")
 
 
-def _sce_kernel(logits, labels):
+def _sce_kernel(logits, labels, reduction="none"):
     # log sum_k exp(z_k) - z_label, with the row maximum taken out first (never overflows)
     shifted = logits - logits.max(axis=-1, keepdims=True)
     flat, at = _label_rows(shifted, labels)
@@ -238,10 +239,14 @@ def _sce_kernel(logits, labels):
     except IndexError:
         raise _bad_labels(labels, logits.shape[-1]) from None
     lse = np.log(np.add.reduce(np.exp(shifted), axis=-1))
-    return lse - (picked if lse.ndim == 1 else picked.reshape(lse.shape))
+    rows = lse - (picked if lse.ndim == 1 else picked.reshape(lse.shape))
+    if reduction == "none":
+        return rows
+    total = np.add.reduce(rows, axis=None)
+    return total / rows.size if reduction == "mean" else total
 
 
-def _sce_grad_kernel(logits, labels, g):
+def _sce_grad_kernel(logits, labels, g, reduction="none"):
     # g * (softmax(z) - one_hot(labels)), written into one fresh array
     p = np.exp(logits - logits.max(axis=-1, keepdims=True))
     p /= np.add.reduce(p, axis=-1, keepdims=True)
@@ -250,7 +255,10 @@ def _sce_grad_kernel(logits, labels, g):
         flat[at] -= 1.0
     except IndexError:
         raise _bad_labels(labels, logits.shape[-1]) from None
-    p *= np.asarray(g)[..., None]
+    if reduction == "none":
+        p *= np.asarray(g)[..., None]
+    else:   # one weight for every row: g, or g / rows for the mean
+        p *= g / len(at[1]) if reduction == "mean" else g
     return p
 
 
@@ -355,27 +363,58 @@ def _softmax_vjp_of(z: Node, c: Node) -> Node:
     return multiply(s, subtract(c, reduce_sum(multiply(c, s), -1, keepdims=True)))
 
 
+def _row_count(labels: Node, dtype: Any) -> Node:
+    """The number of rows (labels), known at build time or read at run time."""
+    if None not in labels.shape:
+        return as_node(np.array(math.prod(labels.shape), dtype=dtype))
+    return apply("axis_size", [labels], axis=tuple(range(labels.ndim)), dtype=dtype)
+
+
+def _row_weights(g: Node, labels: Node, reduction: str, dtype: Any) -> Node:
+    """What multiplies each row's p - y: g per row, g itself (sum) or g / rows (mean)."""
+    if reduction == "none":
+        return expand_dims(g, -1)
+    return g if reduction == "sum" else divide(g, _row_count(labels, dtype))
+
+
+def _reduce_rows(rows: Node, labels: Node, reduction: str) -> Node:
+    # the same reduction the op applies to its per-row values, as symgraph ops
+    if reduction == "none":
+        return rows
+    total = reduce_sum(rows)
+    return divide(total, _row_count(labels, rows.dtype)) if reduction == "mean" else total
+
+
 def _sce_vjp(node, g):
     z, labels = node.inputs
-    return (apply("sparse_softmax_cross_entropy_grad", [z, labels, g]), None)
+    return (apply("sparse_softmax_cross_entropy_grad", [z, labels, g],
+                  reduction=node.attr("reduction")), None)
 
 
 def _sce_jvp(node, t):
     z, labels = node.inputs
-    return None if t[0] is None else reduce_sum(multiply(_p_minus_y(z, labels), t[0]), -1)
+    if t[0] is None:
+        return None
+    rows = reduce_sum(multiply(_p_minus_y(z, labels), t[0]), -1)
+    return _reduce_rows(rows, labels, node.attr("reduction"))
 
 
 def _sce_grad_vjp(node, ct):
     z, labels, g = node.inputs
-    return (_softmax_vjp_of(z, multiply(ct, expand_dims(g, -1))), None,
-            reduce_sum(multiply(ct, _p_minus_y(z, labels)), -1))
+    how = node.attr("reduction")
+    rows = reduce_sum(multiply(ct, _p_minus_y(z, labels)), -1)
+    return (_softmax_vjp_of(z, multiply(ct, _row_weights(g, labels, how, z.dtype))), None,
+            _reduce_rows(rows, labels, how))
 
 
 def _sce_grad_jvp(node, t):
     z, labels, g = node.inputs
+    how = node.attr("reduction")
     return _sum_tangents(
-        None if t[0] is None else multiply(expand_dims(g, -1), _softmax_vjp_of(z, t[0])),
-        None if t[2] is None else multiply(expand_dims(t[2], -1), _p_minus_y(z, labels)))
+        None if t[0] is None else multiply(_row_weights(g, labels, how, z.dtype),
+                                           _softmax_vjp_of(z, t[0])),
+        None if t[2] is None else multiply(_row_weights(t[2], labels, how, z.dtype),
+                                           _p_minus_y(z, labels)))
 
 
 def _sce_check(op: str, z: TensorType, labels: TensorType, where: str) -> None:
@@ -396,16 +435,17 @@ def _sce_check(op: str, z: TensorType, labels: TensorType, where: str) -> None:
 def _sce_infer(types, attrs, where):
     z, labels = types
     _sce_check("sparse_softmax_cross_entropy", z, labels, where)
-    return TensorType(z.shape[:-1], z.dtype)
+    return TensorType(z.shape[:-1] if attrs["reduction"] == "none" else (), z.dtype)
 
 
 def _sce_grad_infer(types, attrs, where):
     z, labels, g = types
     _sce_check("sparse_softmax_cross_entropy_grad", z, labels, where)
-    if g.ndim != labels.ndim or g.dtype.kind != "f":
+    rows = attrs["reduction"] == "none"
+    if g.ndim != (labels.ndim if rows else 0) or g.dtype.kind != "f":
         raise ShapeError(f"sparse_softmax_cross_entropy_grad: the cotangent {g} must be a "
                          f"floating array shaped like the labels "
-                         f"{format_shape(labels.shape)}{where}")
+                         f"{format_shape(labels.shape) if rows else '()'}{where}")
     return TensorType(z.shape, z.dtype)
 
 
@@ -507,8 +547,14 @@ def dropout_mask(counter: Node, like: Node, keep: float, seed: int, dtype: Any =
                  keep=float(keep), dtype=dtype, **attrs)
 
 
-def sparse_softmax_cross_entropy(logits: Any, labels: Any, name_: Optional[str] = None) -> Node:
-    """Per-row cross-entropy ``logsumexp(z) - z[label]`` of logits ``z`` (..., K) against
-    integer ``labels`` (...): one stable kernel, whose gradient ``softmax(z) - one_hot``
-    is one kernel too."""
-    return apply("sparse_softmax_cross_entropy", [as_node(logits), as_node(labels)], name_)
+def sparse_softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "none",
+                                 name_: Optional[str] = None) -> Node:
+    """Cross-entropy ``logsumexp(z) - z[label]`` of each row of logits ``z`` (..., K)
+    against integer ``labels`` (...), per row (``reduction="none"``) or their ``"sum"`` or
+    ``"mean"``: one stable kernel, whose gradient ``softmax(z) - one_hot`` is one kernel too.
+    """
+    if reduction not in ("none", "sum", "mean"):
+        raise ValueError(f"sparse_softmax_cross_entropy: reduction must be 'none', 'sum' or "
+                         f"'mean', got {reduction!r}")
+    return apply("sparse_softmax_cross_entropy", [as_node(logits), as_node(labels)], name_,
+                 reduction=reduction)
