@@ -391,3 +391,21 @@ def test_merged_constants_name_their_survivor_without_a_link():
     assert len(merged) == 1
     assert [s for s, _, at in dp.edges(d.dot)
             if s in merged and at.get("style") == "dashed"] == []
+
+
+def test_network_styles_follow_weights_through_reshapes_and_convolutions():
+    from symgraph import nn
+    model = nn.Sequential([nn.Conv2D(1, 2, 3, padding="same", activation="relu", seed=0,
+                                     name="conv"), nn.MaxPool2D(2, name="pool"),
+                           nn.Flatten(name="flatten"), nn.Dense(32, 10, seed=1, name="dense")],
+                          name="cnn")
+    x, y = sg.var("x", (None, 1, 8, 8)), sg.var("y", (None,), "int64")
+    loss = nn.softmax_cross_entropy(model(x), y)
+    dot = sg.to_dot(loss, style="layers")
+    labels = {k: a["label"] for k, a in dp.nodes(dot).items()}
+    edges = sorted((labels[s], labels[d], a.get("label", "")) for s, d, a in dp.edges(dot))
+    # The dense weight W reaches the loss from the conv layer (through pool and flatten),
+    # not from the labels y; the kernel K is a weight, not an intercept.
+    assert edges == [("conv", "h(1)", "W"), ("x", "conv", "K"), ("y", "h(1)", "")]
+    units = dp.labels(sg.to_dot(loss, style="units"))
+    assert "conv128" in units and "… 120 more" in units     # 2 x 8 x 8 units per image

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+import numpy as np
+
 from symgraph.graph import Graph, Node
 from symgraph.render import labels, palette
 from symgraph.render.budget import (CollapsePlan, collapsed_box, join_caption, merge_links,
@@ -17,7 +19,7 @@ from symgraph.render.budget import (CollapsePlan, collapsed_box, join_caption, m
 from symgraph.render.figure import Box, Figure, Link, Options
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "softmax", "log_softmax", "softplus")
-WEIGHT_CONSUMERS = ("matmul", "dot", "multiply", "outer")
+WEIGHT_CONSUMERS = ("matmul", "dot", "multiply", "outer", "conv2d")
 
 
 @dataclass(frozen=True)
@@ -75,32 +77,49 @@ def find_layers(graph: Graph, names: dict[int, str]) -> list[Layer]:
 
 def _feeds(graph: Graph, layer: Node, name: str, layer_ids: set[int]) -> Layer:
     """Walk back from ``layer`` through non-layer ops (iteratively) to the layers and
-    parameters it is computed from."""
-    sources: dict[int, Node] = {}
-    weights: dict[int, tuple[Node, list[Node]]] = {}
-    biases: dict[int, Node] = {}
-    seen: set[int] = set()
+    parameters it is computed from. A weight is written on the edge of the layers that
+    reach the op consuming it through its other operands (through reshapes, pooling...)."""
+    region: dict[int, Node] = {}
+    params: dict[int, Node] = {}
     stack = [] if layer.op == "var" else [layer]
     while stack:
         n = stack.pop()
         for i in n.inputs:
-            if id(i) in layer_ids:
-                sources[id(i)] = i
-            elif i.op == "param":
-                if n.op in WEIGHT_CONSUMERS:
-                    entry = weights.setdefault(id(i), (i, []))
-                    entry[1].extend(j for j in n.inputs if id(j) in layer_ids)
-                else:
-                    biases[id(i)] = i
-            elif i.inputs and id(i) not in seen:
-                seen.add(id(i))
+            if id(i) in layer_ids or id(i) in region:
+                continue
+            if i.op == "param":
+                params[id(i)] = i
+            elif i.inputs:
+                region[id(i)] = i
                 stack.append(i)
     order = graph.index
+    # upstream: the layers each op of the region reads, directly or through other ops.
+    upstream: dict[int, dict[int, Node]] = {}
+    walk = sorted(region.values(), key=order) + ([layer] if layer.op != "var" else [])
+    weights: dict[int, tuple[Node, dict[int, Node]]] = {}
+    for n in walk:
+        reach: dict[int, Node] = {}
+        for i in n.inputs:
+            if id(i) in layer_ids:
+                reach[id(i)] = i
+            elif id(i) in upstream:
+                reach.update(upstream[id(i)])
+        upstream[id(n)] = reach
+        if n.op in WEIGHT_CONSUMERS:
+            for p in n.inputs:
+                if p.op == "param":
+                    meet = weights.setdefault(id(p), (p, {}))[1]
+                    for j in n.inputs:
+                        if j is not p:
+                            meet.update({id(j): j} if id(j) in layer_ids
+                                        else upstream.get(id(j), {}))
+    sources = upstream.get(id(layer), {})
+    biases = [p for p in params.values() if id(p) not in weights]
     return Layer(layer, name,
                  tuple(sorted(sources.values(), key=order)),
-                 tuple((p, tuple(sorted(meet, key=order)))
+                 tuple((p, tuple(sorted(meet.values(), key=order)))
                        for p, meet in sorted(weights.values(), key=lambda w: order(w[0]))),
-                 tuple(sorted(biases.values(), key=order)))
+                 tuple(sorted(biases, key=order)))
 
 
 def _edge_labels(layer: Layer, show_biases: bool, param_names: dict[int, str]
@@ -196,10 +215,15 @@ def _legend(boxes: list[Box]) -> tuple[str, ...]:
 
 
 def unit_count(node: Node) -> Optional[int]:
-    """Scalar units in one example of a layer: the last axis, except that a vector of
-    unknown length is a batch of scalars (one unit); ``None`` when unknown."""
+    """Scalar units in one example of a layer: the last axis of a vector or matrix (a
+    vector of unknown length is a batch of scalars: one unit), every axis after the batch
+    axis of a higher-rank tensor (an image's channels x height x width); ``None`` when
+    unknown."""
     if not node.shape:
         return 1
+    if node.ndim >= 3:
+        rest = node.shape[1:]
+        return None if None in rest else int(np.prod(rest))
     last = node.shape[-1]
     if last is None:
         return 1 if node.ndim == 1 else None
