@@ -48,6 +48,19 @@ def collapsed_view():
     return sg.draw(h.sum(), budget=60, locations=False)
 
 
+def collapsed_layers():
+    """The same kind of network in the layers style: 2 blocks of 6 layers, then 20 layers
+    outside any scope, under a budget of 12 boxes (scopes fold, then the middle goes)."""
+    h = sg.var("x", shape=(None, 8))
+    for i in range(2):
+        with sg.scope(f"block{i}"):
+            for j in range(6):
+                h = sg.tanh(h @ sg.param(np.zeros((8, 8)), name=f"W{i}{j}"))
+    for j in range(20):
+        h = sg.tanh(h @ sg.param(np.zeros((8, 8)), name=f"V{j}"))
+    return sg.draw(h, style="layers", budget=12, locations=False)
+
+
 def wide_units():
     """The units style with a cap: a 2-12-1 network drawn with at most 6 units a layer."""
     x = sg.var("x", shape=(None, 2))
@@ -59,7 +72,8 @@ def wide_units():
 def main() -> None:
     drawings = {name: build() for name, build in render_figures.FIGURES.items()}
     drawings.update({"mlp_compiled": compiled_mlp_view(), "diff": diff_view(),
-                     "collapsed": collapsed_view(), "wide_units": wide_units()})
+                     "collapsed": collapsed_view(), "wide_units": wide_units(),
+                     "collapsed_layers": collapsed_layers()})
     for name, drawing in drawings.items():
         path = HERE / f"{name}.svg"
         drawing.render(str(path))

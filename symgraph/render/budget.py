@@ -89,20 +89,41 @@ def plan_collapse(nodes: Sequence[Node], budget: int, collapse: Sequence[str],
             group_of[id(n)] = "/".join(parts[:cut])
     total = sum(weights)
     size = f"{len(nodes)} {noun}" + (f" ({total} boxes)" if total != len(nodes) else "")
-    notes = []
+    note = ""
     if cut:
-        notes.append(f"{size} above the budget of {budget}: scopes at depth {cut} and deeper "
-                     f"collapsed, {count} boxes drawn")
+        note = (f"{size} above the budget of {budget}: scopes at depth {cut} and deeper "
+                f"collapsed ({count} boxes)")
     if count > budget:
         # No scope left to fold: keep both ends of the order (the inputs and the outputs)
         # and stand one box in for the middle, so Graphviz never gets a drawing it would
-        # take minutes to lay out.
-        head, tail = _ends(weights, budget)
-        for n in nodes[head:tail]:
+        # take minutes to lay out. A collapsed scope is kept or left out whole.
+        elided = _elide_middle(nodes, weights, group_of, budget)
+        for n in elided:
             group_of[id(n)] = ELIDED
-        notes.append(f"{size} above the budget of {budget}: the middle {tail - head} {noun} "
-                     "(topological order) drawn as one box; pass budget=... to draw more")
-    return CollapsePlan(group_of, "; ".join(notes))
+        note = (note + ", then" if note else f"{size} above the budget of {budget}:") + (
+            f" the middle {len(elided)} {noun} (topological order) drawn as one box; "
+            "pass budget=... to draw more")
+    return CollapsePlan(group_of, note)
+
+
+def _elide_middle(nodes: Sequence[Node], weights: Sequence[int], group_of: dict,
+                  budget: int) -> list[Node]:
+    """The nodes to leave out: those of the boxes between the two ends that fit."""
+    box_of: list[int] = []            # per node: its box, numbered by first appearance
+    box_weight: list[int] = []
+    first: dict[str, int] = {}
+    for n, weight in zip(nodes, weights):
+        group = group_of.get(id(n))
+        if group is None:
+            box_of.append(len(box_weight))
+            box_weight.append(weight)
+        else:
+            if group not in first:
+                first[group] = len(box_weight)
+                box_weight.append(1)
+            box_of.append(first[group])
+    head, tail = _ends(box_weight, budget)
+    return [n for n, b in zip(nodes, box_of) if head <= b < tail]
 
 
 def collapsed_box(key: str, path: str, count: int, group: str = "", noun: str = "nodes",
