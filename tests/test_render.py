@@ -376,7 +376,8 @@ def test_gradient_view_names_each_gradient_after_its_parameter():
     d = sg.gradient_view(loss)
     outs = [a["label"].split(":")[0] for a in dp.nodes(d.dot).values()
             if a.get("peripheries") == "2" and a["shape"] == "octagon"]
-    assert sorted(outs) == ["∂y/∂hidden/W", "∂y/∂hidden/b", "∂y/∂output/W", "∂y/∂output/b"]
+    assert sorted(outs) == ["∂y/∂(hidden/W)", "∂y/∂(hidden/b)", "∂y/∂(output/W)",
+                            "∂y/∂(output/b)"]
     w = sg.var("w")
     named = sg.gradient_view(sg.sin(w), w, names={})
     assert "∂y/∂w" in named.dot

@@ -56,7 +56,9 @@ def _gradient_names(y: Node, wrts: list[Node], grads: list[Node],
     wrt_names = leaf_names(wrts, given)
     for w, g in zip(wrts, grads):
         if g is not None and g not in out and not g.name and g.inputs:
-            out[g] = f"∂{y_name}/∂{wrt_names[id(w)]}"
+            w_name = wrt_names[id(w)]
+            # A scoped name is bracketed so its "/" does not read as the fraction's.
+            out[g] = f"∂{y_name}/∂" + (f"({w_name})" if "/" in w_name else w_name)
     return out
 
 
