@@ -5,7 +5,7 @@ Build expressions, differentiate them into more graph, compile and run them.
 from symgraph.errors import (DisconnectedError, DTypeError, EvaluationError, IndexingError,
                              InputError,
                              ShapeError, SymgraphError)
-from symgraph.graph import Graph, Node, scope
+from symgraph.graph import Graph, Node, current_scope, scope, scope_path
 from symgraph.types import TensorType
 from symgraph.ops.nn import (avg_pool2d, conv2d, dropout_mask, max_pool2d,
                              sparse_softmax_cross_entropy)

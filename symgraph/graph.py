@@ -56,6 +56,18 @@ def scope(name: str) -> Iterator[str]:
         _scope_stack.pop()
 
 
+@contextlib.contextmanager
+def scope_path(path: str) -> Iterator[str]:
+    """Build the nodes of the ``with`` block in the scope ``path`` exactly (``"a/b"``),
+    whatever scopes are open around it; "" is the top level."""
+    saved = list(_scope_stack)
+    _scope_stack[:] = [part for part in path.split("/") if part]
+    try:
+        yield current_scope()
+    finally:
+        _scope_stack[:] = saved
+
+
 def current_scope() -> str:
     """The scope new nodes are built in, e.g. ``"mlp/layer1"`` ("" at top level)."""
     return "/".join(_scope_stack)

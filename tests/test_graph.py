@@ -275,3 +275,14 @@ def test_nodes_compare_and_hash_by_identity():
     x, y = sg.var("x"), sg.var("x")
     assert (x == x) is True and (x == y) is False
     assert len({x, y, x}) == 2
+
+
+def test_scope_path_replaces_the_open_scopes_and_restores_them():
+    with sg.scope("a"):
+        with sg.scope_path("m/layer1"):
+            inner = sg.var("x", (2,)) + 1.0
+            assert sg.current_scope() == "m/layer1"
+        assert sg.current_scope() == "a"
+        with sg.scope_path(""):
+            top = sg.var("y", (2,)) * 2.0
+    assert inner.scope == "m/layer1" and top.scope == "" and sg.current_scope() == ""

@@ -263,3 +263,16 @@ def test_unknown_names_raise_clear_errors():
         nn.Dense(2, 2, init="nope")
     with pytest.raises(ValueError, match="rate"):
         nn.Dropout(1.0)
+
+
+def test_a_layer_built_outside_its_model_draws_as_one_scope():
+    # Regression: parameters went to scope "hidden" and the ops to "xor/hidden", so
+    # drawings showed two clusters named "hidden".
+    hidden = nn.Dense(2, 3, "tanh", seed=0, name="hidden")
+    model = nn.Sequential([hidden], name="xor")
+    x = sg.var("x", (None, 2))
+    with sg.scope("outer"):
+        y = model(x)
+    scopes = {n.scope for n in sg.Graph(y).nodes if n.op not in ("var", "const")}
+    assert scopes == {"hidden"}
+    assert sg.current_scope() == ""

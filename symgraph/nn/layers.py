@@ -38,6 +38,9 @@ class Layer:
 
     def __init__(self, name: Optional[str] = None) -> None:
         self.name = name or unique_name(type(self).__name__.lower())
+        # The scope the layer's parameters are built in; its ops are built there too, so a
+        # layer made outside the model that calls it still draws as one cluster.
+        self.scope = "/".join(part for part in (sg.current_scope(), self.name) if part)
 
     def params(self) -> list[sg.Node]:
         """Trainable parameters."""
@@ -56,7 +59,7 @@ class Layer:
         return {}
 
     def __call__(self, x: Any, training: bool = False) -> sg.Node:
-        with sg.scope(self.name):
+        with sg.scope_path(self.scope):
             return self.forward(sg.const(x) if not isinstance(x, sg.Node) else x, training)
 
     def forward(self, x: sg.Node, training: bool) -> sg.Node:
