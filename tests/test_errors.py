@@ -241,3 +241,13 @@ def test_reshape_of_unknown_size_into_an_impossible_fixed_shape_fails_at_build_t
     with pytest.raises(sg.ShapeError, match=r"multiple of 3.*\(5, 5\).*test_errors.py"):
         sg.reshape(x, (5, 5))
     assert sg.reshape(x, (6, 2)).shape == (6, 2)   # 4 rows of 3 fit
+
+
+def test_concatenate_with_unknown_sizes_along_the_axis_differentiates():
+    # Formerly a ShapeError: the cotangent is cut by the parts' run-time sizes.
+    a, b = sg.var("a", (None, 2)), sg.var("b", (None, 2))
+    y = sg.concatenate([a, 3.0 * b], axis=0)
+    ga, gb = sg.grad(sg.sum(y * y), [a, b])
+    A, B = np.ones((2, 2)), np.full((3, 2), 2.0)
+    np.testing.assert_allclose(ga.eval({a: A, b: B}), 2 * A)
+    np.testing.assert_allclose(gb.eval({a: A, b: B}), 18 * B)

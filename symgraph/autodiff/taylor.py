@@ -33,6 +33,7 @@ Series = list                    # [y_0 (the node itself), y_1, ..., y_K]
 LINEAR_OPS = frozenset({
     "add", "subtract", "negative", "sum", "mean", "reshape", "transpose", "expand_dims",
     "squeeze", "broadcast_to", "broadcast_like", "sum_to_like", "getitem", "getitem_grad",
+    "concat_part",
     "concatenate", "stack", "cast", "where", "maximum", "minimum", "relu", "abs", "clip",
     "max", "min", "stop_gradient", "avg_pool2d", "max_pool2d",
 })

@@ -360,15 +360,15 @@ def _concat_kernel(*xs, axis=0):
 
 def _concat_vjp(node, g):
     ax = normalize_axes("concatenate", node.attr("axis"), node.ndim)[0]
+    if any(x.shape[ax] is None for x in node.inputs):
+        # Offsets known only at run time: each part is cut by the shapes the inputs have then.
+        return tuple(apply("concat_part", [g, *node.inputs], axis=ax, index=k)
+                     for k in range(len(node.inputs)))
     out, start = [], 0
     for x in node.inputs:
-        size = x.shape[ax]
-        if size is None:
-            raise ShapeError(f"concatenate: the derivative needs static sizes along axis "
-                             f"{ax}, got {format_shape(x.shape)}{x.where()}")
-        index = (slice(None),) * ax + (slice(start, start + size),)
+        index = (slice(None),) * ax + (slice(start, start + x.shape[ax]),)
         out.append(getitem(g, index))
-        start += size
+        start += x.shape[ax]
     return tuple(out)
 
 
@@ -377,6 +377,35 @@ def _concat_jvp(node, t):
         return None
     parts = [ti if ti is not None else zeros_like(x) for ti, x in zip(t, node.inputs)]
     return concatenate(parts, axis=node.attr("axis"))
+
+
+def _concat_part_infer(types, attrs, where):
+    g, parts = types[0], types[1:]
+    ax, k = attrs["axis"], attrs["index"]
+    shape = list(g.shape)
+    shape[ax] = parts[k].shape[ax]
+    return TensorType(tuple(shape), g.dtype)
+
+
+def _concat_part_kernel(g, *parts, axis=0, index=0):
+    start = sum(np.shape(p)[axis] for p in parts[:index])
+    return g[(slice(None),) * axis + (slice(start, start + np.shape(parts[index])[axis]),)]
+
+
+def _concat_part_vjp(node, gg):
+    # The part back in its place, zeros of the other parts' sizes around it.
+    g, *parts = node.inputs
+    zero = const(np.zeros((), gg.dtype))
+    pieces = [gg if j == node.attr("index") else broadcast_like(zero, p)
+              for j, p in enumerate(parts)]
+    return (concatenate(pieces, axis=node.attr("axis")),) + (None,) * len(parts)
+
+
+def _concat_part_jvp(node, t):
+    if t[0] is None:
+        return None
+    return apply("concat_part", [t[0], *node.inputs[1:]], axis=node.attr("axis"),
+                 index=node.attr("index"))
 
 
 def _stack_infer(types, attrs, where):
@@ -431,6 +460,8 @@ register(Op("getitem", _getitem_infer, _getitem_kernel, _getitem_vjp, _getitem_j
 register(Op("getitem_grad", _getitem_grad_infer, _getitem_grad_kernel, _getitem_grad_vjp,
             _getitem_grad_jvp, shape_only_inputs=(1,)))
 register(Op("concatenate", _concat_infer, _concat_kernel, _concat_vjp, _concat_jvp))
+register(Op("concat_part", _concat_part_infer, _concat_part_kernel, _concat_part_vjp,
+            _concat_part_jvp, shape_only_inputs=(1,), doc="part k of a concatenation's cotangent"))
 register(Op("stack", _stack_infer, _stack_kernel, _stack_vjp, _stack_jvp))
 register(Op("one_hot", _one_hot_infer, _one_hot_kernel, differentiable=False))
 
