@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from symgraph.errors import DTypeError, SymgraphError
-from symgraph.graph import Location, Node, _user_location
+from symgraph.graph import Node, _user_location
 from symgraph.types import TensorType, as_dtype
 
 # type rule: (input types, attrs, " (built at f:l)") -> output type
@@ -123,11 +123,3 @@ def as_node(value: Any) -> Node:
         return value
     return const(value)
 
-
-def const_like(value: float, like: Node) -> Node:
-    """A scalar constant with ``like``'s dtype (used by derivative rules)."""
-    return const(np.array(value, dtype=like.dtype))
-
-
-def location_of(node: Node) -> Optional[Location]:
-    return node.location

@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from symgraph.graph import Node, toposort
-from symgraph.ops.registry import get_op
+from symgraph.ops.registry import _freeze, get_op
 from symgraph.passes.provenance import KEPT, REWRITTEN, Fate, PassResult
 from symgraph.types import TensorType
 
@@ -233,14 +233,6 @@ def _inherit(node: Node, like: Node) -> None:
     # gradient flag here is part of building it, not a mutation of a published node.
     object.__setattr__(node, "scope", like.scope)
     object.__setattr__(node, "is_grad", like.is_grad)
-
-
-def _freeze(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_freeze(v) for v in value)
-    if isinstance(value, tuple):
-        return tuple(_freeze(v) for v in value)
-    return value
 
 
 def const_value(n: Node) -> Optional[np.ndarray]:
