@@ -14,10 +14,17 @@ if ! command -v dot >/dev/null 2>&1; then
          "install Graphviz (brew install graphviz / conda install graphviz)" >&2
   fi
 fi
+# Headless Chromium and its driver for the HTML explorer's browser tests (optional: the
+# tests skip without them).
+if ! command -v chromedriver >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null \
+    || echo "setup: chromium/chromium-driver not installed; browser tests will skip" >&2
+fi
 if ! python3 -m pip --version >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pip >/dev/null
 fi
-install() { python3 -m pip install -q --disable-pip-version-check "$@" -e ".[test,examples]"; }
+install() { python3 -m pip install -q --disable-pip-version-check "$@" -e ".[test,all]"; }
 log=$(mktemp)
 if ! install 2>"$log"; then
   if grep -q externally-managed "$log"; then

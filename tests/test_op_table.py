@@ -8,7 +8,8 @@ non-differentiable case is zero. A registered op without a case fails the suite.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import importlib
+from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import numpy as np
@@ -21,22 +22,7 @@ from symgraph.ops.nn import conv2d_input_grad, conv2d_kernel_grad
 from symgraph.ops.registry import REGISTRY
 from symgraph.testing import check_grads
 
-Inputs = Callable[[np.random.Generator], list]
-
-
-@dataclass(frozen=True)
-class Case:
-    """One way to build ``op``: inputs to draw, the graph to build on them, NumPy's answer."""
-
-    id: str
-    op: str
-    inputs: Inputs                                    # rng -> input arrays (become vars)
-    build: Callable[..., sg.Node]                     # vars -> the node under test
-    reference: Callable[..., np.ndarray]              # arrays -> expected value
-    differentiable: bool = True
-    shapes: Optional[tuple] = None                    # static var shapes (None dims) if given
-    keeps_dtype: bool = True                          # float32 in -> float32 out
-
+from op_case import Case, Inputs, apart, distinct, nonzero, normal, positive
 
 _CLASSES = np.array([2, 0, 1, 2])
 
@@ -49,38 +35,6 @@ def _row_lse(z: np.ndarray) -> np.ndarray:
 def _sign_labels(z: sg.Node) -> sg.Node:
     """Class 1 where the first logit is positive, else 0 (far from ties for normal draws)."""
     return sg.cast(sg.greater(z[:, 0], 0.0), "int64")
-
-
-# --- input generators: each keeps away from the op's kinks, poles and ties ----------------
-def normal(*shapes: tuple) -> Inputs:
-    return lambda rng: [rng.standard_normal(s) for s in shapes]
-
-
-def positive(*shapes: tuple, lo: float = 0.5, hi: float = 2.0) -> Inputs:
-    return lambda rng: [rng.uniform(lo, hi, s) for s in shapes]
-
-
-def nonzero(*shapes: tuple) -> Inputs:
-    # |x| in [0.3, 1.5]: finite differences never straddle 0
-    return lambda rng: [rng.choice([-1.0, 1.0], s) * rng.uniform(0.3, 1.5, s) for s in shapes]
-
-
-def distinct(shape: tuple) -> Inputs:
-    # A shuffled grid spaced 0.3 apart: no two entries tie, whatever the axis
-    def draw(rng: np.random.Generator) -> list:
-        n = int(np.prod(shape))
-        return [(rng.permutation(n) * 0.3 - 0.15 * n + rng.uniform(0, 0.05, n)).reshape(shape)]
-    return draw
-
-
-def apart(shape_a: tuple, shape_b: tuple) -> Inputs:
-    # a on the grid 0.5 k, b on 0.5 k + 0.25 (plus noise under 0.05): they never come
-    # closer than 0.15 wherever they broadcast together (maximum/minimum)
-    def draw(rng: np.random.Generator) -> list:
-        a = 0.5 * rng.integers(-3, 3, shape_a) + rng.uniform(0, 0.05, shape_a)
-        b = 0.5 * rng.integers(-3, 3, shape_b) + 0.25 + rng.uniform(0, 0.05, shape_b)
-        return [a, b]
-    return draw
 
 
 def _sigmoid(x):
@@ -423,6 +377,11 @@ CASES: list[Case] = [
          lambda a: apply("axis_size", [a], axis=(0,), dtype=np.dtype(np.float64)),
          lambda a: np.array(4.0), differentiable=False, shapes=((None, 3),)),
 ]
+
+# Families added later keep their cases in tests/op_cases_<family>.py (one file each, so the
+# table grows without one file holding every op); each defines CASES.
+for _path in sorted(Path(__file__).parent.glob("op_cases_*.py")):
+    CASES += importlib.import_module(_path.stem).CASES
 
 LEAVES = ("var", "param", "const")
 DIFFERENTIABLE = [c for c in CASES if c.differentiable]
