@@ -7,6 +7,7 @@ chain of a million nodes is no harder than a chain of three.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import itertools
 import operator
 import os
@@ -20,8 +21,11 @@ from symgraph.types import TensorType, format_shape
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _ids = itertools.count()
-_scope_stack: list[str] = []
-_grad_depth = [0]
+# Per context (each thread, each asyncio task): a graph built in one thread never picks up
+# the scope or the gradient mark another thread has open.
+_scope_var: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "symgraph_scope", default=())
+_grad_var: contextvars.ContextVar[bool] = contextvars.ContextVar("symgraph_grad", default=False)
 
 
 @dataclass(frozen=True)
@@ -49,38 +53,37 @@ def scope(name: str) -> Iterator[str]:
     """Build the nodes of the ``with`` block in name scope ``name`` (scopes nest with ``/``)."""
     if not name or "/" in name:
         raise ValueError(f"scope names are non-empty and hold no '/': {name!r}")
-    _scope_stack.append(name)
+    token = _scope_var.set(_scope_var.get() + (name,))
     try:
         yield current_scope()
     finally:
-        _scope_stack.pop()
+        _scope_var.reset(token)
 
 
 @contextlib.contextmanager
 def scope_path(path: str) -> Iterator[str]:
     """Build the nodes of the ``with`` block in the scope ``path`` exactly (``"a/b"``),
     whatever scopes are open around it; "" is the top level."""
-    saved = list(_scope_stack)
-    _scope_stack[:] = [part for part in path.split("/") if part]
+    token = _scope_var.set(tuple(part for part in path.split("/") if part))
     try:
         yield current_scope()
     finally:
-        _scope_stack[:] = saved
+        _scope_var.reset(token)
 
 
 def current_scope() -> str:
     """The scope new nodes are built in, e.g. ``"mlp/layer1"`` ("" at top level)."""
-    return "/".join(_scope_stack)
+    return "/".join(_scope_var.get())
 
 
 @contextlib.contextmanager
 def building_gradient() -> Iterator[None]:
     """Mark the nodes built in the block as gradient nodes (appended by differentiation)."""
-    _grad_depth[0] += 1
+    token = _grad_var.set(True)
     try:
         yield
     finally:
-        _grad_depth[0] -= 1
+        _grad_var.reset(token)
 
 
 class ParamCell:
@@ -118,7 +121,7 @@ class Node:
         put(self, "name", name)
         put(self, "scope", current_scope())
         put(self, "location", location if location is not None else _user_location())
-        put(self, "is_grad", _grad_depth[0] > 0)
+        put(self, "is_grad", _grad_var.get())
         put(self, "payload", payload)
 
     def __setattr__(self, key: str, value: Any) -> None:

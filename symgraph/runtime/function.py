@@ -2,11 +2,17 @@
 
 Compiling runs the pass pipeline, schedules the optimised graph, plans its memory and
 generates the Python source that runs it (``f.source``). A call checks its arguments, runs
-that code, and writes parameter updates only after every output and update has been
-computed, so a failed call changes nothing.
+that code, and stores parameter updates only after every output and update has been
+computed, all at once (``commit``), so a failed or interrupted call changes nothing.
+
+Updates computed in place are written into a spare buffer per parameter, never into the
+live array; the commit swaps references, so the array ``p.value`` gave you before a call
+keeps its values. A function with updates runs one call at a time (its own lock); a
+function without updates runs concurrently from any number of threads.
 """
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, Optional, Sequence
 
@@ -18,6 +24,7 @@ from symgraph.ops.registry import as_node
 from symgraph.passes.pipeline import optimize as run_passes
 from symgraph.passes.provenance import KEPT, Fate, PassResult
 from symgraph.runtime import codegen, memory
+from symgraph.runtime.commit import UNSHARED_REFS, commit, refcount
 from symgraph.runtime.schedule import schedule
 from symgraph.types import format_shape
 
@@ -122,10 +129,14 @@ class Function:
         # (index into the returned tuple, copy?) per output
         self._outs = [(position[s], s in plan.aliases_param) for s in slots[:n_out]]
         self._stores: list[tuple[Any, np.dtype, int, bool]] = []
-        self._written: list[tuple[Any, np.dtype, tuple]] = []
+        # Spare buffers, one per update written in place: (cell, dtype, shape) in the order
+        # the generated ``run`` takes them; ``_spares`` holds the arrays (None: not yet made).
+        self._spare_cells = [(sched.nodes[k].payload, sched.nodes[k].dtype, sched.nodes[k].shape)
+                             for k in self._program.spares]
+        self._spares: list[Any] = [None] * len(self._spare_cells)
+        self._lock = threading.Lock() if self.updates else None
         for (p, _), t, s in zip(self.updates, targets[n_out:], slots[n_out:]):
             if t.id in plan.param_writes:
-                self._written.append((p.payload, p.dtype, p.shape))
                 continue
             # A stored value must not share memory with anything the caller gets back.
             shared = s in plan.aliases_leaf or s in plan.aliases_target or slots.count(s) > 1
@@ -146,7 +157,15 @@ class Function:
                              f"{format_shape(v.shape)}, got {arr.shape}{v.where()}")
         return arr
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            raise self._keyword_error(kwargs)
+        if self._lock is None:
+            return self._call(args)
+        with self._lock:        # one call at a time: each sees the previous call's updates
+            return self._call(args)
+
+    def _call(self, args: tuple) -> Any:
         if len(args) != len(self.inputs):
             names = ", ".join(repr(v.label) for v in self.inputs)
             plural = "argument" if len(self.inputs) == 1 else "arguments"
@@ -164,14 +183,16 @@ class Function:
                     arrays.append(a)
                     continue
             arrays.append(self._convert(k, v, a))
-        for cell, dtype, shape in self._written:
-            value = cell.value
-            if type(value) is not np.ndarray or not value.flags.writeable or \
-                    value.dtype != dtype or value.shape != shape:
-                # The update writes into this buffer: make it one we may write (same values).
-                cell.value = np.array(value, dtype=dtype)
+        spares = self._spares
+        for j, (cell, dtype, shape) in enumerate(self._spare_cells):
+            buf = spares[j]
+            if buf is None or refcount(buf) > UNSHARED_REFS:
+                # First call, or someone holds this array (a snapshot of an old ``p.value``,
+                # a returned output): never write into it, take a new one.
+                spares[j] = np.empty(shape, dtype)
+            del buf
         try:
-            results = self._program.run(*arrays)
+            results = self._program.run(*arrays, *spares)
         except codegen.NonFiniteValue as exc:
             raise self._nan_error(exc) from None
         except Exception as exc:
@@ -182,10 +203,25 @@ class Function:
             if shared or arr.dtype != dtype or not arr.flags.owndata or not arr.flags.writeable:
                 arr = np.array(arr, dtype=dtype)
             new_values.append(arr)
+        outs = [np.array(results[i]) if copy else np.asarray(results[i]) for i, copy in self._outs]
+        if new_values or spares:
+            commit(lambda: self._store(new_values))
+        return outs[0] if self._single else outs
+
+    def _store(self, new_values: list) -> None:
+        """Every new value exists: store them all (plain assignments, under ``commit``).
+        Spares become live values; the old live arrays become the spares."""
         for (cell, _, _, _), arr in zip(self._stores, new_values):
             cell.value = arr
-        outs = [np.array(results[i]) if copy else np.asarray(results[i]) for i, copy in self._outs]
-        return outs[0] if self._single else outs
+        spares = self._spares
+        for j, (cell, _, _) in enumerate(self._spare_cells):
+            cell.value, spares[j] = spares[j], cell.value
+
+    def _keyword_error(self, kwargs: dict) -> Exception:
+        names = ", ".join(repr(v.label) for v in self.inputs)
+        return InputError(f"function: a compiled function takes its inputs by position "
+                          f"({names}), not as keywords ({', '.join(map(repr, kwargs))}); "
+                          f"compiled at {self.location or '?'}")
 
     def _runtime_error(self, exc: Exception) -> Exception:
         found = codegen.failing_step(self._program, exc)
