@@ -9,6 +9,7 @@ node it replaces, so a rule can never change what the rest of the graph was type
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
@@ -268,3 +269,45 @@ def operands(n: Node) -> list[tuple[Node, Node]]:
     if get_op(n.op).commutative and a is not b:
         pairs.append((b, a))
     return pairs
+
+
+# Ops whose run-time shape follows from one input's whatever its sizes: they cannot fail
+# on shapes (elementwise ops of one input are added below).
+_SHAPE_TOTAL = frozenset({"sum", "mean", "max", "min", "logsumexp", "transpose",
+                          "expand_dims", "softmax", "log_softmax", "cast", "stop_gradient",
+                          "axis_size"})
+_shape_safe: "weakref.WeakKeyDictionary[Node, bool]" = weakref.WeakKeyDictionary()
+
+
+def _may_fail_on_shapes(n: Node) -> bool:
+    """``n`` combines or reshapes a size unknown until run time, which may not fit."""
+    if not any(None in i.shape for i in n.inputs):
+        return False
+    if len(n.inputs) == 1 and (n.op in _SHAPE_TOTAL or get_op(n.op).elementwise):
+        return False
+    return True
+
+
+def shape_safe(n: Node) -> bool:
+    """Computing ``n`` cannot fail on shapes: no node it reaches combines sizes that are
+    unknown until run time. A rule may drop a node (or read only its static shape) only
+    when it is shape-safe; otherwise the run-time shape error that ``optimize=False`` raises
+    would be hidden, e.g. ``(x + y) - y -> x`` with ``x: (3,)``, ``y: (?,)`` fed 4 values.
+    """
+    found = _shape_safe.get(n)
+    if found is not None:
+        return found
+    stack = [n]
+    while stack:            # iterative: graphs may be a million nodes deep
+        top = stack[-1]
+        if top in _shape_safe:
+            stack.pop()
+            continue
+        todo = [i for i in top.inputs if i not in _shape_safe]
+        if todo:
+            stack.extend(todo)
+            continue
+        stack.pop()
+        _shape_safe[top] = (not _may_fail_on_shapes(top)
+                         and all(_shape_safe[i] for i in top.inputs))
+    return _shape_safe[n]
