@@ -311,3 +311,55 @@ def shape_safe(n: Node) -> bool:
         _shape_safe[top] = (not _may_fail_on_shapes(top)
                          and all(_shape_safe[i] for i in top.inputs))
     return _shape_safe[n]
+
+
+_witness: "weakref.WeakKeyDictionary[Node, Node]" = weakref.WeakKeyDictionary()
+
+
+def shape_witness(n: Node) -> Node:
+    """A node whose run-time shape ``n`` provably has, whatever sizes are unknown: through
+    elementwise ops whose other inputs are scalars or share the witness, and through
+    ``broadcast_like(x, ref)`` (shape of ``ref``); else ``n`` itself."""
+    found = _witness.get(n)
+    if found is not None:
+        return found
+    stack = [n]
+    while stack:            # iterative: graphs may be a million nodes deep
+        top = stack[-1]
+        if top in _witness:
+            stack.pop()
+            continue
+        follow = _witness_inputs(top)
+        todo = [i for i in follow if i not in _witness]
+        if todo:
+            stack.extend(todo)
+            continue
+        stack.pop()
+        _witness[top] = _witness_of(top, follow)
+    return _witness[n]
+
+
+def _witness_inputs(n: Node) -> tuple[Node, ...]:
+    if n.op == "broadcast_like":
+        return (n.inputs[1],)
+    if n.inputs and get_op(n.op).elementwise:
+        return tuple(i for i in n.inputs if i.shape != ())
+    return ()
+
+
+def _witness_of(n: Node, follow: tuple[Node, ...]) -> Node:
+    if n.op == "broadcast_like":
+        ref = n.inputs[1]
+        return _witness[ref] if ref.shape == n.shape else n
+    found = {id(_witness[i]): _witness[i] for i in follow if i.shape == n.shape}
+    if len(found) == 1 and all(i.shape == n.shape for i in follow):
+        return next(iter(found.values()))
+    return n
+
+
+def same_run_time_shape(a: Node, b: Node) -> bool:
+    """``a`` and ``b`` provably have one shape at run time (equal static shapes that are
+    fully known, or one shape witness)."""
+    if a.shape != b.shape:
+        return False
+    return static(a.shape) or shape_witness(a) is shape_witness(b)

@@ -16,7 +16,8 @@ from symgraph.graph import Node
 from symgraph.passes.fold import FOLD_RULES
 from symgraph.passes.provenance import PassResult
 from symgraph.passes.rewrite import (Rule, build, is_const_equal, make_const,
-                                     operands, run_rules, shape_safe, static)
+                                     operands, run_rules, same_run_time_shape,
+                                     shape_safe, static)
 from symgraph.types import TensorType, normalize_axes
 
 
@@ -185,11 +186,14 @@ def _squeeze_expand(n: Node) -> Optional[Node]:
 
 def _broadcast_noop(n: Node) -> Optional[Node]:
     # broadcast_like(x, r) -> x, broadcast_to(x, s) -> x, sum_to_like(x, r) -> x,
-    # when x already has the result's fully known shape
+    # when x already has the result's fully known shape, or provably r's run-time shape
+    # (then sizes may be unknown: binary cross-entropy with an unknown batch size needs it)
     if n.op not in ("broadcast_like", "broadcast_to", "sum_to_like"):
         return None
     x = n.inputs[0]
-    if static(n.shape) and _same_type(x, n) and all(shape_safe(r) for r in n.inputs[1:]):
+    if not _same_type(x, n) or not all(shape_safe(r) for r in n.inputs[1:]):
+        return None
+    if static(n.shape) or (n.op != "broadcast_to" and same_run_time_shape(x, n.inputs[1])):
         return x
     return None
 
