@@ -27,6 +27,10 @@ from symgraph.runtime import Function, function
 from symgraph.render import (GraphvizError, diff, draw, gradient_view, optimization_view,
                              render, to_dot)
 
+# reliability: the warning grad gives for a wrt outside the graph; the seeded generator
+from symgraph.errors import DisconnectedWarning
+from symgraph import random
+
 __version__ = "0.1.0"
 
 

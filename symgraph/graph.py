@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence
 import numpy as np
 
 from symgraph.types import TensorType, format_shape
+from symgraph.errors import ArgumentError
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _ids = itertools.count()
@@ -51,8 +52,8 @@ def _user_location() -> Optional[Location]:
 @contextlib.contextmanager
 def scope(name: str) -> Iterator[str]:
     """Build the nodes of the ``with`` block in name scope ``name`` (scopes nest with ``/``)."""
-    if not name or "/" in name:
-        raise ValueError(f"scope names are non-empty and hold no '/': {name!r}")
+    if not isinstance(name, str) or not name or "/" in name:
+        raise ArgumentError(f"scope names are non-empty and hold no '/': {name!r}")
     token = _scope_var.set(_scope_var.get() + (name,))
     try:
         yield current_scope()
@@ -184,7 +185,7 @@ class Node:
         return f"<Node {self.op}{name} {self.type.dtype.name}{format_shape(self.shape)} #{self.id}>"
 
     def __bool__(self) -> bool:
-        raise TypeError(f"the truth value of symbolic {self!r} is unknown until it is evaluated; "
+        raise ArgumentError(f"the truth value of symbolic {self!r} is unknown until it is evaluated; "
                         "use sg.where for choices inside a graph")
 
     __hash__ = object.__hash__
@@ -242,11 +243,11 @@ class Node:
 
     def __len__(self) -> int:
         if not self.shape or self.shape[0] is None:
-            raise TypeError(f"len() of {self!r} is not known statically")
+            raise ArgumentError(f"len() of {self!r} is not known statically")
         return self.shape[0]
 
     def __iter__(self):
-        raise TypeError(f"symbolic {self!r} cannot be iterated; index it instead")
+        raise ArgumentError(f"symbolic {self!r} cannot be iterated; index it instead")
 
     @property
     def T(self): return _ops().transpose(self)
@@ -302,7 +303,7 @@ class Graph:
         outs = [outputs] if isinstance(outputs, Node) else list(outputs)
         for o in outs:
             if not isinstance(o, Node):
-                raise TypeError(f"Graph takes nodes, got {type(o).__name__}")
+                raise ArgumentError(f"Graph takes nodes, got {type(o).__name__}")
         self._outputs = tuple(outs)
         self._nodes = tuple(toposort(outs))
         self._index = {id(n): i for i, n in enumerate(self._nodes)}

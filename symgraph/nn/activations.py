@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 import symgraph as sg
+from symgraph.errors import ArgumentError
 
 Activation = Callable[[sg.Node], sg.Node]
 
@@ -41,5 +42,5 @@ def get(activation: Optional[str | Activation]) -> Activation:
     try:
         return ACTIVATIONS[activation]
     except KeyError:
-        raise ValueError(f"unknown activation {activation!r}; choose from "
+        raise ArgumentError(f"unknown activation {activation!r}; choose from "
                          f"{', '.join(sorted(ACTIVATIONS))}") from None

@@ -18,7 +18,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import DTypeError, EvaluationError, InputError, ShapeError
+from symgraph.errors import ArgumentError, DTypeError, EvaluationError, InputError, ShapeError
 from symgraph.graph import Graph, Node, _user_location
 from symgraph.ops.registry import as_node
 from symgraph.passes.pipeline import optimize as run_passes
@@ -37,9 +37,12 @@ def _as_output_list(outputs: Any) -> tuple[list[Node], bool]:
 
 def _check_updates(updates: Optional[dict]) -> list[tuple[Node, Node]]:
     pairs = []
+    if updates is not None and not isinstance(updates, dict):
+        raise ArgumentError(f"function: updates is a dict {{parameter: new value}}, got "
+                            f"{type(updates).__name__}")
     for p, expr in (updates or {}).items():
         if not isinstance(p, Node) or p.op != "param":
-            raise TypeError(f"function: updates are keyed by parameters, got {p!r}")
+            raise ArgumentError(f"function: updates are keyed by parameters, got {p!r}")
         expr = as_node(expr)
         if expr.shape != p.shape:
             raise ShapeError(f"function: update of {p.label} has shape "
@@ -64,9 +67,9 @@ class Function:
         self.inputs = tuple(inputs)
         for v in self.inputs:
             if not isinstance(v, Node) or v.op != "var":
-                raise TypeError(f"function: inputs must be sg.var nodes, got {v!r}")
+                raise ArgumentError(f"function: inputs must be sg.var nodes, got {v!r}")
         if len({v.id for v in self.inputs}) != len(self.inputs):
-            raise ValueError("function: an input is listed twice")
+            raise ArgumentError("function: an input is listed twice")
         outs, self._single = _as_output_list(outputs)
         self.outputs = tuple(outs)
         self.updates = tuple(_check_updates(updates))
@@ -144,7 +147,17 @@ class Function:
 
     # --- calling ---------------------------------------------------------------------------
     def _convert(self, k: int, v: Node, value: Any) -> np.ndarray:
-        arr = np.asarray(value)
+        if isinstance(value, dict):
+            raise InputError(self._feed_dict_hint(k, v))
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"argument {k} ({v.label!r}): cannot make an array of it "
+                             f"({exc}){v.where()}") from None
+        if arr.dtype.kind not in "biufc":
+            raise InputError(f"argument {k} ({v.label!r}): expected numbers of dtype "
+                             f"{v.dtype}, got {type(value).__name__} of dtype {arr.dtype}"
+                             f"{v.where()}")
         if arr.dtype != v.dtype:
             ok = np.can_cast(arr.dtype, v.dtype, "same_kind") or (
                 arr.dtype.kind in "biu" and v.dtype.kind in "fc")
@@ -167,6 +180,9 @@ class Function:
 
     def _call(self, args: tuple) -> Any:
         if len(args) != len(self.inputs):
+            for k, a in enumerate(args[:len(self.inputs)]):
+                if isinstance(a, dict):
+                    raise InputError(self._feed_dict_hint(k, self.inputs[k]))
             names = ", ".join(repr(v.label) for v in self.inputs)
             plural = "argument" if len(self.inputs) == 1 else "arguments"
             raise InputError(f"function takes {len(self.inputs)} {plural} ({names}), got "
@@ -183,6 +199,8 @@ class Function:
                     arrays.append(a)
                     continue
             arrays.append(self._convert(k, v, a))
+        if self.check_nan:
+            self._check_leaves(arrays)
         spares = self._spares
         for j, (cell, dtype, shape) in enumerate(self._spare_cells):
             buf = spares[j]
@@ -217,6 +235,12 @@ class Function:
         for j, (cell, _, _) in enumerate(self._spare_cells):
             cell.value, spares[j] = spares[j], cell.value
 
+    def _feed_dict_hint(self, k: int, v: Node) -> str:
+        names = ", ".join(v.label for v in self.inputs)
+        return (f"argument {k} ({v.label!r}) is a dict: a compiled function takes one array "
+                f"per input, by position, f({names}); a dict {{node: array}} is what "
+                f"node.eval takes")
+
     def _keyword_error(self, kwargs: dict) -> Exception:
         names = ", ".join(repr(v.label) for v in self.inputs)
         return InputError(f"function: a compiled function takes its inputs by position "
@@ -233,13 +257,42 @@ class Function:
         return EvaluationError(f"{node.op} failed on inputs of shape {shapes}: {exc}"
                                f"{self._origin(node)}")
 
+    def _check_leaves(self, arrays: list) -> None:
+        """check_nan: a NaN or Inf that comes in through an input or a parameter is blamed
+        on it by name, not on the first op that reads it."""
+        for k, (v, arr) in enumerate(zip(self.inputs, arrays)):
+            if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+                raise EvaluationError(f"check_nan: input {v.label!r} (argument {k}) holds "
+                                      f"{_kinds(arr)} (shape {arr.shape}); the call was "
+                                      f"made at {_user_location() or '?'}{v.where()}")
+        for p in self.graph.params:
+            value = np.asarray(p.value)
+            if value.dtype.kind in "fc" and not np.all(np.isfinite(value)):
+                raise EvaluationError(f"check_nan: parameter {p.label!r} holds {_kinds(value)} "
+                                      f"(shape {value.shape}){p.where()}")
+
     def _nan_error(self, exc: "codegen.NonFiniteValue") -> Exception:
         node = self._schedule.steps[exc.position].node
         value = np.asarray(exc.value)
-        kinds = [k for k, bad in (("NaN", np.isnan(value).any()), ("Inf", np.isinf(value).any()))
-                 if bad]
-        return EvaluationError(f"check_nan: {node.op} produced {' and '.join(kinds)} "
+        for c in node.inputs:
+            if c.op == "const" and np.asarray(c.payload).dtype.kind in "fc" and \
+                    not np.all(np.isfinite(c.payload)):
+                return self._constant_nan_error(node, c)
+        return EvaluationError(f"check_nan: {node.op} produced {_kinds(value)} "
                                f"(shape {value.shape}){self._origin(node)}")
+
+    def _constant_nan_error(self, node: Node, c: Node) -> Exception:
+        """The NaN/Inf came from a constant: name the op that was folded into it."""
+        folded = [f.old for f in self.provenance.fates.values()
+                  if f.new is c and f.old.op != "const"]
+        kinds = _kinds(np.asarray(c.payload))
+        if not folded:
+            return EvaluationError(f"check_nan: constant {c.label} holds {kinds}, read by "
+                                   f"{node.op}{self._origin(node)}")
+        first = _first_non_finite(max(folded, key=lambda n: n.id))
+        return EvaluationError(f"check_nan: {first.op} produced {kinds} when it was computed "
+                               f"at compile time (folded into a constant that {node.op} "
+                               f"reads){self._origin(first)}")
 
     def _describe(self, node: Node, local: dict) -> str:
         k = self._schedule.slot[node.id]
@@ -292,6 +345,37 @@ class Function:
     def __repr__(self) -> str:
         names = ", ".join(v.label for v in self.inputs)
         return f"<Function ({names}) -> {len(self.outputs)} outputs, {len(self.graph)} nodes>"
+
+
+def _first_non_finite(root: Node) -> Node:
+    """The first op below ``root`` (all of it constants, folded at compile time) whose value
+    is NaN or Inf while its inputs are finite: the op to blame (``log`` in ``log(0) * 2``)."""
+    from symgraph.ops.registry import get_op
+    values: dict[int, Any] = {}
+    with np.errstate(all="ignore"):
+        for n in Graph([root]).nodes:
+            if n.op == "const":
+                values[n.id] = n.payload
+                continue
+            kernel = get_op(n.op).kernel
+            if kernel is None or any(i.id not in values for i in n.inputs):
+                continue
+            try:
+                value = np.asarray(kernel(*[values[i.id] for i in n.inputs], **dict(n.attrs)))
+            except Exception:  # noqa: BLE001 - only looking for the culprit
+                continue
+            values[n.id] = value
+            finite_in = all(np.all(np.isfinite(values[i.id])) for i in n.inputs
+                            if np.asarray(values[i.id]).dtype.kind in "fc")
+            if value.dtype.kind in "fc" and not np.all(np.isfinite(value)) and finite_in:
+                return n
+    return root
+
+
+def _kinds(value: np.ndarray) -> str:
+    kinds = [k for k, bad in (("NaN", np.isnan(value).any()), ("Inf", np.isinf(value).any()))
+             if bad]
+    return " and ".join(kinds)
 
 
 def function(inputs: Sequence[Node], outputs: Any, updates: Optional[dict] = None,
