@@ -28,8 +28,10 @@ from symgraph.render import (GraphvizError, diff, draw, gradient_view, optimizat
                              render, to_dot)
 
 # reliability: the warning grad gives for a wrt outside the graph; the seeded generator
-from symgraph.errors import DisconnectedWarning
+from symgraph.errors import ArgumentError, DisconnectedWarning
 from symgraph import random
+# ONNX exchange (the optional extra symgraph[onnx], imported on first call)
+from symgraph.onnx import export_onnx, import_onnx
 
 __version__ = "0.1.0"
 
