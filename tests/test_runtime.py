@@ -107,7 +107,7 @@ def test_training_step_matches_numpy_and_writes_updates_into_spare_buffers():
     refs = [weakref.ref(p.value) for p in params]
     f(xd, yd)
     f(xd, yd)
-    assert sum(r() is p.value for r, p in zip(refs, params)) == len(f._plan.param_writes)
+    assert sum(r() is p.value for r, p in zip(refs, params)) == len(f._program.spares)
 
 
 def test_updates_use_old_values_even_when_written_in_place():

@@ -144,6 +144,9 @@ class Function:
             # A stored value must not share memory with anything the caller gets back.
             shared = s in plan.aliases_leaf or s in plan.aliases_target or slots.count(s) > 1
             self._stores.append((p.payload, p.dtype, position[s], shared))
+        # The cells a call stores into, in the order ``commit`` takes the new values.
+        self._commit_cells = ([c for c, _, _, _ in self._stores]
+                              + [c for c, _, _ in self._spare_cells])
 
     # --- calling ---------------------------------------------------------------------------
     def _convert(self, k: int, v: Node, value: Any) -> np.ndarray:
@@ -222,18 +225,14 @@ class Function:
                 arr = np.array(arr, dtype=dtype)
             new_values.append(arr)
         outs = [np.array(results[i]) if copy else np.asarray(results[i]) for i, copy in self._outs]
-        if new_values or spares:
-            commit(lambda: self._store(new_values))
+        if self._commit_cells:
+            # Every new value exists: store them all at once. The spares become the live
+            # values; the old live arrays become the spares (``_call`` checks that nobody
+            # holds one before writing into it, also if an interrupt lands right here).
+            olds = [cell.value for cell, _, _ in self._spare_cells]
+            commit(self._commit_cells, new_values + spares)
+            spares[:] = olds
         return outs[0] if self._single else outs
-
-    def _store(self, new_values: list) -> None:
-        """Every new value exists: store them all (plain assignments, under ``commit``).
-        Spares become live values; the old live arrays become the spares."""
-        for (cell, _, _, _), arr in zip(self._stores, new_values):
-            cell.value = arr
-        spares = self._spares
-        for j, (cell, _, _) in enumerate(self._spare_cells):
-            cell.value, spares[j] = spares[j], cell.value
 
     def _feed_dict_hint(self, k: int, v: Node) -> str:
         names = ", ".join(v.label for v in self.inputs)
@@ -327,7 +326,7 @@ class Function:
             lines.append("rules: " + ", ".join(f"{k} {v}" for k, v in sorted(rules.items())))
         kinds = [entry[0] for entry in self._plan.out.values()]
         lines.append(f"memory: {kinds.count('inplace')} in place, {kinds.count('reuse')} "
-                     f"reused buffers, {kinds.count('param')} parameter updates in place")
+                     f"reused buffers, {len(self._program.spares)} parameter updates in place")
         for name, seconds in self.pass_times:
             lines.append(f"  {name:<12} {seconds * 1e3:8.2f} ms")
         return "\n".join(lines)
