@@ -129,26 +129,7 @@ def param_writers(sched: Schedule, targets: Sequence[Node],
                 clash = clash or any(sched.slot[i.id] in members for i in node.inputs)
         if not clash:
             safe[uid] = ps
-    return _with_feeders(sched, safe, target_ids, readers)
-
-
-def _with_feeders(sched: Schedule, writers: dict[int, int], target_ids: list[int],
-                  readers: dict[int, int]) -> dict[int, int]:
-    """``writers`` plus, per update, the elementwise step feeding it that nothing else
-    reads: it writes into the same spare buffer, and the update then runs in place there,
-    so ``p - lr * g`` is one buffer and no temporary (``p`` itself is never written: the
-    buffer is the parameter's spare, swapped in when the call commits)."""
-    out = dict(writers)
-    for uid, ps in writers.items():
-        u = sched.nodes[sched.slot[uid]]
-        for t in u.inputs:
-            if (t.id in out or t.id in target_ids or readers.get(t.id, 0) != 1
-                    or get_op(t.op).leaf or not get_op(t.op).elementwise or not takes_out(t)
-                    or t.shape != u.shape or t.dtype != u.dtype):
-                continue
-            out[t.id] = ps
-            break
-    return out
+    return safe
 
 
 class _Storages:
