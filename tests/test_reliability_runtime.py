@@ -100,7 +100,7 @@ def test_snapshot_of_value_is_never_written():
 # --- defect 4: threads ----------------------------------------------------------------------
 @pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
 def test_eight_threads_of_updates_lose_nothing(mode):
-    A = sg.param(np.zeros(50))
+    A = sg.param(np.zeros(20000))     # big enough for thread switches inside a call
     f = sg.function([], [], updates={A: A + 1.0}, **mode)
     threads = [threading.Thread(target=lambda: [f() for _ in range(1000)]) for _ in range(8)]
     for t in threads:
