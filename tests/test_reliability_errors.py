@@ -379,3 +379,33 @@ def test_hypothesis_bad_arguments_never_change_parameters(shape, dtype, which):
         return
     # Accepted: then it was a valid call (shape and dtype convertible), and all moved.
     assert args[which].dtype.kind in "biuf"
+
+
+_GARBAGE = st.one_of(st.none(), st.booleans(), st.floats(allow_nan=True), st.text(max_size=3),
+                     st.integers(-5, 5), st.lists(st.integers(-3, 4), max_size=3),
+                     st.tuples(st.floats(), st.integers(0, 3)), st.dictionaries(st.text(), st.integers()))
+
+
+@given(value=_GARBAGE, which=st.sampled_from(["var", "reshape", "sum", "broadcast_to",
+                                              "one_hot", "transpose", "expand_dims", "add",
+                                              "getitem", "Dense"]))
+def test_hypothesis_garbage_arguments_get_a_symgraph_error_or_a_valid_node(value, which):
+    build = {
+        "var": lambda: sg.var("g", value),
+        "reshape": lambda: sg.reshape(m, value),
+        "sum": lambda: sg.sum(m, axis=value),
+        "broadcast_to": lambda: sg.broadcast_to(x, value),
+        "one_hot": lambda: sg.one_hot(i, value),
+        "transpose": lambda: sg.transpose(m, value),
+        "expand_dims": lambda: sg.expand_dims(x, value),
+        "add": lambda: x + value,
+        "getitem": lambda: x[value],
+        "Dense": lambda: sg.nn.Dense(3, value),
+    }[which]
+    try:
+        node = build()
+    except SymgraphError as err:
+        assert which.lower() in str(err).lower() or "getitem" in str(err), str(err)
+        assert f"{HERE}:" in str(err), str(err)
+        return
+    assert isinstance(node, (sg.Node, sg.nn.Dense))

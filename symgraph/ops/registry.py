@@ -125,12 +125,17 @@ def numeric_array(value: Any, dtype: Any, fn: str) -> np.ndarray:
     try:
         arr = np.array(value, dtype=dtype, copy=True)
     except (TypeError, ValueError) as exc:
-        raise DTypeError(f"{fn}: cannot make a numeric array from {type(value).__name__}: "
+        raise DTypeError(f"{fn}: cannot make a numeric array from {_brief(value)}: "
                          f"{exc}") from None
     if arr.dtype.kind not in "biufc":
-        raise DTypeError(f"{fn}: cannot make a numeric array from {type(value).__name__} "
+        raise DTypeError(f"{fn}: cannot make a numeric array from {_brief(value)} "
                          f"(dtype {arr.dtype})")
     return arr
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 def as_node(value: Any) -> Node:
