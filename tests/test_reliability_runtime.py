@@ -146,6 +146,18 @@ def test_threads_building_graphs_in_scopes_keep_their_own_scope():
         graph = sg.Graph([g])
         bad.extend(n for n in graph if n.op != "const" and n.scope != f"t{k}")
         bad.extend(n for n in nodes[1:] if n.is_grad)
+        # ... and compiling in threads at the same time gives each its own right answer
+        f = sg.function([x], g)
+        a = np.full(3, 0.01 * k)
+        for _ in range(200):
+            a = np.tanh(a) + 1.0
+        expected = np.ones(3)
+        a = np.full(3, 0.01 * k)
+        for _ in range(200):
+            expected = expected * (1 - np.tanh(a) ** 2)
+            a = np.tanh(a) + 1.0
+        if not np.allclose(f(np.full(3, 0.01 * k)), expected, rtol=1e-10):
+            bad.append(("wrong gradient", k))
 
     threads = [threading.Thread(target=build, args=(k,)) for k in range(8)]
     for t in threads:
