@@ -90,6 +90,8 @@ def building_gradient() -> Iterator[None]:
 class ParamCell:
     """The mutable value a parameter node holds (like a Theano shared variable)."""
 
+    # Keep ``value`` a plain slot: runtime/commit.py stores a call's updates in one C-level
+    # call and relies on assigning it running no Python code (no interrupt can land inside).
     __slots__ = ("value",)
 
     def __init__(self, value: np.ndarray) -> None:

@@ -75,6 +75,13 @@ def test_sigint_at_random_points_never_leaves_a_torn_state(mode):
     assert calls <= float(ps[0].value[0]) <= calls + interrupted
 
 
+def test_commit_runs_no_python_code_between_assignments():
+    # The commit is atomic under Ctrl-C because setattr on a slot runs no Python code.
+    from symgraph.graph import ParamCell
+    assert type(ParamCell.__dict__["value"]).__name__ == "member_descriptor"
+    assert not hasattr(ParamCell, "__setattr__") or ParamCell.__setattr__ is object.__setattr__
+
+
 # --- defect 3: a parameter's own buffer passed as an input reads old values ----------------
 @pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
 def test_parameter_buffer_passed_as_input_reads_old_values(mode):
