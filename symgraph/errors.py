@@ -20,6 +20,10 @@ _DUNDER = {"__add__": "add", "__radd__": "add", "__sub__": "subtract", "__rsub__
            "__setattr__": "setattr", "__len__": "len", "__iter__": "iter", "__bool__": "bool"}
 
 
+# A package function run by a thread or an executor has no user line above it.
+_NOT_USER = ("threading.py", "thread.py", "process.py")
+
+
 def _context(message: str) -> str:
     """``message`` with the called function's name in front and the user's line at the end,
     where it lacks them. The called function is the outermost symgraph frame."""
@@ -43,7 +47,7 @@ def _context(message: str) -> str:
         name = "compiled function call"
     if name.lower() not in message.lower():
         message = f"{name}: {message}"
-    if frame is not None:
+    if frame is not None and not frame.f_code.co_filename.endswith(_NOT_USER):
         where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
         if where not in message:
             message = f"{message} (at {where})"
