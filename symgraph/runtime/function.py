@@ -33,6 +33,9 @@ from symgraph.types import format_shape
 def _as_output_list(outputs: Any) -> tuple[list[Node], bool]:
     if isinstance(outputs, Node):
         return [outputs], True
+    if isinstance(outputs, (str, bytes, dict)) or not hasattr(outputs, "__iter__"):
+        raise ArgumentError(f"function: outputs are a node or a list of nodes, got "
+                            f"{type(outputs).__name__} {outputs!r:.40}")
     return [as_node(o) for o in outputs], False
 
 
