@@ -40,13 +40,14 @@ for line in sys.stdin:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--before", required=True, help="root of the tree to compare against")
+    ap.add_argument("--after", default=None, help="root of the tree to measure (this one)")
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--dtype", default="float32")
     args = ap.parse_args()
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     trees = {"before": os.path.abspath(args.before),
-             "after": os.path.dirname(HERE)}
+             "after": os.path.abspath(args.after or os.path.dirname(HERE))}
     workers = {name: subprocess.Popen([sys.executable, "-c", WORKER, root, HERE, args.dtype,
                                        str(args.reps)], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, text=True, env=env)

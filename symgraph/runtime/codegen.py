@@ -35,6 +35,7 @@ class Program:
     filename: str
     line_step: dict        # source line number -> step position
     returned: tuple        # target slots in the order ``run`` returns them
+    spares: tuple = ()     # parameter slots whose spare buffers ``run`` takes after the inputs
 
 
 def _comment(n: Node, cache: dict) -> str:
@@ -65,6 +66,10 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
     args = []
     for k, v in enumerate(inputs):
         args.append(f"v{slot[v.id]}" if v.id in slot else f"_unused{k}")
+    # An update computed in place is written into a spare buffer of its parameter, never
+    # into the live one: the caller swaps them only once every value exists.
+    spares = tuple(plan.param_writes[t.id] for t in targets if t.id in plan.param_writes)
+    args.extend(f"_s{s}" for s in spares)
     lines.append(f"def run({', '.join(args)}):  # {_UNSAFE.sub('?', name)}")
     for k, n in enumerate(sched.nodes):
         if n.op == "param":
@@ -82,7 +87,8 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
         call = f"{kname}({', '.join(call_args)})"
         call = _inline(n, call_args, call, namespace) or call
         if target is not None:
-            into = f"{kname}({', '.join(call_args + [f'out=v{target[1]}'])})"
+            buffer = f"_s{target[1]}" if target[0] == "param" else f"v{target[1]}"
+            into = f"{kname}({', '.join(call_args + [f'out={buffer}'])})"
             guards = target[2] if len(target) > 2 else ()
             if guards:
                 # Sizes unknown until run time: write in place only when no input
@@ -92,7 +98,7 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
             else:
                 call = into
         note = {"inplace": "  (in place)", "reuse": "  (reused buffer)",
-                "param": "  (into the parameter)"}.get(target[0], "") if target else ""
+                "param": "  (into the parameter's spare buffer)"}.get(target[0], "") if target else ""
         lines.append(f"    v{step.out} = {call}  # {_comment(n, cache)}{note}")
         line_step[len(lines)] = pos
         if check_nan and n.dtype.kind in "fc":
@@ -108,7 +114,7 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
     filename = f"<symgraph {_safe_name(name)} {next(_counter)}>"
     code = compile(source, filename, "exec")
     exec(code, namespace)  # noqa: S102 - our own generated source, no user text in code
-    return Program(source, namespace["run"], filename, line_step, returned)
+    return Program(source, namespace["run"], filename, line_step, returned, spares)
 
 
 # Smaller values are left to die when the call returns: a ``del`` costs compile time and

@@ -1,7 +1,7 @@
 """Storing a call's parameter updates all at once, even under Ctrl-C and threads.
 
-A compiled call first computes every new parameter value (into arrays of its own, never
-into a parameter's array) while the live values stay untouched; a failure there
+A compiled call first computes every new parameter value (into the function's spare
+buffers or into fresh arrays) while the live values stay untouched; a failure there
 changes nothing. Only then are the new values stored, by ``commit``: every assignment in
 one call to C code. Python runs signal handlers (so raises KeyboardInterrupt) and hands
 the interpreter to another thread only between bytecodes, never inside a call to C code
@@ -12,9 +12,17 @@ about what the assignments cost.
 """
 from __future__ import annotations
 
+import sys
 from collections import deque
 from itertools import repeat
 from typing import Any, Sequence
+
+# Buffers the caller may write into are referenced only by the caller's list, its loop
+# variable and ``getrefcount``'s own argument; one more reference means someone outside
+# holds the array (a snapshot taken from ``p.value``, an output, a view) and it must not
+# be written.
+UNSHARED_REFS = 3
+refcount = sys.getrefcount
 
 _consume = deque(maxlen=0).extend       # runs an iterator to its end, in C
 

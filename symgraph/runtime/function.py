@@ -5,11 +5,10 @@ generates the Python source that runs it (``f.source``). A call checks its argum
 that code, and stores parameter updates only after every output and update has been
 computed, all at once (``commit``), so a failed or interrupted call changes nothing.
 
-No step writes into a parameter's array: an update is computed like any other value (in
-place into a dead intermediate where the memory plan allows) and stored by reference, so
-an array ``p.value`` gave you keeps its values. A function with updates runs one call at a
-time (its own lock); a function without updates runs concurrently from any number of
-threads.
+Updates computed in place are written into a spare buffer per parameter, never into the
+live array; the commit swaps references, so the array ``p.value`` gave you before a call
+keeps its values. A function with updates runs one call at a time (its own lock); a
+function without updates runs concurrently from any number of threads.
 """
 from __future__ import annotations
 
@@ -25,7 +24,7 @@ from symgraph.ops.registry import as_node
 from symgraph.passes.pipeline import optimize as run_passes
 from symgraph.passes.provenance import KEPT, Fate, PassResult
 from symgraph.runtime import codegen, memory
-from symgraph.runtime.commit import commit
+from symgraph.runtime.commit import UNSHARED_REFS, commit, refcount
 from symgraph.runtime.schedule import schedule
 from symgraph.types import format_shape
 
@@ -90,16 +89,19 @@ class Function:
         new_targets = list(result.outputs)
         self.graph = Graph(new_targets)
         sched_start = time.perf_counter()
-        # No step writes into a parameter's array (memory.param_writers is not used): an
-        # update is computed like any value, in place into a dead intermediate where the
-        # plan allows (``p - lr * g`` lands in g's buffer), and the call stores it by
-        # reference once every value exists. Nothing to undo when a step fails, nothing
-        # half-written when Ctrl-C lands, and the update runs while g is still in cache
-        # (the float64 MLP step got 18% faster than writing into p at the end).
-        self._schedule = schedule(new_targets, nodes=self.graph.nodes)
+        n_out = len(self.outputs)
+        new_updates = [(p, e) for (p, _), e in zip(self.updates, new_targets[n_out:])]
+        writers: dict[int, int] = {}
+        if optimize and not self.check_nan and new_updates:
+            # Overwriting a parameter is the last thing a call does; check_nan wants every
+            # value checked before anything is written, so it keeps the copying path.
+            writers = memory.param_writers(schedule(new_targets, nodes=self.graph.nodes),
+                                           new_targets, new_updates)
+        late = [n for n in self.graph.nodes if n.id in writers]
+        self._schedule = schedule(new_targets, last=late, nodes=self.graph.nodes)
         self.pass_times.append(("schedule", time.perf_counter() - sched_start))
         plan_start = time.perf_counter()
-        self._plan = memory.plan(self._schedule, new_targets, {},
+        self._plan = memory.plan(self._schedule, new_targets, writers,
                                  reuse=optimize, inplace=optimize)
         self.pass_times.append(("memory", time.perf_counter() - plan_start))
         gen_start = time.perf_counter()
@@ -133,13 +135,21 @@ class Function:
         # (index into the returned tuple, copy?) per output
         self._outs = [(position[s], s in plan.aliases_param) for s in slots[:n_out]]
         self._stores: list[tuple[Any, np.dtype, int, bool]] = []
+        # Spare buffers, one per update written in place: (cell, dtype, shape) in the order
+        # the generated ``run`` takes them; ``_spares`` holds the arrays (None: not yet made).
+        self._spare_cells = [(sched.nodes[k].payload, sched.nodes[k].dtype, sched.nodes[k].shape)
+                             for k in self._program.spares]
+        self._spares: list[Any] = [None] * len(self._spare_cells)
         self._lock = threading.Lock() if self.updates else None
         for (p, _), t, s in zip(self.updates, targets[n_out:], slots[n_out:]):
+            if t.id in plan.param_writes:
+                continue
             # A stored value must not share memory with anything the caller gets back.
             shared = s in plan.aliases_leaf or s in plan.aliases_target or slots.count(s) > 1
             self._stores.append((p.payload, p.dtype, position[s], shared))
         # The cells a call stores into, in the order ``commit`` takes the new values.
-        self._commit_cells = [c for c, _, _, _ in self._stores]
+        self._commit_cells = ([c for c, _, _, _ in self._stores]
+                              + [c for c, _, _ in self._spare_cells])
 
     # --- calling ---------------------------------------------------------------------------
     def _convert(self, k: int, v: Node, value: Any) -> np.ndarray:
@@ -197,8 +207,16 @@ class Function:
             arrays.append(self._convert(k, v, a))
         if self.check_nan:
             self._check_leaves(arrays)
+        spares = self._spares
+        for j, (cell, dtype, shape) in enumerate(self._spare_cells):
+            buf = spares[j]
+            if buf is None or refcount(buf) > UNSHARED_REFS:
+                # First call, or someone holds this array (a snapshot of an old ``p.value``,
+                # a returned output): never write into it, take a new one.
+                spares[j] = np.empty(shape, dtype)
+            del buf
         try:
-            results = self._program.run(*arrays)
+            results = self._program.run(*arrays, *spares)
         except codegen.NonFiniteValue as exc:
             raise self._nan_error(exc) from None
         except Exception as exc:
@@ -210,9 +228,13 @@ class Function:
                 arr = np.array(arr, dtype=dtype)
             new_values.append(arr)
         outs = [np.array(results[i]) if copy else np.asarray(results[i]) for i, copy in self._outs]
-        if new_values:
-            # Every new value exists: store them all at once (one C-level call).
-            commit(self._commit_cells, new_values)
+        if self._commit_cells:
+            # Every new value exists: store them all at once. The spares become the live
+            # values; the old live arrays become the spares (``_call`` checks that nobody
+            # holds one before writing into it, also if an interrupt lands right here).
+            olds = [cell.value for cell, _, _ in self._spare_cells]
+            commit(self._commit_cells, new_values + spares)
+            spares[:] = olds
         return outs[0] if self._single else outs
 
     def _feed_dict_hint(self, k: int, v: Node) -> str:
@@ -307,7 +329,7 @@ class Function:
             lines.append("rules: " + ", ".join(f"{k} {v}" for k, v in sorted(rules.items())))
         kinds = [entry[0] for entry in self._plan.out.values()]
         lines.append(f"memory: {kinds.count('inplace')} in place, {kinds.count('reuse')} "
-                     f"reused buffers")
+                     f"reused buffers, {len(self._program.spares)} parameter updates in place")
         for name, seconds in self.pass_times:
             lines.append(f"  {name:<12} {seconds * 1e3:8.2f} ms")
         return "\n".join(lines)
