@@ -17,6 +17,14 @@ from symgraph.ops import (abs, add, broadcast_to, cast, clip, concatenate, const
                           outer, param, power, reciprocal, relu, reshape, sigmoid, sign, sin,
                           softmax, softplus, sqrt, square, squeeze, stack, stop_gradient,
                           subtract, sum, tanh, transpose, var, where, zeros_like)
+# NumPy's shape, indexing and creation functions (np-shape; sg.arange below stays)
+from symgraph.ops import (argsort, array_split, atleast_1d, atleast_2d, atleast_3d, broadcast_arrays,
+                          column_stack, diag, diagonal, dsplit, dstack, empty, empty_like, eye,
+                          flatten, flip, full, full_like, hsplit, hstack, identity, index_add,
+                          kron, linspace, median, meshgrid, moveaxis, ones, ones_like, pad,
+                          percentile, quantile, ravel, repeat, roll, rot90, sort, split,
+                          swapaxes, take, take_along_axis, tile, trace, tri, tril, triu, vsplit,
+                          vstack, zeros)
 from symgraph.autodiff import grad, jvp, vjp
 from symgraph.autodiff import (DEFAULT_HVP_METHOD, HVP_METHODS, hessian, hvp, jacobian,
                                nth_derivative, nth_derivatives, taylor_coefficients,

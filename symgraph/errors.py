@@ -28,3 +28,7 @@ class DisconnectedError(SymgraphError, ValueError):
 
 class EvaluationError(SymgraphError, RuntimeError):
     """A kernel failed while a compiled function ran."""
+
+
+class UnsupportedError(SymgraphError, TypeError):
+    """A NumPy function or argument that symgraph does not offer on nodes (np.* dispatch)."""

@@ -1,0 +1,60 @@
+"""NumPy's protocols on nodes: ``np.exp(node)`` (NEP 13) and ``np.sum(node)`` (NEP 18).
+
+NumPy calls ``Node.__array_ufunc__`` / ``Node.__array_function__`` whenever a node is among
+a ufunc's or a NumPy function's arguments (``ndarray + node`` included); both look the
+function up in ``symgraph.numpy`` by its NumPy name, so they build the same nodes ``snp``
+does and hold no rules of their own.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from symgraph.errors import UnsupportedError
+from symgraph.numpy._resolve import check_meaningless, lookup, missing_message
+
+# ufunc.reduce / ufunc.accumulate -> the NumPy function that does the same
+_REDUCE = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min",
+           "logical_and": "all", "logical_or": "any"}
+_ACCUMULATE = {"add": "cumsum", "multiply": "cumprod"}
+_SPACES = {"numpy": "numpy", "numpy.linalg": "linalg", "numpy.fft": "fft"}
+
+
+def _resolve(space: str, name: str, numpy_name: str) -> Any:
+    try:
+        return lookup(space, name)
+    except AttributeError:
+        raise UnsupportedError(f"{numpy_name} was called on a symgraph node: "
+                               f"{missing_message(space, name)}") from None
+
+
+def array_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
+    """``ufunc.method(*inputs, **kwargs)`` with a node among the inputs, as graph nodes."""
+    name = ufunc.__name__
+    if method == "__call__":
+        return _resolve("numpy", name, f"numpy.{name}")(*inputs, **kwargs)
+    if method == "reduce" and name in _REDUCE:
+        # ufunc.reduce reduces axis 0 by default, the functions every axis
+        kwargs.setdefault("axis", 0)
+        return _resolve("numpy", _REDUCE[name], f"numpy.{name}.reduce")(*inputs, **kwargs)
+    if method == "accumulate" and name in _ACCUMULATE:
+        kwargs.setdefault("axis", 0)
+        return _resolve("numpy", _ACCUMULATE[name], f"numpy.{name}.accumulate")(*inputs, **kwargs)
+    if method == "outer" and len(inputs) == 2:
+        from symgraph.ops import as_node, reshape
+        a, b = as_node(inputs[0]), as_node(inputs[1])
+        for key, value in list(kwargs.items()):
+            check_meaningless(f"numpy.{name}.outer", key, kwargs.pop(key))
+        a = reshape(a, tuple(-1 if d is None else d for d in a.shape) + (1,) * b.ndim)
+        return _resolve("numpy", name, f"numpy.{name}.outer")(a, b)
+    raise UnsupportedError(f"numpy.{name}.{method} on a symgraph node is not supported; "
+                           f"symgraph.numpy offers the functions that build graph nodes "
+                           f"(import symgraph.numpy as snp)")
+
+
+def array_function(func: Any, types: tuple, args: tuple, kwargs: dict) -> Any:
+    """A NumPy function called with a node among its arguments, as graph nodes."""
+    module = getattr(func, "__module__", "") or "numpy"
+    space = _SPACES.get(module, "numpy")
+    name = func.__name__
+    prefix = "numpy." if space == "numpy" else f"numpy.{space}."
+    return _resolve(space, name, prefix + name)(*args, **kwargs)

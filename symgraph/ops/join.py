@@ -1,0 +1,175 @@
+"""NumPy's functions that join, split and align arrays: the stacks, split, atleast_nd,
+broadcast_arrays, meshgrid and kron.
+
+All are compositions of registered ops (concatenate, getitem, reshape, broadcasting,
+multiply), so their derivatives are their parts' rules.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from symgraph.errors import ShapeError
+from symgraph.graph import Node
+from symgraph.ops.elementwise import add, multiply
+from symgraph.ops.registry import as_node
+from symgraph.ops.rearrange import _axis, _static, _where
+from symgraph.ops.shape import (broadcast_like, broadcast_to, concatenate, expand_dims,
+                                getitem, reshape, zeros_like)
+from symgraph.types import broadcast_shapes
+
+
+# --- at least n axes ------------------------------------------------------------------------
+def _one_or_all(nodes: list[Node]) -> Node | tuple[Node, ...]:
+    return nodes[0] if len(nodes) == 1 else tuple(nodes)
+
+
+def atleast_1d(*xs: Any) -> Node | tuple[Node, ...]:
+    """Each input with at least one axis (a scalar becomes shape (1,))."""
+    return _one_or_all([_at_least(as_node(x), 1) for x in xs])
+
+
+def atleast_2d(*xs: Any) -> Node | tuple[Node, ...]:
+    """Each input with at least two axes: (n,) becomes (1, n)."""
+    return _one_or_all([_at_least(as_node(x), 2) for x in xs])
+
+
+def atleast_3d(*xs: Any) -> Node | tuple[Node, ...]:
+    """Each input with at least three axes: (n,) becomes (1, n, 1), (r, c) becomes (r, c, 1)."""
+    return _one_or_all([_at_least(as_node(x), 3) for x in xs])
+
+
+def _at_least(x: Node, n: int) -> Node:
+    if x.ndim >= n:
+        return x
+    if n == 3 and x.ndim == 1:
+        return expand_dims(x, (0, 2))
+    if n == 3 and x.ndim == 2:
+        return expand_dims(x, 2)
+    return expand_dims(x, tuple(range(n - x.ndim)))
+
+
+# --- stacks ---------------------------------------------------------------------------------
+def hstack(xs: Sequence[Any]) -> Node:
+    """``xs`` joined column-wise (along axis 0 for vectors, 1 otherwise)."""
+    parts = [_at_least(as_node(x), 1) for x in xs]
+    return concatenate(parts, axis=0 if all(p.ndim == 1 for p in parts) else 1)
+
+
+def vstack(xs: Sequence[Any]) -> Node:
+    """``xs`` joined row-wise; vectors become rows."""
+    return concatenate([_at_least(as_node(x), 2) for x in xs], axis=0)
+
+
+def dstack(xs: Sequence[Any]) -> Node:
+    """``xs`` joined along the third axis."""
+    return concatenate([_at_least(as_node(x), 3) for x in xs], axis=2)
+
+
+def column_stack(xs: Sequence[Any]) -> Node:
+    """Vectors as the columns of a matrix (matrices joined along axis 1)."""
+    parts = []
+    for x in xs:
+        x = as_node(x)
+        parts.append(expand_dims(x, 1) if x.ndim == 1 else _at_least(x, 2))
+    return concatenate(parts, axis=1)
+
+
+# --- split ----------------------------------------------------------------------------------
+def _split(op: str, x: Any, sections: Any, axis: int, equal: bool) -> list[Node]:
+    x = as_node(x)
+    a = _axis(op, axis, x.ndim)
+    _static(op, x, [a])
+    n = x.shape[a]
+    if isinstance(sections, (int, np.integer)):
+        k = int(sections)
+        if k <= 0:
+            raise ValueError(f"{op}: number of sections must be positive, got {k}{_where()}")
+        if equal and n % k:
+            raise ShapeError(f"{op}: axis {a} of size {n} does not split into {k} equal "
+                             f"parts (array_split allows unequal ones){_where()}")
+        # NumPy's array_split: the first n % k parts get one element more
+        size, extra = divmod(n, k)
+        bounds = np.cumsum([0] + [size + 1] * extra + [size] * (k - extra)).tolist()
+    else:
+        bounds = [0] + [int(i) for i in sections] + [n]
+    lead = (slice(None),) * a
+    return [getitem(x, lead + (slice(lo, hi),)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Node]:
+    """``x`` cut along ``axis`` into equal sections or at the given indices."""
+    return _split("split", x, indices_or_sections, axis, equal=True)
+
+
+def array_split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Node]:
+    """``split`` that allows sections of unequal size."""
+    return _split("array_split", x, indices_or_sections, axis, equal=False)
+
+
+def hsplit(x: Any, indices_or_sections: Any) -> list[Node]:
+    """``split`` along axis 1 (axis 0 for vectors)."""
+    return split(x, indices_or_sections, axis=0 if as_node(x).ndim == 1 else 1)
+
+
+def vsplit(x: Any, indices_or_sections: Any) -> list[Node]:
+    """``split`` along axis 0."""
+    return split(x, indices_or_sections, axis=0)
+
+
+def dsplit(x: Any, indices_or_sections: Any) -> list[Node]:
+    """``split`` along axis 2."""
+    return split(x, indices_or_sections, axis=2)
+
+
+# --- broadcasting together ------------------------------------------------------------------
+def broadcast_arrays(*xs: Any) -> tuple[Node, ...]:
+    """The inputs broadcast against each other to one shape."""
+    nodes = [as_node(x) for x in xs]
+    shape = broadcast_shapes("broadcast_arrays", [n.shape for n in nodes], _where())
+    if None not in shape:
+        return tuple(n if n.shape == shape else broadcast_to(n, shape) for n in nodes)
+    # sizes known only at run time: broadcast to the shape of the zeros of all of them
+    ref = zeros_like(nodes[0])
+    for n in nodes[1:]:
+        ref = add(ref, zeros_like(n))
+    return tuple(n if n.shape == shape else broadcast_like(n, ref) for n in nodes)
+
+
+def meshgrid(*xs: Any, indexing: str = "xy", sparse: bool = False, copy: bool = True) -> tuple[Node, ...]:
+    """Coordinate grids from 1-d coordinate vectors (``indexing='xy'`` or ``'ij'``)."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"meshgrid: indexing is 'xy' or 'ij', got {indexing!r}{_where()}")
+    nodes = [reshape(as_node(x), (-1,)) for x in xs]
+    for x in nodes:
+        _static("meshgrid", x, [0])
+    n = len(nodes)
+    order = list(range(n))
+    if indexing == "xy" and n > 1:
+        order[0], order[1] = 1, 0   # x varies along columns, y along rows
+    full = [0] * n
+    for i, x in enumerate(nodes):
+        full[order[i]] = x.shape[0]
+    out = []
+    for i, x in enumerate(nodes):
+        shape = [1] * n
+        shape[order[i]] = x.shape[0]
+        g = reshape(x, tuple(shape))
+        out.append(g if sparse else broadcast_to(g, tuple(full)))
+    return tuple(out)
+
+
+# --- kron -----------------------------------------------------------------------------------
+def kron(a: Any, b: Any) -> Node:
+    """The Kronecker product: blocks ``a[i, j] * b``."""
+    a, b = as_node(a), as_node(b)
+    _static("kron", a, range(a.ndim))
+    _static("kron", b, range(b.ndim))
+    d = max(a.ndim, b.ndim)
+    sa = (1,) * (d - a.ndim) + a.shape
+    sb = (1,) * (d - b.ndim) + b.shape
+    # a as (a0, 1, a1, 1, ..) times b as (1, b0, 1, b1, ..), merged pairwise
+    wa = reshape(a, tuple(v for s in sa for v in (s, 1)))
+    wb = reshape(b, tuple(v for s in sb for v in (1, s)))
+    return reshape(multiply(wa, wb), tuple(x * y for x, y in zip(sa, sb)))
