@@ -30,7 +30,10 @@ ALIASES: dict[str, str] = {
     "conjugate": "conj",
     "degrees": "rad2deg", "radians": "deg2rad",
     "cumulative_sum": "cumsum", "cumulative_prod": "cumprod",
+    "remainder": "mod",
 }
+# NumPy names that must not resolve to the symgraph function of the same name.
+NOT_BY_NAME: frozenset[str] = frozenset({"var"})   # sg.var is an input placeholder
 
 # NumPy's names whose results carry no derivative (integer, boolean or piecewise constant).
 NO_DERIVATIVE: frozenset[str] = frozenset("""

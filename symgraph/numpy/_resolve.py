@@ -45,6 +45,7 @@ _MEANINGLESS: dict[str, tuple[tuple, str]] = {
 }
 
 _cache: dict[tuple[str, str], Any] = {}
+_MISSING = object()
 
 
 def lookup(space: str, name: str) -> Any:
@@ -52,7 +53,7 @@ def lookup(space: str, name: str) -> Any:
     key = (space, name)
     if key not in _cache:
         found = _find(space, name)
-        if found is None:
+        if found is _MISSING:
             raise AttributeError(missing_message(space, name))
         _cache[key] = found
     return _cache[key]
@@ -61,19 +62,23 @@ def lookup(space: str, name: str) -> Any:
 def _find(space: str, name: str) -> Any:
     numpy_space = _NUMPY_SPACES[space]
     if name.startswith("_") or not hasattr(numpy_space, name):
-        return None
+        return _MISSING
     table = _names.SIGNATURES if space == "numpy" else _names.LINALG_SIGNATURES if space == "linalg" else {}
     if name in table:
         return _numpy_call(table[name], _qualname(space, name))
-    fn = symgraph_function(space, _names.ALIASES.get(name, name) if space == "numpy" else name)
-    if fn is not None:
-        return _numpy_call(fn, _qualname(space, name))
+    # symgraph's name for it first (sg.variance for var), then NumPy's own name
+    names = [name] if space != "numpy" else [_names.ALIASES.get(name, name)] + (
+        [] if name in _names.NOT_BY_NAME else [name])
+    for candidate in names:
+        fn = symgraph_function(space, candidate)
+        if fn is not None:
+            return _numpy_call(fn, _qualname(space, name))
     if space == "linalg" and name in ("matmul", "outer", "tensordot", "vecdot", "cross"):
         return _find("numpy", name)   # the same function in both namespaces
     obj = getattr(numpy_space, name)
     if name in _names.NUMPY_OWN or isinstance(obj, type) or not callable(obj):
         return obj
-    return None
+    return _MISSING
 
 
 def symgraph_function(space: str, name: str) -> Optional[Callable]:

@@ -184,7 +184,9 @@ def quantile(x: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     lead = (slice(None),) * a
     low, high = moveaxis(getitem(s, lead + (lo,)), a, 0), moveaxis(getitem(s, lead + (hi,)), a, 0)
     rest = low.ndim - 1
-    w = const(frac.reshape((-1,) + (1,) * rest).astype(_float(x)))
+    # NumPy's result dtype: x's float type, promoted by q when q is an array
+    dtype = _float(x) if isinstance(q, (int, float)) else np.result_type(_float(x), np.asarray(q).dtype, np.float16)
+    w = const(frac.reshape((-1,) + (1,) * rest).astype(dtype))
     out_ = add(low, multiply(subtract(high, low), w))   # low + (high - low) * frac
     if keepdims:
         out_ = expand_dims(out_, tuple(1 + ax for ax in (axes if axis is not None else range(ndim))))
@@ -205,8 +207,8 @@ def _float(x: Node) -> np.dtype:
 def percentile(x: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
                method: str = "linear", keepdims: bool = False) -> Node:
     """NumPy's ``percentile``: ``quantile`` with ``q`` in percent."""
-    return quantile(x, np.asarray(q, dtype=np.float64) / 100, axis, out, overwrite_input,
-                    method, keepdims)
+    q = q / 100 if isinstance(q, (int, float)) else np.asarray(q, dtype=np.result_type(np.asarray(q).dtype, np.float16)) / 100
+    return quantile(x, q, axis, out, overwrite_input, method, keepdims)
 
 
 def median(x: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
