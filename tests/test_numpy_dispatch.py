@@ -50,8 +50,9 @@ def test_every_ufunc_builds_a_node_or_names_itself(name):
     data = np.linspace(0.1, 0.9, 6).reshape(2, 3)
     x = _x()
     args = _arity(ufunc, x)
-    got = sg.function([x], outs_of(ufunc(*args)))(data)
-    want = ufunc(data, *args[1:])
+    with np.errstate(all="ignore"):   # arccosh of 0.5 is NaN in both
+        got = sg.function([x], outs_of(ufunc(*args)))(data)
+        want = ufunc(data, *args[1:])
     want = want if isinstance(want, tuple) else (want,)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)

@@ -212,6 +212,8 @@ def test_clear_errors():
         snp.where(x > 0)
     with pytest.raises(UnsupportedError, match="nonzero"):
         np.where(x > 0)
+    with pytest.raises(UnsupportedError, match="not differentiable"):
+        sg.where(x > 0)
     with pytest.raises(ShapeError, match="equal parts"):
         sg.split(x, 3, axis=1)
     with pytest.raises(ValueError, match="mode 'median'"):

@@ -110,17 +110,6 @@ def reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None
     return ops.reshape(a, newshape if shape is None else shape)
 
 
-def where(condition: Any, x: Any = None, y: Any = None) -> Node:
-    if x is None and y is None:
-        raise UnsupportedError(
-            "snp.where(condition) with one argument is nonzero(condition): integer positions "
-            "whose count depends on the data, so it is not differentiable and has no static "
-            "shape; use snp.where(condition, x, y) to choose between values")
-    if x is None or y is None:
-        raise TypeError("snp.where: give both x and y, or neither")
-    return ops.where(condition, x, y)
-
-
 def asarray(a: Any, dtype: Any = None, order: Any = None, *, copy: Any = None,
             device: Any = None, like: Any = None) -> Node:
     if isinstance(a, Node):
@@ -259,7 +248,7 @@ def linalg_trace(x: Any, *, offset: int = 0, dtype: Any = None) -> Node:
 
 # NumPy name -> the function above that gives NumPy's signature
 SIGNATURES: dict[str, Any] = {
-    f.__name__: f for f in (squeeze, reshape, where, asarray, array, copy, astype, shape, ndim,
+    f.__name__: f for f in (squeeze, reshape, asarray, array, copy, astype, shape, ndim,
                             size, concatenate, clip, dot, outer, zeros_like, ones_like,
                             full_like, fliplr, flipud, matrix_transpose, positive)
 }
