@@ -18,12 +18,15 @@ from symgraph.ops import (abs, add, broadcast_to, cast, clip, concatenate, const
                           softmax, softplus, sqrt, square, squeeze, stack, stop_gradient,
                           subtract, sum, tanh, transpose, var, where, zeros_like)
 # NumPy's shape, indexing and creation functions (np-shape; sg.arange below stays)
-from symgraph.ops import (argsort, array_split, atleast_1d, atleast_2d, atleast_3d, broadcast_arrays,
-                          column_stack, diag, diagonal, dsplit, dstack, empty, empty_like, eye,
-                          flatten, flip, full, full_like, hsplit, hstack, identity, index_add,
-                          kron, linspace, median, meshgrid, moveaxis, ones, ones_like, pad,
-                          percentile, quantile, ravel, repeat, roll, rot90, sort, split,
-                          swapaxes, take, take_along_axis, tile, trace, tri, tril, triu, vsplit,
+from symgraph.ops import (append, argpartition, argsort, array_split, atleast_1d, atleast_2d,
+                          atleast_3d, block, broadcast_arrays, choose, column_stack, convolve,
+                          correlate, cross, delete, diag, diagflat, diagonal, dsplit, dstack,
+                          empty, empty_like, eye, flatten, flip, full, full_like, geomspace,
+                          hsplit, hstack, identity, index_add, kron, linspace, logspace, median,
+                          meshgrid, moveaxis, ones, ones_like, pad, partition, percentile,
+                          quantile, ravel, repeat, resize, roll, rollaxis, rot90, select, sort,
+                          split, swapaxes, take, take_along_axis, tile, trace, tri, tril,
+                          tril_indices_from, triu, triu_indices_from, unstack, vander, vsplit,
                           vstack, zeros)
 from symgraph.autodiff import grad, jvp, vjp
 from symgraph.autodiff import (DEFAULT_HVP_METHOD, HVP_METHODS, hessian, hvp, jacobian,

@@ -43,12 +43,16 @@ NO_DERIVATIVE: frozenset[str] = frozenset("""
     count_nonzero searchsorted digitize array_equal array_equiv allclose isclose heaviside
     zeros ones full empty eye identity arange linspace logspace geomspace tri zeros_like
     ones_like full_like empty_like shape ndim size floor_divide isreal iscomplex
+    tril_indices_from triu_indices_from
     """.split())
 
-# NumPy's own objects that take dtypes or Python values, not arrays: passed through as they are.
+# NumPy's own functions that take dtypes, sizes or index arrays, not data: passed through, and
+# their NumPy results act as constants in a graph.
 NUMPY_OWN: frozenset[str] = frozenset("""
     dtype finfo iinfo result_type promote_types can_cast issubdtype isdtype min_scalar_type
     common_type mintypecode isscalar iterable broadcast_shapes errstate
+    indices diag_indices tril_indices triu_indices mask_indices ix_ ravel_multi_index
+    unravel_index bartlett blackman hamming hanning kaiser
     """.split())
 
 _IO = "file input/output: a graph holds no data until evaluated; evaluate, then use NumPy"
@@ -67,7 +71,7 @@ LEFT_OUT: dict[str, str] = {
     **dict.fromkeys("nonzero argwhere flatnonzero extract compress unique unique_all "
                     "unique_counts unique_inverse unique_values intersect1d union1d setdiff1d "
                     "setxor1d trim_zeros histogram histogram2d histogramdd histogram_bin_edges "
-                    "bincount delete insert append resize roots poly".split(), _DATA_SHAPE),
+                    "bincount".split(), _DATA_SHAPE),
     **dict.fromkeys("put put_along_axis putmask place copyto fill_diagonal".split(), _MUTATES),
     **dict.fromkeys("array2string array_repr array_str format_float_positional "
                     "format_float_scientific set_printoptions get_printoptions printoptions "

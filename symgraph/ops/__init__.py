@@ -15,12 +15,15 @@ from symgraph.ops.linalg import dot, matmul, outer
 from symgraph.ops.nn import (avg_pool2d, conv2d, dropout_mask, max_pool2d,
                              sparse_softmax_cross_entropy)
 # NumPy's shape, indexing and creation functions (np-shape)
-from symgraph.ops.rearrange import (flatten, flip, moveaxis, pad, ravel, repeat, roll, rot90,
-                                    swapaxes, tile)
-from symgraph.ops.join import (array_split, atleast_1d, atleast_2d, atleast_3d,
-                               broadcast_arrays, column_stack, dsplit, dstack, hsplit, hstack,
-                               kron, meshgrid, split, vsplit, vstack)
-from symgraph.ops.indexing import (argsort, diag, diagonal, index_add, median, percentile,
-                                   quantile, sort, take, take_along_axis, trace, tril, triu)
-from symgraph.ops.creation import (arange, empty, empty_like, eye, full, full_like, identity,
-                                   linspace, ones, ones_like, tri, zeros)
+from symgraph.ops.rearrange import (append, delete, flatten, flip, moveaxis, pad, ravel, repeat,
+                                    resize, roll, rollaxis, rot90, swapaxes, tile, unstack)
+from symgraph.ops.join import (array_split, atleast_1d, atleast_2d, atleast_3d, block,
+                               broadcast_arrays, column_stack, convolve, correlate, cross, dsplit,
+                               dstack, hsplit, hstack, kron, meshgrid, split, vander, vsplit,
+                               vstack)
+from symgraph.ops.indexing import (argpartition, argsort, choose, diag, diagflat, diagonal,
+                                   index_add, median, partition, percentile, quantile, select,
+                                   sort, take, take_along_axis, trace, tril, tril_indices_from,
+                                   triu, triu_indices_from)
+from symgraph.ops.creation import (arange, empty, empty_like, eye, full, full_like, geomspace,
+                                   identity, linspace, logspace, ones, ones_like, tri, zeros)

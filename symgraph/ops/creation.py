@@ -71,6 +71,18 @@ def linspace(start: float, stop: float, num: int = 50, endpoint: bool = True,
     return const(values)
 
 
+def logspace(start: float, stop: float, num: int = 50, endpoint: bool = True, base: float = 10.0,
+             dtype: Any = None, axis: int = 0) -> Node:
+    """``base ** linspace(start, stop, num)`` as a constant."""
+    return const(np.logspace(start, stop, num, endpoint, base, None if dtype is None else as_dtype(dtype), axis))
+
+
+def geomspace(start: float, stop: float, num: int = 50, endpoint: bool = True, dtype: Any = None,
+              axis: int = 0) -> Node:
+    """``num`` numbers spaced evenly on a log scale from ``start`` to ``stop`` as a constant."""
+    return const(np.geomspace(start, stop, num, endpoint, None if dtype is None else as_dtype(dtype), axis))
+
+
 def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Node:
     """``fill_value`` in the shape of ``x`` (its dtype unless ``dtype`` is given)."""
     x = as_node(x)

@@ -11,7 +11,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import ShapeError
+from symgraph.errors import ShapeError, UnsupportedError
 from symgraph.graph import Node
 from symgraph.ops.elementwise import add, cast, multiply, subtract, where
 from symgraph.ops.rearrange import _axis, _static, _where, moveaxis, ravel
@@ -23,12 +23,25 @@ from symgraph.types import TensorType, format_shape
 
 
 # --- take -----------------------------------------------------------------------------------
-def take(x: Any, indices: Any, axis: Optional[int] = None) -> Node:
-    """Elements of ``x`` at integer ``indices`` along ``axis`` (of the flattened ``x`` if None)."""
+def take(x: Any, indices: Any, axis: Optional[int] = None, out: Any = None,
+         mode: str = "raise") -> Node:
+    """Elements of ``x`` at integer ``indices`` along ``axis`` (of the flattened ``x`` if None).
+
+    ``mode`` "wrap" and "clip" apply to indices known when the graph is built.
+    """
+    if out is not None:
+        raise UnsupportedError("take: out= cannot hold a symbolic result; use the returned node")
     x = as_node(x)
     if axis is None:
         x, axis = ravel(x), 0
     a = _axis("take", axis, x.ndim)
+    if mode != "raise":
+        if mode not in ("wrap", "clip") or isinstance(indices, Node):
+            raise ValueError(f"take: mode {mode!r} needs indices known when the graph is built "
+                             f"and is one of 'raise', 'wrap', 'clip'{_where()}")
+        _static("take", x, [a])
+        n = x.shape[a]
+        indices = np.mod(indices, n) if mode == "wrap" else np.clip(indices, 0, n - 1)
     if isinstance(indices, (int, np.integer)):
         return getitem(x, (slice(None),) * a + (int(indices),))
     return getitem(x, (slice(None),) * a + (indices,))
@@ -151,7 +164,7 @@ def quantile(x: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     the stable sort gives each element its own place).
     """
     if out is not None:
-        raise TypeError("quantile: out= cannot hold a symbolic result; use the returned node")
+        raise UnsupportedError("quantile: out= cannot hold a symbolic result; use the returned node")
     if method != "linear":
         raise ValueError(f"quantile: only method='linear' (NumPy's default) is supported, "
                          f"got {method!r}{_where()}")
@@ -238,7 +251,7 @@ def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = 
           out: Any = None) -> Node:
     """The sum of the ``offset`` diagonal."""
     if out is not None:
-        raise TypeError("trace: out= cannot hold a symbolic result; use the returned node")
+        raise UnsupportedError("trace: out= cannot hold a symbolic result; use the returned node")
     d = diagonal(x, offset, axis1, axis2)
     return _sum(d if dtype is None else cast(d, dtype), -1)
 
@@ -278,3 +291,58 @@ def tril(x: Any, k: int = 0) -> Node:
 def triu(x: Any, k: int = 0) -> Node:
     """``x`` with the entries below the ``k`` diagonal set to zero."""
     return _triangle("triu", x, int(k), lower=False)
+
+
+# --- choosing between values ----------------------------------------------------------------
+def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Node:
+    """The first choice whose condition holds, elementwise, else ``default``."""
+    if len(condlist) != len(choicelist):
+        raise ValueError(f"select: {len(condlist)} conditions for {len(choicelist)} choices{_where()}")
+    if not condlist:
+        raise ValueError("select: needs at least one condition")
+    out = as_node(default)
+    # the last condition first, so that earlier ones win: where(c0, v0, where(c1, v1, ...))
+    for cond, value in zip(reversed(condlist), reversed(choicelist)):
+        out = where(cond, value, out)
+    return out
+
+
+def choose(a: Any, choices: Sequence[Any], out: Any = None, mode: str = "raise") -> Node:
+    """``choices[a[i]][i]`` elementwise, for integer ``a``."""
+    if out is not None or mode != "raise":
+        raise ValueError(f"choose: out= and mode= other than 'raise' are not supported{_where()}")
+    from symgraph.ops.elementwise import equal
+    a = as_node(a)
+    return select([equal(a, k) for k in range(len(choices))], list(choices), 0)
+
+
+def partition(x: Any, kth: Any, axis: Optional[int] = -1, kind: str = "introselect",
+              order: Any = None) -> Node:
+    """A valid partition of ``x`` around ``kth``: the fully sorted ``x`` (NumPy leaves the order
+    within each side unspecified, so its output may differ element by element)."""
+    return sort(x, axis, order=order)
+
+
+def argpartition(x: Any, kth: Any, axis: Optional[int] = -1, kind: str = "introselect",
+                 order: Any = None) -> Node:
+    """Positions of a valid partition of ``x`` around ``kth``: those that sort ``x``."""
+    return argsort(x, axis, order=order)
+
+
+def tril_indices_from(x: Any, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The row and column indices of the lower triangle of ``x`` (they depend on its shape only)."""
+    x = as_node(x)
+    _static("tril_indices_from", x, range(x.ndim))
+    return np.tril_indices(x.shape[-2], k, x.shape[-1])
+
+
+def triu_indices_from(x: Any, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The row and column indices of the upper triangle of ``x`` (they depend on its shape only)."""
+    x = as_node(x)
+    _static("triu_indices_from", x, range(x.ndim))
+    return np.triu_indices(x.shape[-2], k, x.shape[-1])
+
+
+def diagflat(v: Any, k: int = 0) -> Node:
+    """The flattened ``v`` on the ``k`` diagonal of a square matrix."""
+    return diag(ravel(v), k)

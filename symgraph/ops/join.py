@@ -6,18 +6,19 @@ multiply), so their derivatives are their parts' rules.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
 from symgraph.errors import ShapeError
 from symgraph.graph import Node
-from symgraph.ops.elementwise import add, multiply
-from symgraph.ops.registry import as_node
-from symgraph.ops.rearrange import _axis, _static, _where
+from symgraph.ops.elementwise import add, multiply, power, subtract
+from symgraph.ops.linalg import matmul
+from symgraph.ops.registry import apply, as_node, const
+from symgraph.ops.rearrange import _axis, _static, _where, moveaxis
 from symgraph.ops.shape import (broadcast_like, broadcast_to, concatenate, expand_dims,
                                 getitem, reshape, zeros_like)
-from symgraph.types import broadcast_shapes
+from symgraph.types import broadcast_shapes, format_shape
 
 
 # --- at least n axes ------------------------------------------------------------------------
@@ -173,3 +174,125 @@ def kron(a: Any, b: Any) -> Node:
     wa = reshape(a, tuple(v for s in sa for v in (s, 1)))
     wb = reshape(b, tuple(v for s in sb for v in (1, s)))
     return reshape(multiply(wa, wb), tuple(x * y for x, y in zip(sa, sb)))
+
+
+def block(arrays: Any) -> Node:
+    """NumPy's ``block``: nested lists joined along the last axis at the innermost depth, the
+    second to last one level up, and so on."""
+    # the nesting depth: lists all the way down the first items
+    depth, probe = 0, arrays
+    while isinstance(probe, list):
+        if not probe:
+            raise ValueError(f"block: empty list{_where()}")
+        depth, probe = depth + 1, probe[0]
+    leaves = _block_leaves(arrays, depth)
+    ndim = max([depth] + [n.ndim for n in leaves])
+    return _block_join(arrays, depth, ndim)
+
+
+def _block_leaves(arrays: Any, depth: int) -> list[Node]:
+    out, stack = [], [(arrays, 0)]
+    while stack:
+        item, level = stack.pop()
+        if level == depth:
+            if isinstance(item, list):
+                raise ValueError(f"block: lists are nested to different depths{_where()}")
+            out.append(as_node(item))
+        else:
+            if not isinstance(item, list):
+                raise ValueError(f"block: lists are nested to different depths{_where()}")
+            stack.extend((v, level + 1) for v in item)
+    return out
+
+
+def _block_join(arrays: Any, depth: int, ndim: int) -> Node:
+    def lift(x: Any) -> Node:
+        x = as_node(x)
+        return x if x.ndim == ndim else reshape(x, (1,) * (ndim - x.ndim) + tuple(-1 if d is None else d for d in x.shape))
+
+    def join(item: Any, level: int) -> Node:
+        if level == depth:
+            return lift(item)
+        # recursion over the user's nested lists (a few levels), never over a graph
+        parts = [join(v, level + 1) for v in item]
+        return concatenate(parts, axis=ndim - depth + level)
+    return join(arrays, 0)
+
+
+def cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+          axis: Any = None) -> Node:
+    """The cross product of 3-vectors (or the z component for 2-vectors) along the last axis."""
+    a, b = as_node(a), as_node(b)
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a = _to_last(a, axisa)
+    b = _to_last(b, axisb)
+    if a.shape[-1] != b.shape[-1] or a.shape[-1] not in (2, 3):
+        raise ShapeError(f"cross: needs 2- or 3-vectors on both sides, got "
+                         f"{format_shape(a.shape)} and {format_shape(b.shape)}{_where()}")
+    if a.shape[-1] == 2:    # a x b = a0 b1 - a1 b0
+        return subtract(multiply(a[..., 0], b[..., 1]), multiply(a[..., 1], b[..., 0]))
+    # (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0)
+    turn, back = np.array([1, 2, 0]), np.array([2, 0, 1])
+    c = subtract(multiply(a[..., turn], b[..., back]), multiply(a[..., back], b[..., turn]))
+    if c.ndim > 1 and _axis("cross", axisc, c.ndim) != c.ndim - 1:
+        c = moveaxis(c, -1, axisc)
+    return c
+
+
+def _to_last(x: Node, axis: int) -> Node:
+    a = _axis("cross", axis, x.ndim)
+    return x if a == x.ndim - 1 else moveaxis(x, a, -1)
+
+
+def vander(x: Any, N: Optional[int] = None, increasing: bool = False) -> Node:
+    """The Vandermonde matrix of the vector ``x``: columns are powers of ``x``."""
+    x = as_node(x)
+    _static("vander", x, [0])
+    n = x.shape[0] if N is None else int(N)
+    powers = np.arange(n) if increasing else np.arange(n)[::-1]
+    return power(expand_dims(x, 1), const(powers.astype(x.dtype if x.dtype.kind in "fc" else np.int64)))
+
+
+def _correlate_valid(a: Node, v: Node) -> Node:
+    # out[i] = sum_j a[i + j] v[j]: a gathered into windows, times v
+    n, m = a.shape[0], v.shape[0]
+    windows = getitem(a, (np.arange(n - m + 1)[:, None] + np.arange(m)[None, :],))
+    return matmul(windows, v)
+
+
+def _correlate(name: str, a: Any, v: Any, mode: str, flip_v: bool) -> Node:
+    a, v = as_node(a), as_node(v)
+    if a.ndim != 1 or v.ndim != 1:
+        raise ShapeError(f"{name}: takes two vectors, got {format_shape(a.shape)} and "
+                         f"{format_shape(v.shape)}{_where()}")
+    _static(name, a, [0])
+    _static(name, v, [0])
+    if mode not in ("full", "same", "valid"):
+        raise ValueError(f"{name}: mode is 'full', 'same' or 'valid', got {mode!r}{_where()}")
+    n, m = a.shape[0], v.shape[0]
+    if m > n:
+        # NumPy slides the shorter vector: convolution commutes, and correlation with the
+        # roles exchanged is the same sequence reversed
+        if name == "convolve":
+            return _correlate(name, v, a, mode, flip_v)
+        return getitem(_correlate(name, v, a, mode, flip_v), (slice(None, None, -1),))
+    if flip_v:
+        v = getitem(v, (slice(None, None, -1),))
+    if mode == "valid":
+        return _correlate_valid(a, v)
+    full_pad = m - 1
+    # full: m - 1 zeros on each side; same: NumPy's n outputs from offset (m - 1) // 2 of full
+    lo = full_pad if mode == "full" else full_pad - full_pad // 2
+    hi = full_pad if mode == "full" else full_pad - lo
+    return _correlate_valid(apply("pad", [a], pad_width=((lo, hi),), value=0), v)
+
+
+def convolve(a: Any, v: Any, mode: str = "full") -> Node:
+    """The discrete linear convolution of two vectors (modes full, same, valid)."""
+    return _correlate("convolve", a, v, mode, flip_v=True)
+
+
+def correlate(a: Any, v: Any, mode: str = "valid") -> Node:
+    """The cross-correlation of two vectors (modes valid, same, full)."""
+    return _correlate("correlate", a, v, mode, flip_v=False)

@@ -228,3 +228,57 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: float =
             index = np.pad(np.arange(x.shape[a]), (lo, hi), mode=mode)
             out = getitem(out, (slice(None),) * a + (index,))
     return out
+
+
+# --- NumPy's other rearrangements ------------------------------------------------------------
+def rollaxis(x: Any, axis: int, start: int = 0) -> Node:
+    """NumPy's older ``rollaxis``: axis ``axis`` moved to lie before position ``start``."""
+    x = as_node(x)
+    a = _axis("rollaxis", axis, x.ndim)
+    start = int(start) + (x.ndim if start < 0 else 0)
+    if not 0 <= start <= x.ndim:
+        raise ShapeError(f"rollaxis: start {start} is out of range for {x.ndim}-d input{_where()}")
+    if a < start:
+        start -= 1
+    return x if a == start else moveaxis(x, a, start)
+
+
+def unstack(x: Any, axis: int = 0) -> tuple[Node, ...]:
+    """The slices of ``x`` along ``axis``, as a tuple (the inverse of ``stack``)."""
+    x = as_node(x)
+    a = _axis("unstack", axis, x.ndim)
+    _static("unstack", x, [a])
+    return tuple(getitem(x, (slice(None),) * a + (i,)) for i in range(x.shape[a]))
+
+
+def resize(x: Any, new_shape: int | Sequence[int]) -> Node:
+    """``x``'s elements repeated in order to fill ``new_shape`` (NumPy's ``np.resize``)."""
+    x = as_node(x)
+    _static("resize", x, range(x.ndim))
+    shape = (int(new_shape),) if isinstance(new_shape, (int, np.integer)) else tuple(int(d) for d in new_shape)
+    n, size = int(np.prod(x.shape, dtype=np.int64)), int(np.prod(shape, dtype=np.int64))
+    if n == 0:
+        raise ShapeError(f"resize: cannot fill {shape} from an empty input{_where()}")
+    return reshape(getitem(ravel(x), (np.arange(size) % n,)), shape)
+
+
+def append(x: Any, values: Any, axis: Optional[int] = None) -> Node:
+    """``x`` followed by ``values`` along ``axis`` (both flattened if None)."""
+    x, values = as_node(x), as_node(values)
+    if axis is None:
+        return concatenate([ravel(x), ravel(values)], 0)
+    return concatenate([x, values], axis)
+
+
+def delete(x: Any, obj: Any, axis: Optional[int] = None) -> Node:
+    """``x`` without the entries ``obj`` (an int, slice or list, known when built) along ``axis``."""
+    x = as_node(x)
+    if axis is None:
+        x, axis = ravel(x), 0
+    a = _axis("delete", axis, x.ndim)
+    _static("delete", x, [a])
+    if isinstance(obj, Node):
+        raise ShapeError(f"delete: the positions must be known when the graph is built (the "
+                         f"result's shape depends on them){_where()}")
+    keep = np.delete(np.arange(x.shape[a]), obj)
+    return getitem(x, (slice(None),) * a + (keep,))
