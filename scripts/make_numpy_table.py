@@ -49,7 +49,7 @@ def status(space: str, name: str) -> tuple[str, str]:
         return "not yet", "" if "not in this installation" not in str(exc) else \
             f"needs symgraph.{space}"
     if not hasattr(found, "__symgraph_numpy__"):
-        return "NumPy's own", "takes dtypes or Python values, not arrays"
+        return "NumPy's own", "takes dtypes, sizes or index arrays, not data; its result is a constant"
     if name in _names.NO_DERIVATIVE:
         return "yes", "no derivative (integer, boolean or piecewise constant result)"
     return "yes", "differentiable"
@@ -69,7 +69,7 @@ def render() -> str:
               ("yes", "NumPy's own", "left out", "not yet")}
     lines = [START, "",
              f"{len(found)} NumPy functions: {counts['yes']} supported on nodes, "
-             f"{counts['NumPy' + chr(39) + 's own']} NumPy's own (dtype utilities), "
+             f"{counts['NumPy' + chr(39) + 's own']} NumPy's own (dtypes, sizes, index helpers), "
              f"{counts['left out']} left out on purpose, {counts['not yet']} not yet.", "",
              "| NumPy function | On nodes | Notes |", "|---|---|---|"]
     lines += [f"| `{q}` | {s} | {n} |" for q, s, n in found]
