@@ -20,11 +20,13 @@ from symgraph.ops import (abs, add, broadcast_to, cast, clip, concatenate, const
 # NumPy's shape, indexing and creation functions (np-shape; sg.arange below stays)
 from symgraph.ops import (append, argpartition, argsort, array_split, atleast_1d, atleast_2d,
                           atleast_3d, block, broadcast_arrays, choose, column_stack, convolve,
-                          correlate, cross, delete, diag, diagflat, diagonal, dsplit, dstack,
-                          empty, empty_like, eye, flatten, flip, full, full_like, geomspace,
-                          hsplit, hstack, identity, index_add, kron, linspace, logspace, median,
+                          correlate, cross, delete, diag, diagflat, diagonal, digitize, dsplit,
+                          dstack, empty, empty_like, eye, flatten, flip, full, full_like,
+                          geomspace, hsplit, hstack, identity, index_add, interp, kron,
+                          linspace, logspace, median,
                           meshgrid, moveaxis, ones, ones_like, pad, partition, percentile,
-                          quantile, ravel, repeat, resize, roll, rollaxis, rot90, select, sort,
+                          quantile, ravel, repeat, resize, roll, rollaxis, rot90, searchsorted,
+                          select, sort,
                           split, swapaxes, take, take_along_axis, tile, trace, tri, tril,
                           tril_indices_from, triu, triu_indices_from, unstack, vander, vsplit,
                           vstack, zeros)

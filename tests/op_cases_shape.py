@@ -12,6 +12,15 @@ _IDX = np.array([[0, 2, 1], [1, 1, 0]])         # repeats on purpose: their grad
 _ROWS = np.array([0, 2, 0, 3])
 
 
+_KNOTS = np.array([0.0, 1.0, 2.5, 3.0])
+
+
+def _between_knots(rng):
+    # points inside the segments (and one on each side outside), never near a knot
+    x = np.array([-0.7, 0.3, 0.6, 1.4, 2.0, 2.7, 3.6]) + rng.uniform(-0.05, 0.05, 7)
+    return [x, rng.standard_normal(4)]
+
+
 def _pick(a):
     return np.argsort(a, axis=1, kind="stable")[:, :2]
 
@@ -206,4 +215,16 @@ CASES: list[Case] = [
     Case("correlate", "matmul", normal((5,), (2,)), sg.correlate, np.correlate),
     Case("correlate-full-long", "getitem", normal((2,), (4,)),
          lambda a, v: sg.correlate(a, v, "full"), lambda a, v: np.correlate(a, v, "full")),
+    # searching
+    Case("searchsorted", "searchsorted", lambda rng: [np.sort(distinct((5,))(rng)[0]),
+                                                      rng.standard_normal((2, 3))],
+         lambda a, v: sg.searchsorted(a, v, "right"),
+         lambda a, v: np.searchsorted(a, v, "right"), differentiable=False),
+    Case("digitize", "searchsorted", normal((7,)),
+         lambda x: sg.digitize(x, np.array([-1.0, 0.0, 0.5])),
+         lambda x: np.digitize(x, np.array([-1.0, 0.0, 0.5])), differentiable=False),
+    Case("interp", "where", _between_knots, lambda x, fp: sg.interp(x, _KNOTS, fp),
+         lambda x, fp: np.interp(x, _KNOTS, fp), keeps_dtype=False),   # float64 knots
+    Case("interp-knots-vary", "where", lambda rng: _between_knots(rng) + [_KNOTS.copy()],
+         lambda x, fp, xp: sg.interp(x, xp, fp), lambda x, fp, xp: np.interp(x, xp, fp)),
 ]

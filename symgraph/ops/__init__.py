@@ -22,8 +22,8 @@ from symgraph.ops.join import (array_split, atleast_1d, atleast_2d, atleast_3d, 
                                dstack, hsplit, hstack, kron, meshgrid, split, vander, vsplit,
                                vstack)
 from symgraph.ops.indexing import (argpartition, argsort, choose, diag, diagflat, diagonal,
-                                   index_add, median, partition, percentile, quantile, select,
-                                   sort, take, take_along_axis, trace, tril, tril_indices_from,
-                                   triu, triu_indices_from)
+                                   digitize, index_add, interp, median, partition, percentile,
+                                   quantile, searchsorted, select, sort, take, take_along_axis,
+                                   trace, tril, tril_indices_from, triu, triu_indices_from)
 from symgraph.ops.creation import (arange, empty, empty_like, eye, full, full_like, geomspace,
                                    identity, linspace, logspace, ones, ones_like, tri, zeros)

@@ -346,3 +346,68 @@ def triu_indices_from(x: Any, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def diagflat(v: Any, k: int = 0) -> Node:
     """The flattened ``v`` on the ``k`` diagonal of a square matrix."""
     return diag(ravel(v), k)
+
+
+# --- searching ------------------------------------------------------------------------------
+def _searchsorted_infer(types, attrs, where):
+    a, v = types
+    if a.ndim != 1:
+        raise ShapeError(f"searchsorted: the sorted array must be a vector, got "
+                         f"{format_shape(a.shape)}{where}")
+    return TensorType(v.shape, np.dtype(np.int64))
+
+
+def _searchsorted_kernel(a, v, side="left"):
+    return np.asarray(np.searchsorted(a, v, side=side), dtype=np.int64)
+
+
+register(Op("searchsorted", _searchsorted_infer, _searchsorted_kernel, differentiable=False,
+            doc="where v's entries would go in the sorted vector a"))
+
+
+def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Node:
+    """Positions where ``v``'s entries would be inserted to keep the vector ``a`` sorted."""
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted: side is 'left' or 'right', got {side!r}{_where()}")
+    a = as_node(a)
+    if sorter is not None:
+        a = take(a, sorter)
+    return apply("searchsorted", [a, as_node(v)], side=side)
+
+
+def digitize(x: Any, bins: Any, right: bool = False) -> Node:
+    """The index of the bin each entry of ``x`` falls in (increasing ``bins``)."""
+    bins = as_node(bins)
+    if bins.op == "const" and np.ndim(bins.value) == 1 and bins.value.size > 1 \
+            and np.all(np.diff(bins.value) <= 0):
+        # decreasing bins, as NumPy counts them: from the other end of the reversed bins
+        n = bins.value.size
+        flipped = const(np.ascontiguousarray(bins.value[::-1]))
+        return subtract(n, searchsorted(flipped, x, "left" if right else "right"))
+    return searchsorted(bins, x, "left" if right else "right")
+
+
+def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
+           period: Any = None) -> Node:
+    """NumPy's piecewise-linear ``interp``; differentiable in ``x``, ``xp`` and ``fp``
+    (between the points; at a point the derivative is the right-hand slope)."""
+    if period is not None:
+        raise ValueError(f"interp: period= is not supported{_where()}")
+    x, xp, fp = as_node(x), as_node(xp), as_node(fp)
+    if xp.ndim != 1 or fp.ndim != 1:
+        raise ShapeError(f"interp: xp and fp must be vectors, got {format_shape(xp.shape)} and "
+                         f"{format_shape(fp.shape)}{_where()}")
+    _static("interp", xp, [0])
+    n = xp.shape[0]
+    if n < 2:
+        raise ShapeError(f"interp: needs at least two points{_where()}")
+    # segment i holds x when xp[i] <= x < xp[i+1]; the outer segments extend to the ends
+    from symgraph.ops.elementwise import clip, divide, greater, less
+    i = clip(subtract(searchsorted(xp, x, "right"), 1), 0, n - 2)
+    x0, x1 = getitem(xp, (i,)), getitem(xp, (add(i, 1),))
+    y0, y1 = getitem(fp, (i,)), getitem(fp, (add(i, 1),))
+    line = add(y0, multiply(divide(subtract(x, x0), subtract(x1, x0)), subtract(y1, y0)))
+    below = getitem(fp, (0,)) if left is None else as_node(left)
+    above = getitem(fp, (n - 1,)) if right is None else as_node(right)
+    return where(less(x, getitem(xp, (0,))), below,
+                 where(greater(x, getitem(xp, (n - 1,))), above, line))
