@@ -21,6 +21,13 @@ def _between_knots(rng):
     return [x, rng.standard_normal(4)]
 
 
+def _with_nans(rng):
+    # distinct values with NaN at fixed places (a column with one valid entry, none empty)
+    a = distinct((3, 4))(rng)[0]
+    a[[0, 0, 1, 2], [1, 3, 3, 0]] = np.nan
+    return [a]
+
+
 def _pick(a):
     return np.argsort(a, axis=1, kind="stable")[:, :2]
 
@@ -227,4 +234,20 @@ CASES: list[Case] = [
          lambda x, fp: np.interp(x, _KNOTS, fp), keeps_dtype=False),   # float64 knots
     Case("interp-knots-vary", "where", lambda rng: _between_knots(rng) + [_KNOTS.copy()],
          lambda x, fp, xp: sg.interp(x, xp, fp), lambda x, fp, xp: np.interp(x, xp, fp)),
+    Case("insert", "getitem", normal((3, 4), (3,)), lambda a, v: sg.insert(a, 1, v, axis=1),
+         lambda a, v: np.insert(a, 1, v, axis=1)),
+    Case("insert-many-flat", "getitem", normal((2, 3), (2,)),
+         lambda a, v: sg.insert(a, [0, 4], v), lambda a, v: np.insert(a, [0, 4], v)),
+    Case("lexsort", "getitem", lambda rng: [rng.integers(0, 3, 6).astype(float),
+                                            rng.integers(0, 3, 6).astype(float)],
+         lambda a, b: sg.lexsort([a, b]), lambda a, b: np.lexsort([a, b]), differentiable=False),
+    Case("isin", "greater", lambda rng: [rng.integers(0, 5, (2, 3)).astype(float)],
+         lambda a: sg.isin(a, [1.0, 3.0]), lambda a: np.isin(a, [1.0, 3.0]),
+         differentiable=False),
+    Case("nanquantile", "squeeze", _with_nans, lambda a: sg.nanquantile(a, 0.3, axis=1),
+         lambda a: np.nanquantile(a, 0.3, axis=1)),
+    Case("nanmedian-flat", "squeeze", _with_nans, sg.nanmedian, np.nanmedian),
+    Case("nanpercentile-many", "stack", _with_nans,
+         lambda a: sg.nanpercentile(a, [20, 90], axis=0),
+         lambda a: np.nanpercentile(a, [20, 90], axis=0), keeps_dtype=False),
 ]

@@ -15,14 +15,16 @@ from symgraph.ops.linalg import dot, matmul, outer
 from symgraph.ops.nn import (avg_pool2d, conv2d, dropout_mask, max_pool2d,
                              sparse_softmax_cross_entropy)
 # NumPy's shape, indexing and creation functions (np-shape)
-from symgraph.ops.rearrange import (append, delete, flatten, flip, moveaxis, pad, ravel, repeat,
-                                    resize, roll, rollaxis, rot90, swapaxes, tile, unstack)
+from symgraph.ops.rearrange import (append, delete, flatten, flip, insert, moveaxis, pad, ravel,
+                                    repeat, resize, roll, rollaxis, rot90, swapaxes, tile,
+                                    unstack)
 from symgraph.ops.join import (array_split, atleast_1d, atleast_2d, atleast_3d, block,
                                broadcast_arrays, column_stack, convolve, correlate, cross, dsplit,
                                dstack, hsplit, hstack, kron, meshgrid, split, vander, vsplit,
                                vstack)
 from symgraph.ops.indexing import (argpartition, argsort, choose, diag, diagflat, diagonal,
-                                   digitize, index_add, interp, median, partition, percentile,
+                                   digitize, index_add, interp, isin, lexsort, median,
+                                   nanmedian, nanpercentile, nanquantile, partition, percentile,
                                    quantile, searchsorted, select, sort, take, take_along_axis,
                                    trace, tril, tril_indices_from, triu, triu_indices_from)
 from symgraph.ops.creation import (arange, empty, empty_like, eye, full, full_like, geomspace,

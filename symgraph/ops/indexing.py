@@ -197,8 +197,7 @@ def quantile(x: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     lead = (slice(None),) * a
     low, high = moveaxis(getitem(s, lead + (lo,)), a, 0), moveaxis(getitem(s, lead + (hi,)), a, 0)
     rest = low.ndim - 1
-    # NumPy's result dtype: x's float type, promoted by q when q is an array
-    dtype = _float(x) if isinstance(q, (int, float)) else np.result_type(_float(x), np.asarray(q).dtype, np.float16)
+    dtype = _quantile_dtype(x, q)
     w = const(frac.reshape((-1,) + (1,) * rest).astype(dtype))
     out_ = add(low, multiply(subtract(high, low), w))   # low + (high - low) * frac
     if keepdims:
@@ -213,6 +212,13 @@ def _static_shape(x: Node) -> tuple[int, ...]:
     return tuple(x.shape)
 
 
+def _quantile_dtype(x: Node, q: Any) -> np.dtype:
+    # NumPy's result dtype: x's float type, promoted by q when q is an array
+    if isinstance(q, (int, float)):
+        return _float(x)
+    return np.result_type(_float(x), np.asarray(q).dtype, np.float16)
+
+
 def _float(x: Node) -> np.dtype:
     return x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
 
@@ -220,8 +226,14 @@ def _float(x: Node) -> np.dtype:
 def percentile(x: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
                method: str = "linear", keepdims: bool = False) -> Node:
     """NumPy's ``percentile``: ``quantile`` with ``q`` in percent."""
-    q = q / 100 if isinstance(q, (int, float)) else np.asarray(q, dtype=np.result_type(np.asarray(q).dtype, np.float16)) / 100
-    return quantile(x, q, axis, out, overwrite_input, method, keepdims)
+    return quantile(x, _percent(q), axis, out, overwrite_input, method, keepdims)
+
+
+def _percent(q: Any) -> Any:
+    # a Python number stays one (weak, as NumPy treats it); arrays keep their float dtype
+    if isinstance(q, (int, float)):
+        return q / 100
+    return np.asarray(q, dtype=np.result_type(np.asarray(q).dtype, np.float16)) / 100
 
 
 def median(x: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
@@ -411,3 +423,91 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
     above = getitem(fp, (n - 1,)) if right is None else as_node(right)
     return where(less(x, getitem(xp, (0,))), below,
                  where(greater(x, getitem(xp, (n - 1,))), above, line))
+
+
+def lexsort(keys: Sequence[Any], axis: int = -1) -> Node:
+    """Positions that sort by the last key, ties broken by the one before, and so on."""
+    if len(keys) == 0:
+        raise ValueError("lexsort: needs at least one key")
+    nodes = [as_node(k) for k in keys]
+    if nodes[0].ndim != 1 or any(k.shape != nodes[0].shape for k in nodes):
+        raise ShapeError(f"lexsort: keys must be vectors of one length, got "
+                         f"{', '.join(format_shape(k.shape) for k in nodes)}{_where()}")
+    # stable sorts from the least significant key (the first) to the most (the last)
+    order = argsort(nodes[0])
+    for key in nodes[1:]:
+        order = getitem(order, (argsort(getitem(key, (order,))),))
+    return order
+
+
+def isin(element: Any, test_elements: Any, assume_unique: bool = False, invert: bool = False,
+         *, kind: Optional[str] = None) -> Node:
+    """Whether each entry of ``element`` occurs in ``test_elements`` (no derivative)."""
+    from symgraph.ops.elementwise import equal, greater, logical_not
+    e = as_node(element)
+    hits = _sum(cast(equal(expand_dims(e, -1), ravel(test_elements)), "int64"), -1)
+    found = greater(hits, 0)
+    return logical_not(found) if invert else found
+
+
+# --- quantiles that skip NaN ----------------------------------------------------------------
+def nanquantile(x: Any, q: Any, axis: Optional[int] = None, out: Any = None,
+                overwrite_input: bool = False, method: str = "linear",
+                keepdims: bool = False) -> Node:
+    """``quantile`` of the entries that are not NaN (NaN where a slice has none)."""
+    if out is not None:
+        raise UnsupportedError("nanquantile: out= cannot hold a symbolic result; use the returned node")
+    if method != "linear":
+        raise ValueError(f"nanquantile: only method='linear' is supported, got {method!r}{_where()}")
+    from symgraph.ops.elementwise import equal, maximum, minimum
+    x = as_node(x)
+    if axis is None:
+        flat, a = ravel(x), 0
+    else:
+        a = _axis("nanquantile", axis, x.ndim)
+        flat = x
+    _static("nanquantile", flat, [a])
+    n = flat.shape[a]
+    qs = np.asarray(q, dtype=np.float64)
+    if qs.ndim > 1 or np.any((qs < 0) | (qs > 1)):
+        raise ValueError(f"nanquantile: q must be a number or a list in [0, 1]{_where()}")
+    s = sort(flat, axis=a)                       # NaN sorts last
+    dtype = _quantile_dtype(x, q)
+    count = _sum(cast(equal(flat, flat), "int64"), a, keepdims=True)    # NaN != NaN
+    last = maximum(subtract(count, 1), 0)                # the last entry that is not NaN
+    results = []
+    for qk in np.atleast_1d(qs):
+        pos = multiply(subtract(cast(count, dtype), 1), float(qk))   # data-dependent: no derivative
+        lo = cast(maximum(pos, 0.0), "int64")            # floor, as pos >= 0
+        hi = minimum(add(lo, 1), last)
+        frac = subtract(pos, cast(lo, dtype))
+        low, high = take_along_axis(s, lo, a), take_along_axis(s, hi, a)
+        # all-NaN slices: pos < 0 gathers the NaN at position 0, as NumPy returns NaN
+        value = add(low, multiply(subtract(high, low), frac))
+        results.append(value if keepdims and axis is not None else _squeeze_axis(value, a))
+    if qs.ndim == 0:
+        out_ = results[0]
+    else:
+        from symgraph.ops.shape import stack
+        out_ = stack(results, 0)
+    if keepdims and axis is None:
+        out_ = reshape(out_, qs.shape + (1,) * x.ndim)
+    return out_
+
+
+def _squeeze_axis(x: Node, axis: int) -> Node:
+    from symgraph.ops.shape import squeeze
+    return squeeze(x, axis)
+
+
+def nanpercentile(x: Any, q: Any, axis: Optional[int] = None, out: Any = None,
+                  overwrite_input: bool = False, method: str = "linear",
+                  keepdims: bool = False) -> Node:
+    """``percentile`` of the entries that are not NaN."""
+    return nanquantile(x, _percent(q), axis, out, overwrite_input, method, keepdims)
+
+
+def nanmedian(x: Any, axis: Optional[int] = None, out: Any = None,
+              overwrite_input: bool = False, keepdims: bool = False) -> Node:
+    """The median of the entries that are not NaN."""
+    return nanquantile(x, 0.5, axis, out, overwrite_input, "linear", keepdims)

@@ -282,3 +282,30 @@ def delete(x: Any, obj: Any, axis: Optional[int] = None) -> Node:
                          f"result's shape depends on them){_where()}")
     keep = np.delete(np.arange(x.shape[a]), obj)
     return getitem(x, (slice(None),) * a + (keep,))
+
+
+def insert(x: Any, obj: Any, values: Any, axis: Optional[int] = None) -> Node:
+    """``x`` with ``values`` inserted before the positions ``obj`` (known when built) along
+    ``axis`` (of the flattened ``x`` if None)."""
+    x = as_node(x)
+    if axis is None:
+        x, axis = ravel(x), 0
+    a = _axis("insert", axis, x.ndim)
+    _static("insert", x, range(x.ndim))
+    if isinstance(obj, Node):
+        raise ShapeError(f"insert: the positions must be known when the graph is built{_where()}")
+    v = as_node(values)
+    if v.ndim < x.ndim:
+        v = reshape(v, (1,) * (x.ndim - v.ndim) + _shape_target(v))
+    if np.ndim(obj) == 0 and not isinstance(obj, slice):
+        v = moveaxis(v, 0, a)    # NumPy's rule for one position: values' first axis goes in
+    n = x.shape[a]
+    positions = np.arange(n)[obj] if isinstance(obj, slice) else obj
+    count = v.shape[a] if np.ndim(positions) == 0 else len(np.atleast_1d(positions))
+    if count is None:
+        raise ShapeError(f"insert: the number of values must be known when built{_where()}")
+    target = x.shape[:a] + (count,) + x.shape[a + 1:]
+    if v.shape != target:
+        v = broadcast_to(v, target)
+    order = np.insert(np.arange(n), positions, np.arange(n, n + count))
+    return getitem(concatenate([x, v], a), (slice(None),) * a + (order,))
