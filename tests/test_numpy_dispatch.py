@@ -161,7 +161,9 @@ def test_asarray_of_a_node_fails_clearly():
     (lambda x: np.add(x, 1.0, casting="unsafe"), "casting="),
     (lambda x: np.sum(x, out=np.empty(3), axis=0), "out="),
     (lambda x: np.sum(x, where=np.ones((2, 3), bool)), "where="),
-    (lambda x: np.max(x, initial=3.0), "initial="),
+    (lambda x: np.exp(x, signature="d->d"), "signature="),
+    (lambda x: snp.add(x, x, np.empty((2, 3))), "out="),
+    (lambda x: np.mean(x, where=np.ones((2, 3), bool)), "where="),
     (lambda x: np.reshape(x, (3, 2), order="F"), "order="),
     (lambda x: snp.exp(x, order="F"), "order="),
     (lambda x: np.add.at(x, [0], 1.0), "add.at"),
@@ -169,6 +171,22 @@ def test_asarray_of_a_node_fails_clearly():
 def test_meaningless_arguments_are_refused_clearly(call, word):
     with pytest.raises(UnsupportedError, match=word.replace(".", r"\.")):
         call(_x())
+
+
+def test_reductions_take_numpys_positional_order_and_initial():
+    x = sg.var("x", (2, 3))
+    data = np.arange(6.0).reshape(2, 3) - 2.5
+    nodes = [np.sum(x, 0, np.float32), np.mean(x, 1, None, None, True), np.max(x, 1, None, True),
+             np.max(x, initial=3.0), np.min(x, axis=0, initial=-2.0), np.sum(x, initial=1.5),
+             np.amax(x, 0), snp.amin(x, 1, None, True)]
+    want = [np.sum(data, 0, np.float32), np.mean(data, 1, None, None, True),
+            np.max(data, 1, None, True), np.max(data, initial=3.0),
+            np.min(data, axis=0, initial=-2.0), np.sum(data, initial=1.5), np.amax(data, 0),
+            np.amin(data, 1, None, True)]
+    for got, w, node in zip(sg.function([x], nodes)(data), want, nodes):
+        assert got.shape == np.shape(w) and got.dtype == node.dtype
+        np.testing.assert_allclose(got, w)
+    assert nodes[0].dtype == np.float32
 
 
 def test_dtype_argument_sets_the_computation_dtype():

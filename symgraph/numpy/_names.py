@@ -242,6 +242,43 @@ def positive(x: Any) -> Node:
     return ops.as_node(x)
 
 
+def _reduction_input(name: str, a: Any, dtype: Any, out: Any, where: Any) -> Node:
+    _no_out(name, out)
+    if where is not True:
+        raise UnsupportedError(f"snp.{name}: where= is not supported on symbolic nodes (masked "
+                               f"entries would be left undefined; use snp.where(cond, x, 0))")
+    x = ops.as_node(a)
+    return x if dtype is None else ops.cast(x, dtype)
+
+
+def _initial(name: str, out: Node, initial: Any, combine: Any) -> Node:
+    return out if initial is None or initial is np._NoValue else combine(out, initial)
+
+
+# sum, mean, max and min in NumPy's positional order (symgraph's take axis, keepdims)
+def sum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False,
+        initial: Any = None, where: Any = True) -> Node:  # noqa: A001 - NumPy's name
+    x = _reduction_input("sum", a, dtype, out, where)
+    return _initial("sum", ops.sum(x, axis, keepdims), initial, ops.add)
+
+
+def mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False,
+         *, where: Any = True) -> Node:
+    return ops.mean(_reduction_input("mean", a, dtype, out, where), axis, keepdims)
+
+
+def max(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, initial: Any = None,
+        where: Any = True) -> Node:  # noqa: A001 - NumPy's name
+    x = _reduction_input("max", a, None, out, where)
+    return _initial("max", ops.max(x, axis, keepdims), initial, ops.maximum)
+
+
+def min(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, initial: Any = None,
+        where: Any = True) -> Node:  # noqa: A001 - NumPy's name
+    x = _reduction_input("min", a, None, out, where)
+    return _initial("min", ops.min(x, axis, keepdims), initial, ops.minimum)
+
+
 def linalg_diagonal(x: Any, *, offset: int = 0) -> Node:
     return ops.diagonal(x, offset, -2, -1)
 
@@ -254,9 +291,10 @@ def linalg_trace(x: Any, *, offset: int = 0, dtype: Any = None) -> Node:
 SIGNATURES: dict[str, Any] = {
     f.__name__: f for f in (squeeze, reshape, asarray, array, copy, astype, shape, ndim,
                             size, concatenate, clip, dot, outer, zeros_like, ones_like,
-                            full_like, fliplr, flipud, matrix_transpose, positive)
+                            full_like, fliplr, flipud, matrix_transpose, positive, sum, mean,
+                            max, min)
 }
 SIGNATURES.update(asanyarray=asarray, empty_like=empty_like, concat=concatenate,
-                  asarray_chkfinite=asarray)
+                  asarray_chkfinite=asarray, amax=max, amin=min)
 LINALG_SIGNATURES: dict[str, Any] = {"diagonal": linalg_diagonal, "trace": linalg_trace,
                                      "matrix_transpose": matrix_transpose}

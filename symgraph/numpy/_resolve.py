@@ -127,9 +127,14 @@ def _numpy_call(fn: Callable, qualname: str) -> Callable:
         params = {}
     takes = set(params)
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    # symgraph's trailing ``name_`` sits where NumPy's ufuncs take ``out`` positionally
+    name_at = list(params).index("name_") if "name_" in params else None
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
+        if name_at is not None and len(args) > name_at and not isinstance(args[name_at], (str, type(None))):
+            check_meaningless(qualname, "out", args[name_at])
+            args = args[:name_at]
         dtype = None
         for key in list(kwargs):
             if key in takes or (takes_any and key not in _MEANINGLESS):
