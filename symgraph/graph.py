@@ -267,6 +267,17 @@ class Node:
     def mean(self, axis=None, keepdims=False): return _ops().mean(self, axis, keepdims)
     def max(self, axis=None, keepdims=False): return _ops().max(self, axis, keepdims)
     def min(self, axis=None, keepdims=False): return _ops().min(self, axis, keepdims)
+    # indexing methods (np-shape; ravel, flatten, trace, diagonal, swapaxes and repeat are
+    # np-elementwise's lines below)
+    def take(self, indices, axis=None): return _ops().take(self, indices, axis)
+    def argsort(self, axis=-1): return _ops().argsort(self, axis)
+
+    @property
+    def at(self):
+        """JAX-style updates that build new nodes: ``x.at[idx].add(v)``, ``x.at[idx].get()``."""
+        from symgraph.ops.indexing import IndexUpdateHelper
+        return IndexUpdateHelper(self)
+
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
@@ -276,21 +287,6 @@ class Node:
             axes = tuple(axes[0])
         return _ops().transpose(self, axes or None)
     def astype(self, dtype): return _ops().cast(self, dtype)
-    # shape and indexing methods as ndarray has them (np-shape)
-    def flatten(self): return _ops().flatten(self)
-    def ravel(self): return _ops().ravel(self)
-    def swapaxes(self, axis1, axis2): return _ops().swapaxes(self, axis1, axis2)
-    def repeat(self, repeats, axis=None): return _ops().repeat(self, repeats, axis)
-    def diagonal(self, offset=0, axis1=0, axis2=1): return _ops().diagonal(self, offset, axis1, axis2)
-    def trace(self, offset=0, axis1=0, axis2=1): return _ops().trace(self, offset, axis1, axis2)
-    def take(self, indices, axis=None): return _ops().take(self, indices, axis)
-    def argsort(self, axis=-1): return _ops().argsort(self, axis)
-
-    @property
-    def at(self):
-        """JAX-style updates that build new nodes: ``x.at[idx].add(v)``, ``x.at[idx].get()``."""
-        from symgraph.ops.indexing import IndexUpdateHelper
-        return IndexUpdateHelper(self)
 
 
 def _ops():

@@ -230,3 +230,14 @@ def test_clear_errors():
         sg.swapaxes(x, 0, 2)
     with pytest.raises(ShapeError, match="vector or a matrix"):
         sg.diag(sg.var("z", (2, 2, 2)))
+
+
+def test_node_methods_of_this_family():
+    x = sg.var("x", (2, 3, 4))
+    data = np.random.default_rng(5).standard_normal((2, 3, 4))
+    nodes = [x.transpose((2, 0, 1)), x.transpose(2, 0, 1), x.take([0, 2], axis=1),
+             x.argsort(axis=0), x.at[0, 1].get()]
+    want = [data.transpose((2, 0, 1)), data.transpose(2, 0, 1), data.take([0, 2], axis=1),
+            data.argsort(axis=0), data[0, 1]]
+    for got, w in zip(sg.function([x], nodes)(data), want):
+        np.testing.assert_array_equal(got, w)
