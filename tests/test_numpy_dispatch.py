@@ -306,3 +306,17 @@ def test_docs_table_lists_every_numpy_function_truthfully():
     assert script.status("numpy", "argsort")[1].startswith("no derivative")
     assert script.status("numpy", "unique")[0] == "left out"
     assert script.status("numpy", "finfo")[0] == "NumPy's own"
+
+
+def test_another_array_library_gets_its_turn():
+    # NEP 13/18: symgraph declines when a foreign array type takes part, so that type decides
+    class Foreign:
+        def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+            return "foreign ufunc"
+
+        def __array_function__(self, func, types, args, kwargs):
+            return "foreign function"
+
+    x = _x()
+    assert np.add(x, Foreign()) == "foreign ufunc"
+    assert np.concatenate([x, Foreign()]) == "foreign function"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from symgraph.errors import UnsupportedError
 from symgraph.numpy._resolve import check_meaningless, lookup, missing_message
 
@@ -27,8 +29,17 @@ def _resolve(space: str, name: str, numpy_name: str) -> Any:
                                f"{missing_message(space, name)}") from None
 
 
+def _foreign(values: Any) -> bool:
+    """True when another library's array type takes part (it gets its own turn first)."""
+    from symgraph.graph import Node
+    return any(hasattr(type(v), "__array_ufunc__") and not isinstance(v, (Node, np.ndarray, np.generic))
+               for v in values)
+
+
 def array_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     """``ufunc.method(*inputs, **kwargs)`` with a node among the inputs, as graph nodes."""
+    if _foreign(inputs):
+        return NotImplemented     # NEP 13: let the other type handle (or refuse) the mix
     name = ufunc.__name__
     if method == "__call__":
         return _resolve("numpy", name, f"numpy.{name}")(*inputs, **kwargs)
@@ -53,6 +64,9 @@ def array_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
 
 def array_function(func: Any, types: tuple, args: tuple, kwargs: dict) -> Any:
     """A NumPy function called with a node among its arguments, as graph nodes."""
+    from symgraph.graph import Node
+    if any(not issubclass(t, (Node, np.ndarray)) for t in types):
+        return NotImplemented     # NEP 18: another array library's type takes part
     module = getattr(func, "__module__", "") or "numpy"
     space = _SPACES.get(module, "numpy")
     name = func.__name__

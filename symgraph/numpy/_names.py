@@ -252,7 +252,7 @@ def _reduction_input(name: str, a: Any, dtype: Any, out: Any, where: Any) -> Nod
 
 
 def _initial(name: str, out: Node, initial: Any, combine: Any) -> Node:
-    return out if initial is None or initial is np._NoValue else combine(out, initial)
+    return out if initial is None or initial is getattr(np, "_NoValue", None) else combine(out, initial)
 
 
 # sum, mean, max and min in NumPy's positional order (symgraph's take axis, keepdims)

@@ -41,7 +41,7 @@ _MEANINGLESS: dict[str, tuple[tuple, str]] = {
     "device": ((None, "cpu"), "symgraph runs on the CPU"),
     "overwrite_input": ((False,), "nodes are immutable"),
     "copy": ((None, True, False), ""),
-    "initial": ((None, np._NoValue), "combine with snp.maximum/snp.add after reducing"),
+    "initial": ((None, getattr(np, "_NoValue", None)), "combine with snp.maximum/snp.add after reducing"),
 }
 
 _cache: dict[tuple[str, str], Any] = {}
