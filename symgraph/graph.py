@@ -271,6 +271,10 @@ class Node:
     # np-elementwise's lines below)
     def take(self, indices, axis=None): return _ops().take(self, indices, axis)
     def argsort(self, axis=-1): return _ops().argsort(self, axis)
+    def squeeze(self, axis=None):
+        if axis is None:   # every axis of size 1, as ndarray.squeeze
+            axis = tuple(i for i, d in enumerate(self.shape) if d == 1)
+        return _ops().squeeze(self, axis)
 
     @property
     def at(self):

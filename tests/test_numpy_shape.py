@@ -241,3 +241,26 @@ def test_node_methods_of_this_family():
             data.argsort(axis=0), data[0, 1]]
     for got, w in zip(sg.function([x], nodes)(data), want):
         np.testing.assert_array_equal(got, w)
+
+
+def test_index_tricks_whole_node_sequences_and_arrays_of_nodes():
+    x = sg.var("x", (3, 2))
+    a = np.arange(6.0).reshape(3, 2)
+    c = np.full((3, 2), 7.0)
+    built = [snp.r_[x], snp.r_[x, c, x], snp.c_[x, c, x], snp.r_[x[:, 0], c[:, 0], 1:4],
+             snp.vstack(x), snp.hstack(x), snp.column_stack(x), snp.concatenate(x),
+             snp.stack(x, 1), x[None].squeeze(), snp.squeeze(x[:, None]),
+             snp.array([[x[0, 0], x[0, 1] * 2.0], [x[1, 0] ** 2, 3.0]]), snp.array(x[0, 0]),
+             snp.append([1.0, 2.0], x[2, 1])]
+    want = [np.r_[a], np.r_[a, c, a], np.c_[a, c, a], np.r_[a[:, 0], c[:, 0], 1:4],
+            np.vstack(a), np.hstack(a), np.column_stack(a), np.concatenate(a), np.stack(a, 1),
+            a, a, np.array([[a[0, 0], a[0, 1] * 2.0], [a[1, 0] ** 2, 3.0]]), a[0, 0],
+            np.append([1.0, 2.0], a[2, 1])]
+    for got, w in zip(sg.function([x], built)(a), want):
+        assert got.shape == np.shape(w)
+        np.testing.assert_allclose(got, w)
+    # the arrays built from nodes differentiate: d/dx of sum(array([[x00, 2 x01], [x10^2, 3]]))
+    g = sg.function([x], sg.grad(sg.sum(built[11]), x))(a)
+    np.testing.assert_allclose(g, [[1.0, 2.0], [2 * a[1, 0], 0.0], [0.0, 0.0]])
+    with pytest.raises(ValueError, match="directives"):
+        snp.r_["0,2", x, x]

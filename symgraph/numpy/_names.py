@@ -90,6 +90,10 @@ LEFT_OUT: dict[str, str] = {
 }
 
 
+# NumPy's objects that are not functions but build arrays: symgraph's versions.
+OBJECTS: dict[str, Any] = {"r_": ops.r_, "c_": ops.c_}
+
+
 def _no_out(name: str, out: Any) -> None:
     if out is not None:
         raise UnsupportedError(f"snp.{name}: out= cannot hold a symbolic result (a node has "
@@ -167,6 +171,8 @@ def size(a: Any, axis: Optional[int] = None) -> int:
 def concatenate(arrays: Any, axis: Optional[int] = 0, out: Any = None, *, dtype: Any = None,
                 casting: str = "same_kind") -> Node:
     _no_out("concatenate", out)
+    if isinstance(arrays, Node):    # a node passed whole is the sequence of its rows
+        arrays = ops.unstack(arrays, 0)
     parts = [ops.as_node(v) for v in arrays]
     if axis is None:
         parts, axis = [ops.ravel(p) for p in parts], 0
@@ -224,6 +230,13 @@ def full_like(a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subo
 
 
 empty_like = zeros_like
+
+
+def stack(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None,
+          casting: str = "same_kind") -> Node:
+    _no_out("stack", out)
+    parts = ops.unstack(arrays, 0) if isinstance(arrays, Node) else arrays
+    return ops.stack([ops.as_node(p) if dtype is None else ops.cast(p, dtype) for p in parts], axis)
 
 
 def fliplr(m: Any) -> Node:
@@ -292,7 +305,7 @@ SIGNATURES: dict[str, Any] = {
     f.__name__: f for f in (squeeze, reshape, asarray, array, copy, astype, shape, ndim,
                             size, concatenate, clip, dot, outer, zeros_like, ones_like,
                             full_like, fliplr, flipud, matrix_transpose, positive, sum, mean,
-                            max, min)
+                            max, min, stack)
 }
 SIGNATURES.update(asanyarray=asarray, empty_like=empty_like, concat=concatenate,
                   asarray_chkfinite=asarray, amax=max, amin=min)

@@ -66,6 +66,8 @@ def _find(space: str, name: str) -> Any:
     table = _names.SIGNATURES if space == "numpy" else _names.LINALG_SIGNATURES if space == "linalg" else {}
     if name in table:
         return _numpy_call(table[name], _qualname(space, name))
+    if space == "numpy" and name in _names.OBJECTS:
+        return _names.OBJECTS[name]
     # symgraph's name for it first (sg.variance for var), then NumPy's own name
     names = [name] if space != "numpy" else [_names.ALIASES.get(name, name)] + (
         [] if name in _names.NOT_BY_NAME else [name])

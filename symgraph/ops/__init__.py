@@ -19,9 +19,9 @@ from symgraph.ops.rearrange import (append, delete, flatten, flip, insert, movea
                                     repeat, resize, roll, rollaxis, rot90, swapaxes, tile,
                                     unstack)
 from symgraph.ops.join import (array_split, atleast_1d, atleast_2d, atleast_3d, block,
-                               broadcast_arrays, column_stack, convolve, correlate, cross, dsplit,
-                               dstack, hsplit, hstack, kron, meshgrid, split, vander, vsplit,
-                               vstack)
+                               broadcast_arrays, c_, column_stack, convolve, correlate, cross,
+                               dsplit, dstack, hsplit, hstack, kron, meshgrid, r_, split, vander,
+                               vsplit, vstack)
 from symgraph.ops.indexing import (argpartition, argsort, choose, diag, diagflat, diagonal,
                                    digitize, index_add, interp, isin, lexsort, median,
                                    nanmedian, nanpercentile, nanquantile, partition, percentile,

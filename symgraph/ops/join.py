@@ -52,26 +52,34 @@ def _at_least(x: Node, n: int) -> Node:
 
 
 # --- stacks ---------------------------------------------------------------------------------
+def _items(xs: Any) -> list:
+    """The arrays of a sequence; a node (or array) passed whole is the sequence of its rows."""
+    if isinstance(xs, Node):
+        from symgraph.ops.rearrange import unstack
+        return list(unstack(xs, 0))
+    return list(xs)
+
+
 def hstack(xs: Sequence[Any]) -> Node:
     """``xs`` joined column-wise (along axis 0 for vectors, 1 otherwise)."""
-    parts = [_at_least(as_node(x), 1) for x in xs]
+    parts = [_at_least(as_node(x), 1) for x in _items(xs)]
     return concatenate(parts, axis=0 if all(p.ndim == 1 for p in parts) else 1)
 
 
 def vstack(xs: Sequence[Any]) -> Node:
     """``xs`` joined row-wise; vectors become rows."""
-    return concatenate([_at_least(as_node(x), 2) for x in xs], axis=0)
+    return concatenate([_at_least(as_node(x), 2) for x in _items(xs)], axis=0)
 
 
 def dstack(xs: Sequence[Any]) -> Node:
     """``xs`` joined along the third axis."""
-    return concatenate([_at_least(as_node(x), 3) for x in xs], axis=2)
+    return concatenate([_at_least(as_node(x), 3) for x in _items(xs)], axis=2)
 
 
 def column_stack(xs: Sequence[Any]) -> Node:
     """Vectors as the columns of a matrix (matrices joined along axis 1)."""
     parts = []
-    for x in xs:
+    for x in _items(xs):
         x = as_node(x)
         parts.append(expand_dims(x, 1) if x.ndim == 1 else _at_least(x, 2))
     return concatenate(parts, axis=1)
@@ -296,3 +304,35 @@ def convolve(a: Any, v: Any, mode: str = "full") -> Node:
 def correlate(a: Any, v: Any, mode: str = "valid") -> Node:
     """The cross-correlation of two vectors (modes valid, same, full)."""
     return _correlate("correlate", a, v, mode, flip_v=False)
+
+
+# --- NumPy's index tricks r_ and c_ -----------------------------------------------------------
+class _Concatenator:
+    """``r_[a, b, 1:4]`` / ``c_[a, b]``: join arrays, numbers and slices (as ``arange``)."""
+
+    def __init__(self, columns: bool) -> None:
+        self._columns = columns
+
+    def __getitem__(self, key: Any) -> Node:
+        from symgraph.ops.creation import arange
+        items = key if isinstance(key, tuple) else (key,)
+        parts = []
+        for item in items:
+            if isinstance(item, str):
+                raise ValueError(f"{'c_' if self._columns else 'r_'}: string directives are not "
+                                 f"supported; use snp.concatenate or snp.stack{_where()}")
+            if isinstance(item, slice):
+                if isinstance(item.step, complex):
+                    raise ValueError("r_: a complex step (linspace) is not supported; use snp.linspace")
+                item = arange(0 if item.start is None else item.start, item.stop,
+                              1 if item.step is None else item.step)
+            parts.append(as_node(item))
+        if self._columns:
+            # vectors become columns, then everything is joined along the last axis
+            parts = [expand_dims(p, 1) if p.ndim == 1 else _at_least(p, 2) for p in parts]
+            return concatenate(parts, axis=-1)
+        return concatenate([_at_least(p, 1) for p in parts], axis=0)
+
+
+r_ = _Concatenator(columns=False)
+c_ = _Concatenator(columns=True)
