@@ -107,6 +107,11 @@ def test_left_out_functions_give_their_reason_through_dispatch():
         np.put_along_axis(x, np.zeros((2, 1), int), 1.0, axis=1)
 
 
+def test_numpy_functions_outside_the_main_namespaces_name_themselves():
+    with pytest.raises(UnsupportedError, match=r"numpy\.lib\.stride_tricks\.sliding_window_view.*symgraph\.numpy"):
+        np.lib.stride_tricks.sliding_window_view(_x(), 2, axis=1)
+
+
 def test_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="does not exist"):
         snp.no_such_function

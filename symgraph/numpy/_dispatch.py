@@ -68,7 +68,11 @@ def array_function(func: Any, types: tuple, args: tuple, kwargs: dict) -> Any:
     if any(not issubclass(t, (Node, np.ndarray)) for t in types):
         return NotImplemented     # NEP 18: another array library's type takes part
     module = getattr(func, "__module__", "") or "numpy"
-    space = _SPACES.get(module, "numpy")
     name = func.__name__
+    if module not in _SPACES:
+        raise UnsupportedError(f"{module}.{name} was called on a symgraph node: it has no "
+                               f"symgraph version; symgraph.numpy (import symgraph.numpy as snp) "
+                               f"lists what works on nodes, see docs/numpy.md")
+    space = _SPACES[module]
     prefix = "numpy." if space == "numpy" else f"numpy.{space}."
     return _resolve(space, name, prefix + name)(*args, **kwargs)
