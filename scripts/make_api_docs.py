@@ -37,7 +37,7 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
     ("Shapes and indexing", ("symgraph.ops.shape",)),
     ("NumPy's shape, indexing and creation functions",
      ("symgraph.ops.rearrange", "symgraph.ops.join", "symgraph.ops.indexing",
-      "symgraph.ops.creation")),
+      "symgraph.ops.ordering", "symgraph.ops.creation")),
     ("Linear algebra", ("symgraph.ops.linalg",)),
     ("Convolution, pooling and dropout", ("symgraph.ops.nn",)),
     ("Differentiation", ("symgraph.autodiff", "symgraph.testing")),
