@@ -194,15 +194,29 @@ def test_index_add_repeated_positions_and_its_gradients():
     sg.check_grads(sg.sum(y * y), [x, v], [xs, vs], order=2)
 
 
-def test_at_add_and_get():
+def test_at_add_set_and_get():
     x = sg.var("x", (3, 3))
+    v = sg.var("v", (2,))
     data = np.arange(9.0).reshape(3, 3)
-    out = sg.function([x], [x.at[1, 1:].add(10.0), x.at[:, 0].get(), x.at[0].subtract(1.0)])(data)
+    vals = np.array([-1.0, -2.0])
+    out = sg.function([x, v], [x.at[1, 1:].add(10.0), x.at[:, 0].get(), x.at[0].subtract(1.0),
+                               x.at[np.array([2, 0]), 1].set(v)])(data, vals)
     want = data.copy()
     want[1, 1:] += 10
     np.testing.assert_array_equal(out[0], want)
     np.testing.assert_array_equal(out[1], data[:, 0])
     np.testing.assert_array_equal(out[2][0], data[0] - 1)
+    placed = data.copy()
+    placed[[2, 0], 1] = vals
+    np.testing.assert_array_equal(out[3], placed)
+    # set's derivative: through x where nothing is set, through v where it is
+    y = sg.sum(x.at[np.array([2, 0]), 1].set(v) ** 2)
+    sg.check_grads(y, [x, v], [data, vals], order=2)
+    gx, gv = sg.function([x, v], sg.grad(y, [x, v]))(data, vals)
+    was_set = np.zeros((3, 3), bool)
+    was_set[[2, 0], 1] = True
+    np.testing.assert_allclose(gx, np.where(was_set, 0.0, 2 * data))
+    np.testing.assert_allclose(gv, 2 * vals)
 
 
 # --- errors ----------------------------------------------------------------------------------

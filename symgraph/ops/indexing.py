@@ -90,7 +90,7 @@ def index_add(x: Any, index: Any, values: Any) -> Node:
 
 
 class IndexUpdate:
-    """``x.at[index]``: ``.add(v)`` (index_add), ``.get()`` (x[index]) in JAX's style."""
+    """``x.at[index]``: ``.add(v)`` (index_add), ``.set(v)``, ``.get()`` in JAX's style."""
 
     __slots__ = ("_x", "_index")
 
@@ -105,6 +105,15 @@ class IndexUpdate:
 
     def subtract(self, values: Any) -> Node:
         return index_add(self._x, self._index, multiply(as_node(values), -1))
+
+    def set(self, values: Any) -> Node:
+        """``x`` with ``values`` at ``x[index]``; values aimed at one position add up (JAX
+        leaves that case unspecified)."""
+        x = self._x
+        zeros = broadcast_like(const(np.zeros((), x.dtype)), x)
+        hit = index_add(zeros, self._index, 1.0)      # > 0 exactly at the indexed positions
+        from symgraph.ops.elementwise import greater
+        return where(greater(hit, 0.0), index_add(zeros, self._index, values), x)
 
 
 class IndexUpdateHelper:
