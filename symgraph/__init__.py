@@ -31,6 +31,8 @@ from symgraph.ops import (append, argpartition, argsort, array_split, atleast_1d
                           split, swapaxes, take, take_along_axis, tile, trace, tri, tril,
                           tril_indices_from, triu, triu_indices_from, unstack, vander, vsplit,
                           vstack, zeros)
+from symgraph.ops import (diag_indices_from, ediff1d, poly, polyadd, polyder, polyint, polymul, polysub, polyval,
+                          trapezoid)
 from symgraph.autodiff import grad, jvp, vjp
 from symgraph.autodiff import (DEFAULT_HVP_METHOD, HVP_METHODS, hessian, hvp, jacobian,
                                nth_derivative, nth_derivatives, taylor_coefficients,

@@ -43,7 +43,7 @@ NO_DERIVATIVE: frozenset[str] = frozenset("""
     count_nonzero searchsorted digitize array_equal array_equiv allclose isclose heaviside
     zeros ones full empty eye identity arange linspace logspace geomspace tri zeros_like
     ones_like full_like empty_like shape ndim size floor_divide isreal iscomplex
-    tril_indices_from triu_indices_from
+    tril_indices_from triu_indices_from diag_indices_from
     """.split())
 
 # NumPy's own functions that take dtypes, sizes or index arrays, not data: passed through, and

@@ -22,11 +22,13 @@ from symgraph.ops.join import (array_split, atleast_1d, atleast_2d, atleast_3d, 
                                broadcast_arrays, c_, column_stack, convolve, correlate, cross,
                                dsplit, dstack, hsplit, hstack, kron, meshgrid, r_, split, vander,
                                vsplit, vstack)
-from symgraph.ops.indexing import (choose, diag, diagflat, diagonal, index_add, isin, select,
-                                   take, take_along_axis, trace, tril, tril_indices_from, triu,
-                                   triu_indices_from)
+from symgraph.ops.indexing import (choose, diag, diag_indices_from, diagflat, diagonal,
+                                   index_add, isin, select, take, take_along_axis, trace, tril,
+                                   tril_indices_from, triu, triu_indices_from)
 from symgraph.ops.ordering import (argpartition, argsort, digitize, interp, lexsort, median,
                                    nanmedian, nanpercentile, nanquantile, partition, percentile,
                                    quantile, searchsorted, sort)
+from symgraph.ops.series import (ediff1d, poly, polyadd, polyder, polyint, polymul, polysub,
+                                 polyval, trapezoid)
 from symgraph.ops.creation import (arange, empty, empty_like, eye, full, full_like, geomspace,
                                    identity, linspace, logspace, ones, ones_like, tri, zeros)

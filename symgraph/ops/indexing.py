@@ -228,6 +228,16 @@ def triu_indices_from(x: Any, k: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return np.triu_indices(x.shape[-2], k, x.shape[-1])
 
 
+def diag_indices_from(x: Any) -> tuple[np.ndarray, ...]:
+    """The indices of the main diagonal of the square ``x`` (they depend on its shape only)."""
+    x = as_node(x)
+    _static("diag_indices_from", x, range(x.ndim))
+    if x.ndim < 2 or len(set(x.shape)) != 1:
+        raise ShapeError(f"diag_indices_from: needs a square array, got "
+                         f"{format_shape(x.shape)}{_where()}")
+    return np.diag_indices(x.shape[0], x.ndim)
+
+
 def diagflat(v: Any, k: int = 0) -> Node:
     """The flattened ``v`` on the ``k`` diagonal of a square matrix."""
     return diag(ravel(v), k)

@@ -1,0 +1,140 @@
+"""NumPy's functions on sequences of coefficients and samples: the polynomial helpers
+(polyval, polyadd, polysub, polymul, polyder, polyint, poly), ediff1d and trapezoid.
+
+All are compositions of registered ops (arithmetic, getitem, concatenate, and the
+convolution of ``join.py``), differentiable in every array argument.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from symgraph.errors import ShapeError
+from symgraph.graph import Node
+from symgraph.ops.elementwise import add, cast, divide, multiply, subtract
+from symgraph.ops.join import convolve
+from symgraph.ops.rearrange import _axis, _static, _where, ravel
+from symgraph.ops.reduce import sum as _sum
+from symgraph.ops.registry import apply, as_node, const
+from symgraph.ops.shape import concatenate, getitem
+from symgraph.types import format_shape
+
+
+def _coefficients(name: str, p: Any) -> Node:
+    p = as_node(p)
+    if p.ndim != 1:
+        raise ShapeError(f"{name}: coefficients form a vector, got {format_shape(p.shape)}{_where()}")
+    _static(name, p, [0])
+    return p
+
+
+def polyval(p: Any, x: Any) -> Node:
+    """The polynomial with coefficients ``p`` (highest power first) at ``x``, by Horner's rule."""
+    p = _coefficients("polyval", p)
+    x = as_node(x)
+    zero = multiply(x, 0.0)            # x's shape, which a constant polynomial keeps too
+    if p.shape[0] == 0:
+        return zero
+    # ((p0 x + p1) x + p2) x + ...
+    out = add(zero, getitem(p, 0))
+    for k in range(1, p.shape[0]):
+        out = add(multiply(out, x), getitem(p, k))
+    return out
+
+
+def _aligned(name: str, a: Any, b: Any) -> tuple[Node, Node]:
+    a, b = _coefficients(name, a), _coefficients(name, b)
+    n = max(a.shape[0], b.shape[0])
+    # the shorter one padded with leading zeros (its highest powers are zero)
+    pad = lambda v: v if v.shape[0] == n else apply(  # noqa: E731
+        "pad", [v], pad_width=((n - v.shape[0], 0),), value=0)
+    return pad(a), pad(b)
+
+
+def polyadd(a1: Any, a2: Any) -> Node:
+    """The coefficients of the sum of two polynomials."""
+    return add(*_aligned("polyadd", a1, a2))
+
+
+def polysub(a1: Any, a2: Any) -> Node:
+    """The coefficients of the difference of two polynomials."""
+    return subtract(*_aligned("polysub", a1, a2))
+
+
+def polymul(a1: Any, a2: Any) -> Node:
+    """The coefficients of the product of two polynomials (their convolution)."""
+    return convolve(_coefficients("polymul", a1), _coefficients("polymul", a2))
+
+
+def polyder(p: Any, m: int = 1) -> Node:
+    """The coefficients of the ``m``-th derivative."""
+    p = _coefficients("polyder", p)
+    for _ in range(int(m)):
+        n = p.shape[0]
+        if n <= 1:   # a constant's derivative: NumPy's empty coefficient vector
+            return getitem(p, slice(0, 0))
+        # d/dx sum p_k x^(n-1-k) = sum (n-1-k) p_k x^(n-2-k)
+        p = multiply(getitem(p, slice(0, n - 1)), const(np.arange(n - 1, 0, -1).astype(_float(p))))
+    return p
+
+
+def polyint(p: Any, m: int = 1, k: Any = None) -> Node:
+    """The coefficients of the ``m``-th antiderivative, integration constants ``k`` (zeros)."""
+    p = _coefficients("polyint", p)
+    constants = np.zeros(int(m)) if k is None else np.broadcast_to(np.asarray(k, float), (int(m),))
+    for j in range(int(m)):
+        n = p.shape[0]
+        scaled = divide(p, const(np.arange(n, 0, -1).astype(_float(p))))
+        p = concatenate([scaled, const(np.asarray([constants[j]], _float(p)))], 0)
+    return p
+
+
+def poly(seq_of_zeros: Any) -> Node:
+    """The coefficients of the monic polynomial with the given roots (a vector of roots)."""
+    r = _coefficients("poly", seq_of_zeros)
+    out = const(np.ones(1, _float(r)))
+    for i in range(r.shape[0]):
+        # times (x - r_i): convolve with [1, -r_i]
+        factor = concatenate([const(np.ones(1, _float(r))), multiply(getitem(r, slice(i, i + 1)), -1.0)], 0)
+        out = convolve(out, factor)
+    return out
+
+
+def _float(x: Node) -> np.dtype:
+    return x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+
+
+def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Node:
+    """The differences of consecutive entries of the flattened ``ary``, with optional ends."""
+    flat = ravel(ary)
+    _static("ediff1d", flat, [0])
+    parts = [subtract(getitem(flat, slice(1, None)), getitem(flat, slice(None, -1)))]
+    if to_begin is not None:
+        parts.insert(0, cast(ravel(to_begin), flat.dtype))
+    if to_end is not None:
+        parts.append(cast(ravel(to_end), flat.dtype))
+    return concatenate(parts, 0) if len(parts) > 1 else parts[0]
+
+
+def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Node:
+    """The integral of samples ``y`` along ``axis`` by the trapezoidal rule."""
+    y = as_node(y)
+    a = _axis("trapezoid", axis, y.ndim)
+    lead = (slice(None),) * a
+    upper, lower = getitem(y, lead + (slice(1, None),)), getitem(y, lead + (slice(None, -1),))
+    if x is None:
+        width: Any = dx
+    else:
+        x = as_node(x)
+        if x.ndim == 1:
+            width = subtract(getitem(x, slice(1, None)), getitem(x, slice(None, -1)))
+            if y.ndim > 1:   # the spacing along the integration axis, broadcast over the rest
+                from symgraph.ops.shape import reshape
+                width = reshape(width, (-1,) + (1,) * (y.ndim - 1 - a))
+        else:
+            xa = _axis("trapezoid", axis, x.ndim)
+            width = subtract(getitem(x, (slice(None),) * xa + (slice(1, None),)),
+                             getitem(x, (slice(None),) * xa + (slice(None, -1),)))
+    # sum of (y[i+1] + y[i]) / 2 * dx_i
+    return _sum(multiply(multiply(add(upper, lower), 0.5), width), a)
