@@ -325,3 +325,10 @@ def test_another_array_library_gets_its_turn():
     x = _x()
     assert np.add(x, Foreign()) == "foreign ufunc"
     assert np.concatenate([x, Foreign()]) == "foreign function"
+
+
+def test_einsum_path_plans_on_shapes():
+    a, b = sg.var("a", (3, 4)), sg.var("b", (4, 5))
+    path, text = np.einsum_path("ij,jk->ik", a, np.ones((4, 5)))
+    assert path == np.einsum_path("ij,jk->ik", np.ones((3, 4)), np.ones((4, 5)))[0]
+    assert snp.einsum_path("ij,jk->ik", a, b)[0][0] == "einsum_path"

@@ -43,7 +43,7 @@ NO_DERIVATIVE: frozenset[str] = frozenset("""
     count_nonzero searchsorted digitize array_equal array_equiv allclose isclose heaviside
     zeros ones full empty eye identity arange linspace logspace geomspace tri zeros_like
     ones_like full_like empty_like shape ndim size floor_divide isreal iscomplex
-    tril_indices_from triu_indices_from diag_indices_from
+    tril_indices_from triu_indices_from diag_indices_from einsum_path
     """.split())
 
 # NumPy's own functions that take dtypes, sizes or index arrays, not data: passed through, and
@@ -292,6 +292,18 @@ def min(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, initi
     return _initial("min", ops.min(x, axis, keepdims), initial, ops.minimum)
 
 
+def einsum_path(*operands: Any, optimize: Any = "greedy", einsum_call: bool = False) -> Any:
+    # the contraction order depends on shapes only: NumPy plans it on empty stand-ins
+    stand_ins = []
+    for op in operands:
+        if isinstance(op, Node):
+            if None in op.shape:
+                raise ShapeError(f"snp.einsum_path: {op!r} has a size known only at run time")
+            op = np.empty(op.shape, op.dtype)
+        stand_ins.append(op)
+    return np.einsum_path(*stand_ins, optimize=optimize, einsum_call=einsum_call)
+
+
 def linalg_diagonal(x: Any, *, offset: int = 0) -> Node:
     return ops.diagonal(x, offset, -2, -1)
 
@@ -305,7 +317,7 @@ SIGNATURES: dict[str, Any] = {
     f.__name__: f for f in (squeeze, reshape, asarray, array, copy, astype, shape, ndim,
                             size, concatenate, clip, dot, outer, zeros_like, ones_like,
                             full_like, fliplr, flipud, matrix_transpose, positive, sum, mean,
-                            max, min, stack)
+                            max, min, stack, einsum_path)
 }
 SIGNATURES.update(asanyarray=asarray, empty_like=empty_like, concat=concatenate,
                   asarray_chkfinite=asarray, amax=max, amin=min)
