@@ -251,6 +251,20 @@ class Node:
     def __gt__(self, other): return _ops().greater(self, other)
     def __ge__(self, other): return _ops().greater_equal(self, other)
     def __getitem__(self, index): return _ops().getitem(self, index)
+    # ndarray's indexing methods (np-shape); the other shape methods sit with ndarray's
+    # further methods further down
+    def take(self, indices, axis=None): return _ops().take(self, indices, axis)
+    def argsort(self, axis=-1): return _ops().argsort(self, axis)
+    def squeeze(self, axis=None):
+        if axis is None:   # every axis of size 1, as ndarray.squeeze
+            axis = tuple(i for i, d in enumerate(self.shape) if d == 1)
+        return _ops().squeeze(self, axis)
+
+    @property
+    def at(self):
+        """JAX-style updates that build new nodes: ``x.at[idx].add(v)``, ``x.at[idx].get()``."""
+        from symgraph.ops.indexing import IndexUpdateHelper
+        return IndexUpdateHelper(self)
 
     def __len__(self) -> int:
         if not self.shape or self.shape[0] is None:
@@ -267,21 +281,6 @@ class Node:
     def mean(self, axis=None, keepdims=False): return _ops().mean(self, axis, keepdims)
     def max(self, axis=None, keepdims=False): return _ops().max(self, axis, keepdims)
     def min(self, axis=None, keepdims=False): return _ops().min(self, axis, keepdims)
-    # indexing methods (np-shape; ravel, flatten, trace, diagonal, swapaxes and repeat are
-    # np-elementwise's lines below)
-    def take(self, indices, axis=None): return _ops().take(self, indices, axis)
-    def argsort(self, axis=-1): return _ops().argsort(self, axis)
-    def squeeze(self, axis=None):
-        if axis is None:   # every axis of size 1, as ndarray.squeeze
-            axis = tuple(i for i, d in enumerate(self.shape) if d == 1)
-        return _ops().squeeze(self, axis)
-
-    @property
-    def at(self):
-        """JAX-style updates that build new nodes: ``x.at[idx].add(v)``, ``x.at[idx].get()``."""
-        from symgraph.ops.indexing import IndexUpdateHelper
-        return IndexUpdateHelper(self)
-
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
