@@ -265,4 +265,9 @@ CASES: list[Case] = [
          lambda y: np.trapezoid(y, dx=0.5)),
     Case("trapezoid-x", "sum", lambda rng: [rng.standard_normal((4, 3)), np.sort(rng.standard_normal(4))],
          lambda y, x: sg.trapezoid(y, x, axis=0), lambda y, x: np.trapezoid(y, x, axis=0)),
+    Case("cov", "divide", normal((3, 5)), sg.cov, np.cov),
+    Case("cov-columns-weights", "divide", normal((5, 2)),
+         lambda m: sg.cov(m, rowvar=False, aweights=np.array([1.0, 0.5, 2.0, 1.5, 1.0])),
+         lambda m: np.cov(m, rowvar=False, aweights=np.array([1.0, 0.5, 2.0, 1.5, 1.0]))),
+    Case("corrcoef", "clip", normal((3, 6)), sg.corrcoef, np.corrcoef),
 ]

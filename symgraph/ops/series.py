@@ -1,5 +1,6 @@
 """NumPy's functions on sequences of coefficients and samples: the polynomial helpers
-(polyval, polyadd, polysub, polymul, polyder, polyint, poly), ediff1d and trapezoid.
+(polyval, polyadd, polysub, polymul, polyder, polyint, poly), ediff1d, trapezoid, cov and
+corrcoef.
 
 All are compositions of registered ops (arithmetic, getitem, concatenate, and the
 convolution of ``join.py``), differentiable in every array argument.
@@ -138,3 +139,67 @@ def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Node:
                              getitem(x, (slice(None),) * xa + (slice(None, -1),)))
     # sum of (y[i+1] + y[i]) / 2 * dx_i
     return _sum(multiply(multiply(add(upper, lower), 0.5), width), a)
+
+
+# --- covariance -----------------------------------------------------------------------------
+def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: Any = None,
+        fweights: Any = None, aweights: Any = None, *, dtype: Any = None) -> Node:
+    """NumPy's ``cov``: the covariance matrix of the variables in the rows (or columns) of
+    ``m`` (and ``y``), with frequency and reliability weights."""
+    from symgraph.ops.join import _at_least
+    from symgraph.ops.linalg import matmul
+    from symgraph.ops.rearrange import swapaxes
+    from symgraph.ops.shape import squeeze
+    x = _at_least(as_node(m), 2)
+    if x.ndim > 2:
+        raise ShapeError(f"cov: m has more than 2 dimensions{_where()}")
+    if not rowvar and x.shape[0] != 1:
+        x = swapaxes(x, 0, 1)
+    if y is not None:
+        other = _at_least(as_node(y), 2)
+        if not rowvar and other.shape[0] != 1:
+            other = swapaxes(other, 0, 1)
+        x = concatenate([x, other], 0)
+    if dtype is not None:
+        x = cast(x, dtype)
+    elif x.dtype.kind not in "fc":
+        x = cast(x, "float64")
+    _static("cov", x, [1])
+    n = x.shape[1]
+    ddof = (0 if bias else 1) if ddof is None else ddof
+    w = None
+    if fweights is not None:
+        w = cast(as_node(fweights), x.dtype)
+    if aweights is not None:
+        a = cast(as_node(aweights), x.dtype)
+        w = a if w is None else multiply(w, a)
+    if w is None:
+        mean_ = divide(_sum(x, 1, keepdims=True), float(n))
+        fact: Any = float(n - ddof)
+        centred = subtract(x, mean_)
+        weighted = centred
+    else:
+        total = _sum(w)
+        mean_ = divide(_sum(multiply(x, w), 1, keepdims=True), total)
+        # NumPy's normalisation: sum(w) - ddof sum(w a) / sum(w) with reliability weights a
+        fact = total if ddof == 0 else (
+            subtract(total, multiply(float(ddof), divide(_sum(multiply(w, a)), total)))
+            if aweights is not None else subtract(total, float(ddof)))
+        centred = subtract(x, mean_)
+        weighted = multiply(centred, w)
+    c = divide(matmul(weighted, swapaxes(centred, 0, 1)), fact)
+    keep = tuple(i for i, d in enumerate(c.shape) if d == 1)
+    return squeeze(c, keep) if keep else c
+
+
+def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> Node:
+    """Pearson correlation coefficients: ``cov`` scaled by the standard deviations."""
+    from symgraph.ops.elementwise import clip, sqrt
+    from symgraph.ops.indexing import diagonal
+    from symgraph.ops.shape import expand_dims
+    c = cov(x, y, rowvar, dtype=dtype)
+    if c.ndim == 0:
+        return divide(c, c)
+    s = sqrt(diagonal(c))
+    r = divide(divide(c, expand_dims(s, 1)), expand_dims(s, 0))
+    return clip(r, -1.0, 1.0)   # as NumPy: rounding must not leave [-1, 1]
