@@ -18,6 +18,10 @@ class IndexingError(SymgraphError, IndexError):
     """An index that does not fit the indexed node's static shape."""
 
 
+class UnsupportedError(SymgraphError, TypeError):
+    """A NumPy function or argument that symgraph does not offer on nodes (np.* dispatch)."""
+
+
 class InputError(SymgraphError, ValueError):
     """A compiled function was called with arguments it cannot take."""
 
@@ -28,7 +32,3 @@ class DisconnectedError(SymgraphError, ValueError):
 
 class EvaluationError(SymgraphError, RuntimeError):
     """A kernel failed while a compiled function ran."""
-
-
-class UnsupportedError(SymgraphError, TypeError):
-    """A NumPy function or argument that symgraph does not offer on nodes (np.* dispatch)."""
