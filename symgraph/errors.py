@@ -18,12 +18,12 @@ class IndexingError(SymgraphError, IndexError):
     """An index that does not fit the indexed node's static shape."""
 
 
-class UnsupportedError(SymgraphError, TypeError):
-    """A NumPy function or argument that symgraph does not offer on nodes (np.* dispatch)."""
-
-
 class InputError(SymgraphError, ValueError):
     """A compiled function was called with arguments it cannot take."""
+
+
+class UnsupportedError(SymgraphError, TypeError):
+    """A NumPy function or argument that symgraph does not offer on nodes (np.* dispatch)."""
 
 
 class DisconnectedError(SymgraphError, ValueError):
