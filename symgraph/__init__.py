@@ -17,7 +17,8 @@ from symgraph.ops import (abs, add, broadcast_to, cast, clip, concatenate, const
                           outer, param, power, reciprocal, relu, reshape, sigmoid, sign, sin,
                           softmax, softplus, sqrt, square, squeeze, stack, stop_gradient,
                           subtract, sum, tanh, transpose, var, where, zeros_like)
-# NumPy's shape, indexing, ordering and creation functions (np-shape; sg.arange below stays)
+# NumPy's shape, indexing, ordering and creation functions (np-shape; sg.arange below stays;
+# NumPy's numerical gradient is snp.gradient only, so it is never mistaken for sg.grad)
 from symgraph.ops import (append, argpartition, argsort, array_split, atleast_1d, atleast_2d,
                           atleast_3d, block, broadcast_arrays, choose, column_stack, convolve,
                           corrcoef, correlate, cov, cross, delete, diag, diag_indices_from,

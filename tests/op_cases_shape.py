@@ -270,4 +270,11 @@ CASES: list[Case] = [
          lambda m: sg.cov(m, rowvar=False, aweights=np.array([1.0, 0.5, 2.0, 1.5, 1.0])),
          lambda m: np.cov(m, rowvar=False, aweights=np.array([1.0, 0.5, 2.0, 1.5, 1.0]))),
     Case("corrcoef", "clip", normal((3, 6)), sg.corrcoef, np.corrcoef),
+    Case("gradient", "concatenate", normal((5, 3)), lambda f: sg.ops.gradient(f, 0.5, axis=0),
+         lambda f: np.gradient(f, 0.5, axis=0)),
+    Case("gradient-second-order-edges", "concatenate", normal((3, 4)),
+         lambda f: sg.ops.gradient(f, axis=1, edge_order=2), lambda f: np.gradient(f, axis=1, edge_order=2)),
+    Case("gradient-coordinates", "concatenate", lambda rng: [rng.standard_normal((5, 2)),
+                                                             np.sort(rng.uniform(0, 3, 5))],
+         lambda f, x: sg.ops.gradient(f, x, axis=0), lambda f, x: np.gradient(f, x, axis=0)),
 ]

@@ -203,3 +203,67 @@ def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -
     s = sqrt(diagonal(c))
     r = divide(divide(c, expand_dims(s, 1)), expand_dims(s, 0))
     return clip(r, -1.0, 1.0)   # as NumPy: rounding must not leave [-1, 1]
+
+
+# --- numerical gradient ---------------------------------------------------------------------
+def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
+    """NumPy's ``gradient``: central differences inside, one-sided ones at the edges (first
+    or second order), for uniform spacings or coordinate vectors; one result per axis."""
+    f = as_node(f)
+    axes = list(range(f.ndim)) if axis is None else (
+        [_axis("gradient", axis, f.ndim)] if isinstance(axis, (int, np.integer))
+        else [_axis("gradient", a, f.ndim) for a in axis])
+    if edge_order not in (1, 2):
+        raise ValueError(f"gradient: edge_order is 1 or 2, got {edge_order}{_where()}")
+    spacings = list(varargs)
+    if len(spacings) == 0:
+        spacings = [1.0] * len(axes)
+    elif len(spacings) == 1 and len(axes) > 1:
+        spacings = spacings * len(axes)
+    if len(spacings) != len(axes):
+        raise ValueError(f"gradient: {len(spacings)} spacings for {len(axes)} axes{_where()}")
+    out = [_gradient_along(f, a, h, edge_order) for a, h in zip(axes, spacings)]
+    return out[0] if len(out) == 1 else out
+
+
+def _gradient_along(f: Node, a: int, h: Any, edge_order: int) -> Node:
+    from symgraph.ops.shape import reshape
+    _static("gradient", f, [a])
+    n = f.shape[a]
+    if n < edge_order + 1:
+        raise ShapeError(f"gradient: axis {a} needs at least {edge_order + 1} points, has "
+                         f"{n}{_where()}")
+    part = lambda lo, hi: getitem(f, (slice(None),) * a + (slice(lo, hi),))  # noqa: E731
+
+    if np.ndim(h) == 0 and not (isinstance(h, Node) and h.ndim):
+        h = as_node(h)
+        inner = divide(subtract(part(2, None), part(None, -2)), multiply(h, 2.0))
+        if edge_order == 1:
+            first = divide(subtract(part(1, 2), part(0, 1)), h)
+            last = divide(subtract(part(n - 1, n), part(n - 2, n - 1)), h)
+        else:   # (-3 f0 + 4 f1 - f2) / 2h and its mirror
+            first = divide(add(add(multiply(part(0, 1), -1.5), multiply(part(1, 2), 2.0)),
+                               multiply(part(2, 3), -0.5)), h)
+            last = divide(add(add(multiply(part(n - 1, n), 1.5), multiply(part(n - 2, n - 1), -2.0)),
+                              multiply(part(n - 3, n - 2), 0.5)), h)
+        return concatenate([first, inner, last], a)
+    # coordinates: NumPy's second-order formula on uneven steps d1 = x_i - x_{i-1}, d2 = x_{i+1} - x_i
+    x = as_node(h)
+    if x.ndim != 1 or x.shape[0] != n:
+        raise ShapeError(f"gradient: coordinates {format_shape(x.shape)} do not match axis {a} "
+                         f"of size {n}{_where()}")
+    if edge_order != 1:
+        raise ValueError(f"gradient: edge_order=2 with coordinates is not supported{_where()}")
+    along = (-1,) + (1,) * (f.ndim - 1 - a)       # a vector shaped to run along axis a
+    dx = subtract(getitem(x, slice(1, None)), getitem(x, slice(None, -1)))
+    d1 = reshape(getitem(dx, slice(None, -1)), along)
+    d2 = reshape(getitem(dx, slice(1, None)), along)
+    # f'_i = -d2/(d1 (d1+d2)) f_{i-1} + (d2-d1)/(d1 d2) f_i + d1/(d2 (d1+d2)) f_{i+1}
+    s = add(d1, d2)
+    inner = add(add(multiply(divide(multiply(d2, -1.0), multiply(d1, s)), part(None, -2)),
+                    multiply(divide(subtract(d2, d1), multiply(d1, d2)), part(1, -1))),
+                multiply(divide(d1, multiply(d2, s)), part(2, None)))
+    first = divide(subtract(part(1, 2), part(0, 1)), reshape(getitem(dx, slice(0, 1)), along))
+    last = divide(subtract(part(n - 1, n), part(n - 2, n - 1)),
+                  reshape(getitem(dx, slice(n - 2, n - 1)), along))
+    return concatenate([first, inner, last], a)
