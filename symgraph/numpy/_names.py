@@ -85,8 +85,8 @@ LEFT_OUT: dict[str, str] = {
                     "invert packbits unpackbits gcd lcm".split(), _INT),
     **dict.fromkeys("busday_count busday_offset is_busday datetime_as_string datetime_data "
                     "isnat".split(), _TIME),
-    **dict.fromkeys("asfortranarray isfortran may_share_memory shares_memory require "
-                    "ascontiguousarray asmatrix bmat".split(), _MEMORY),
+    **dict.fromkeys("isfortran may_share_memory shares_memory".split(), _MEMORY),
+    **dict.fromkeys("asmatrix bmat".split(), "np.matrix has no symgraph form; use 2-d arrays"),
 }
 
 
@@ -319,7 +319,9 @@ SIGNATURES: dict[str, Any] = {
                             full_like, fliplr, flipud, matrix_transpose, positive, sum, mean,
                             max, min, stack, einsum_path)
 }
+# a node has no memory layout, so the layout-making conversions are asarray
 SIGNATURES.update(asanyarray=asarray, empty_like=empty_like, concat=concatenate,
-                  asarray_chkfinite=asarray, amax=max, amin=min)
+                  asarray_chkfinite=asarray, ascontiguousarray=asarray, asfortranarray=asarray,
+                  require=asarray, amax=max, amin=min)
 LINALG_SIGNATURES: dict[str, Any] = {"diagonal": linalg_diagonal, "trace": linalg_trace,
                                      "matrix_transpose": matrix_transpose}
