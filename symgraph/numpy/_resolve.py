@@ -133,7 +133,7 @@ def _numpy_call(fn: Callable, qualname: str) -> Callable:
     name_at = list(params).index("name_") if "name_" in params else None
 
     @functools.wraps(fn)
-    def call(*args: Any, **kwargs: Any) -> Any:
+    def snp_function(*args: Any, **kwargs: Any) -> Any:
         if name_at is not None and len(args) > name_at and not isinstance(args[name_at], (str, type(None))):
             check_meaningless(qualname, "out", args[name_at])
             args = args[:name_at]
@@ -159,8 +159,8 @@ def _numpy_call(fn: Callable, qualname: str) -> Callable:
             args = tuple(cast(a, dtype) if _is_array(a) else a for a in args)
         return fn(*args, **kwargs)
 
-    call.__symgraph_numpy__ = qualname
-    return call
+    snp_function.__symgraph_numpy__ = qualname
+    return snp_function
 
 
 def check_meaningless(qualname: str, key: str, value: Any) -> None:
