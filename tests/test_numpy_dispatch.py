@@ -332,3 +332,11 @@ def test_einsum_path_plans_on_shapes():
     path, text = np.einsum_path("ij,jk->ik", a, np.ones((4, 5)))
     assert path == np.einsum_path("ij,jk->ik", np.ones((3, 4)), np.ones((4, 5)))[0]
     assert snp.einsum_path("ij,jk->ik", a, b)[0][0] == "einsum_path"
+
+
+def test_in_place_update_of_an_array_by_a_node_says_how_to_write_it():
+    total = np.zeros(3)
+    with pytest.raises(UnsupportedError, match="total = total \\+ node"):
+        total += sg.var("x", (3,))
+    total = total + sg.var("x", (3,))          # the rebinding form builds a node
+    assert isinstance(total, sg.Node)

@@ -41,6 +41,11 @@ def array_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     if _foreign(inputs):
         return NotImplemented     # NEP 13: let the other type handle (or refuse) the mix
     name = ufunc.__name__
+    outs = kwargs.get("out") or ()
+    if any(o is i for o in outs for i in inputs if isinstance(o, np.ndarray)):
+        # ``array += node``: NumPy asks to write the symbolic result into the array
+        raise UnsupportedError(f"numpy.{name} in place (array op= node) cannot store a symbolic "
+                               f"result in a NumPy array; write total = total + node instead")
     if method == "__call__":
         return _resolve("numpy", name, f"numpy.{name}")(*inputs, **kwargs)
     if method == "reduce" and name in _REDUCE:
