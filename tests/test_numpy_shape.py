@@ -278,3 +278,19 @@ def test_index_tricks_whole_node_sequences_and_arrays_of_nodes():
     np.testing.assert_allclose(g, [[1.0, 2.0], [2 * a[1, 0], 0.0], [0.0, 0.0]])
     with pytest.raises(ValueError, match="directives"):
         snp.r_["0,2", x, x]
+
+
+def test_polyfit_matches_numpy_and_differentiates():
+    pytest.importorskip("symgraph.linalg")      # polyfit solves with sg.linalg.lstsq
+    rng = np.random.default_rng(4)
+    xs = np.sort(rng.uniform(-2, 2, 9))
+    ys = 0.5 * xs ** 2 - xs + 0.1 * rng.standard_normal(9)
+    w = rng.uniform(0.5, 2.0, 9)
+    x, y = sg.var("x", (9,)), sg.var("y", (9,))
+    fits = [snp.polyfit(x, y, 2), snp.polyfit(x, y, 3, w=w),
+            snp.polyfit(x, snp.stack([y, 2 * y], 1), 1)]
+    for got, want in zip(sg.function([x, y], fits)(xs, ys),
+                         [np.polyfit(xs, ys, 2), np.polyfit(xs, ys, 3, w=w),
+                          np.polyfit(xs, np.stack([ys, 2 * ys], 1), 1)]):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-10)
+    sg.check_grads(sg.sum(fits[0] ** 2), [x, y], [xs, ys], order=2)

@@ -29,6 +29,6 @@ from symgraph.ops.ordering import (argpartition, argsort, digitize, interp, lexs
                                    nanmedian, nanpercentile, nanquantile, partition, percentile,
                                    quantile, searchsorted, sort)
 from symgraph.ops.series import (corrcoef, cov, ediff1d, gradient, poly, polyadd, polyder,
-                                 polyint, polymul, polysub, polyval, trapezoid)
+                                 polyfit, polyint, polymul, polysub, polyval, trapezoid)
 from symgraph.ops.creation import (arange, empty, empty_like, eye, full, full_like, geomspace,
                                    identity, linspace, logspace, ones, ones_like, tri, zeros)

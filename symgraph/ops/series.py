@@ -267,3 +267,39 @@ def _gradient_along(f: Node, a: int, h: Any, edge_order: int) -> Node:
     last = divide(subtract(part(n - 1, n), part(n - 2, n - 1)),
                   reshape(getitem(dx, slice(n - 2, n - 1)), along))
     return concatenate([first, inner, last], a)
+
+
+def polyfit(x: Any, y: Any, deg: int, rcond: Any = None, full: bool = False, w: Any = None,
+            cov: Any = False) -> Node:
+    """The least-squares polynomial of degree ``deg`` through the points (``x``, ``y``), highest
+    power first; differentiable in ``x``, ``y`` and ``w``. It solves with ``sg.linalg.lstsq``,
+    loaded when called (the linear-algebra room sits above the ops)."""
+    from symgraph.errors import UnsupportedError
+    from symgraph.ops.elementwise import sqrt
+    from symgraph.ops.join import vander
+    from symgraph.ops.shape import expand_dims
+    if full or cov:
+        raise UnsupportedError(f"polyfit: full= and cov= are not supported{_where()}")
+    try:
+        from symgraph.linalg import lstsq
+    except ImportError:
+        raise UnsupportedError("polyfit: needs symgraph.linalg (for lstsq), which this "
+                               "installation lacks") from None
+    x, y = as_node(x), as_node(y)
+    if x.ndim != 1 or y.ndim not in (1, 2):
+        raise ShapeError(f"polyfit: x must be a vector and y a vector or matrix, got "
+                         f"{format_shape(x.shape)} and {format_shape(y.shape)}{_where()}")
+    _static("polyfit", x, [0])
+    dtype = _float(x)
+    lhs = vander(cast(x, dtype), int(deg) + 1)
+    rhs = cast(y, dtype)
+    if w is not None:
+        w = cast(as_node(w), dtype)
+        lhs = multiply(lhs, expand_dims(w, 1))
+        rhs = multiply(rhs, w if y.ndim == 1 else expand_dims(w, 1))
+    if rcond is None:   # NumPy's default
+        rcond = x.shape[0] * float(np.finfo(dtype).eps)
+    # as NumPy: columns scaled to unit norm for conditioning, the solution scaled back
+    scale = sqrt(_sum(multiply(lhs, lhs), 0))
+    coef = lstsq(divide(lhs, scale), rhs, rcond=rcond)[0]
+    return divide(coef, scale if y.ndim == 1 else expand_dims(scale, 1))
