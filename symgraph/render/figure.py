@@ -6,8 +6,8 @@ from DOT text lets views recolour or combine figures without parsing DOT.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Optional
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
 
 # Keys of the record fields a box may override on top of its kind's look.
 Attrs = tuple[tuple[str, str], ...]
@@ -77,13 +77,31 @@ class Drawing:
     dot: str
     caption: str = ""
     counts: tuple[tuple[str, int], ...] = ()
+    # How to draw the same thing again with other options (``remake(style=..., **options)``
+    # overriding the ones it was drawn with); None for a drawing made from DOT text alone.
+    remake: Optional[Callable[..., "Drawing"]] = field(default=None, compare=False,
+                                                       repr=False)
 
     def count(self, what: str) -> int:
         """One of the drawing's counts (e.g. ``"added"`` for a diff), 0 when absent."""
         return dict(self.counts).get(what, 0)
 
+    def redraw(self, style: Optional[str] = None, **options: Any) -> "Drawing":
+        """The same drawing with ``style`` and ``options`` changed (the others as before);
+        itself when nothing is asked. A drawing that cannot be redrawn says so."""
+        if style is None and not options:
+            return self
+        if self.remake is None:
+            asked = ", ".join((["style"] if style is not None else []) + sorted(options))
+            raise TypeError(f"cannot apply {asked} to this drawing: it holds DOT text only "
+                            "(draw the graph itself with these options instead)")
+        if style is not None:
+            options["style"] = style
+        return self.remake(**options)
+
     def render(self, path: str, **options: Any) -> str:
-        """Write the drawing to ``path`` (format by suffix); returns the path."""
+        """Write the drawing to ``path`` (format by suffix); options as for ``sg.render``
+        (drawing options redraw it first); returns the path."""
         from symgraph.render.svg import render
         return render(self, path, **options)
 
@@ -93,3 +111,11 @@ class Drawing:
 
     def __str__(self) -> str:
         return self.dot
+
+
+def remaker(fn: Callable[..., Drawing], *args: Any, **base: Any) -> Callable[..., Drawing]:
+    """``Drawing.remake`` for a view: calls ``fn(*args, **base)`` with new options laid
+    over ``base``."""
+    def again(**new: Any) -> Drawing:
+        return fn(*args, **dict(base, **new))
+    return again

@@ -13,10 +13,22 @@ from symgraph.render import palette
 from symgraph.render.budget import collapsed_box, join_caption, merge_links, plan_collapse
 from symgraph.render.build import as_graph, make_options
 from symgraph.render.dot import figure_to_dot
-from symgraph.render.figure import Box, Drawing, Figure, Link
+from symgraph.render.figure import Box, Drawing, Figure, Link, remaker
 from symgraph.render.labels import leaf_names, name_map, tooltip
 from symgraph.render.styles import graph_figure, legend_entries, ops_label
 from symgraph.runtime.function import Function
+
+
+VIEW_STYLES = ("ops", "expr")
+
+
+def _view_style(view: str, style: str, allowed: tuple[str, ...] = VIEW_STYLES) -> str:
+    """``style`` when ``view`` can draw in it; otherwise a clear error (never silently
+    another style)."""
+    if style not in allowed:
+        raise ValueError(f"{view} draws in the {' or '.join(repr(s) for s in allowed)} style, "
+                         f"not {style!r} (the network styles draw forward graphs only)")
+    return style
 
 
 # --- gradient view --------------------------------------------------------------------------
@@ -26,6 +38,8 @@ def gradient_view(y: Any, wrt: Optional[Any] = None, style: str = "ops",
     parameter) and drawn with the forward graph; nodes both use are drawn once. Without
     parameters and ``wrt``, ``y`` (a node or list) is drawn as given."""
     from symgraph.autodiff import grad
+    again = remaker(gradient_view, y, wrt, style=style, **options)
+    _view_style("gradient_view", style)
     outs = [y] if isinstance(y, Node) else list(y)
     if wrt is None:
         params = Graph(outs).params
@@ -43,7 +57,7 @@ def gradient_view(y: Any, wrt: Optional[Any] = None, style: str = "ops",
     opts = make_options(style, dict(options, caption=options.get("caption") or caption))
     fig = graph_figure(graph, opts)
     return Drawing(figure_to_dot(fig), fig.caption,
-                   (("forward", len(graph) - n_grad), ("gradient", n_grad)))
+                   (("forward", len(graph) - n_grad), ("gradient", n_grad)), again)
 
 
 def _gradient_names(y: Node, wrts: list[Node], grads: list[Node],
@@ -90,6 +104,8 @@ def optimization_view(f: Any, after: bool = True, style: str = "ops",
     """The user's graph before compiling, each node coloured by its fate (kept, merged into
     another node, folded, rewritten, dead), beside the optimised graph when ``after``."""
     user_graph, new_graph, fates = _compiled_parts(f)
+    again = remaker(optimization_view, f, after=after, style=style, **options)
+    _view_style("optimization_view", style)
     counts: dict[str, int] = {}
     for n in user_graph.nodes:
         fate = fates.get(n.id)
@@ -121,7 +137,7 @@ def optimization_view(f: Any, after: bool = True, style: str = "ops",
             "fate:" + h for h in sorted(counts) if h not in palette.FATE_ORDER)
     fig = Figure(tuple(boxes), tuple(links), caption, before.rankdir, tuple(groups), legend,
                  before.clusters)
-    return Drawing(figure_to_dot(fig), caption, tuple(sorted(counts.items())))
+    return Drawing(figure_to_dot(fig), caption, tuple(sorted(counts.items())), again)
 
 
 def _split_budget(budget: int, before: int, after: int) -> tuple[int, int]:
@@ -270,7 +286,8 @@ def diff(g1: Any, g2: Any, **options: Any) -> Drawing:
     only in ``g2`` as added. Nodes match by structure, so a recompiled copy matches. Above
     the budget, scopes collapse as in the ops style."""
     a, b = as_graph(g1), as_graph(g2)
-    opts = make_options("ops", options)
+    again = remaker(diff, g1, g2, **options)
+    opts = make_options(_view_style("diff", options.pop("style", "ops"), ("ops",)), options)
     table: dict = {}
     occ_a = _occurrences(_structure(a.nodes, table))
     occ_b = _occurrences(_structure(b.nodes, table))
@@ -312,4 +329,4 @@ def diff(g1: Any, g2: Any, **options: Any) -> Drawing:
             "diff:" + s for s in (palette.SHARED, palette.REMOVED, palette.ADDED) if counts[s])
     fig = Figure(tuple(boxes), tuple(links), caption, opts.rankdir or "TB", (),
                  legend, opts.clusters)
-    return Drawing(figure_to_dot(fig), caption, tuple(sorted(counts.items())))
+    return Drawing(figure_to_dot(fig), caption, tuple(sorted(counts.items())), again)
