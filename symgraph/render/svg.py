@@ -99,11 +99,11 @@ def render(obj: Any, path: str, style: Optional[str] = None, timeout: float = 12
     .pdf, .dot, or .html for the interactive explorer) chooses the format. ``size``
     (inches) and ``dpi`` set the page; other options as for ``sg.to_dot``. Returns
     ``path``."""
+    _check_folder(str(path))
     suffix = os.path.splitext(str(path))[1].lower()
     if suffix not in FORMATS and suffix not in (".html", ".htm"):
         raise ValueError(f"render: cannot tell the format of {str(path)!r}; use one of "
                          f"{', '.join(sorted(FORMATS) + ['.html'])}")
-    _check_folder(str(path))
     if suffix in (".html", ".htm"):
         if size is not None or dpi is not None:
             raise ValueError("render: size and dpi apply to Graphviz drawings (.svg .png "
