@@ -226,14 +226,14 @@ def test_units_style_connects_every_unit_and_caps_wide_layers():
     y, names = _xor()
     dot = sg.to_dot(y, style="units", names=names)
     labels = {k: a["label"] for k, a in dp.nodes(dot).items()}
-    assert sorted(labels.values()) == ["h1", "h2", "x1", "x2", "y"]
+    assert sorted(labels.values()) == ["h₁", "h₂", "x₁", "x₂", "y"]
     pairs = sorted((labels[s], labels[d]) for s, d, _ in dp.edges(dot))
-    assert pairs == [("h1", "y"), ("h2", "y"), ("x1", "h1"), ("x1", "h2"), ("x2", "h1"),
-                     ("x2", "h2")]
+    assert pairs == [("h₁", "y"), ("h₂", "y"), ("x₁", "h₁"), ("x₁", "h₂"), ("x₂", "h₁"),
+                     ("x₂", "h₂")]
     wide = sg.tanh(sg.var("v", shape=(None, 20)) @ sg.param(np.ones((20, 3)), name="V"))
     dot = sg.to_dot(wide, style="units", max_units=5)
     names_drawn = [a["label"] for a in dp.nodes(dot).values()]
-    assert names_drawn[:6] == ["v1", "v2", "v3", "v4", "… 15 more", "v20"]
+    assert names_drawn[:6] == ["v₁", "v₂", "v₃", "v₄", "… 15 more", "v₂₀"]
     unknown = sg.tanh(sg.var("u", shape=(2, None)))
     assert "u (? units)" in dp.labels(sg.to_dot(unknown, style="units"))
 
@@ -405,8 +405,9 @@ def test_network_styles_follow_weights_through_reshapes_and_convolutions():
     dot = sg.to_dot(loss, style="layers")
     labels = {k: a["label"] for k, a in dp.nodes(dot).items()}
     edges = sorted((labels[s], labels[d], a.get("label", "")) for s, d, a in dp.edges(dot))
-    # The dense weight W reaches the loss from the conv layer (through pool and flatten),
-    # not from the labels y; the kernel K is a weight, not an intercept.
-    assert edges == [("conv", "h(1)", "W"), ("x", "conv", "K"), ("y", "h(1)", "")]
+    # Each layer object's output is a layer (the logits of "dense" too); the kernel K is a
+    # weight, not an intercept; the scalar output is drawn as the loss.
+    assert edges == [("conv", "pool", ""), ("dense", "loss", ""), ("flatten", "dense", "W"),
+                     ("pool", "flatten", ""), ("x", "conv", "K"), ("y", "loss", "")]
     units = dp.labels(sg.to_dot(loss, style="units"))
-    assert "conv128" in units and "… 120 more" in units     # 2 x 8 x 8 units per image
+    assert "conv[128]" in units and "… 120 more" in units     # 2 x 8 x 8 units per image
