@@ -163,7 +163,12 @@ def test_budget_collapses_the_deepest_scopes_first_and_says_so():
     boxes = dp.nodes(dot)
     assert len(boxes) == 1 + 30                 # x and one box per step scope
     assert f"{n} nodes above the budget of 40: scopes at depth 2 and deeper collapsed" in dot
+    # Alike scopes fold into one box per run before a shallower cut is taken.
     dot = sg.to_dot(h, budget=10)
+    assert [a["label"] for a in dp.nodes(dot).values()][1:4] == [
+        "step0\\n3 nodes", "step1 … step8 (×8)\\n24 nodes", "step9\\n3 nodes"]
+    assert "3 run(s) of alike scopes drawn as one box each (10 boxes)" in dot
+    dot = sg.to_dot(h, budget=5)
     assert [a["label"].split("\\n")[0] for a in dp.nodes(dot).values()] == [
         "x", "block0", "block1", "block2"]
 
