@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from symgraph.graph import Node
 from symgraph.render import palette
-from symgraph.render.figure import Box, Link
+from symgraph.render.figure import Box, Figure, Link
 
 
 ELIDED = "\u2026"   # the group of nodes left out of an over-budget drawing
@@ -223,3 +223,25 @@ def join_caption(caption: Optional[str], note: str) -> str:
     """The caller's caption with the budget's note under it: a drawing that leaves nodes
     out always says so."""
     return "\n".join(t for t in (caption, note) if t)
+
+
+# The layout cost (boxes + edges) a default drawing may have: Graphviz lays out such a
+# drawing in about a second on a laptop core (benchmarks/render_layout.py measures the
+# zoo of real models). A budget the caller gives is used as given.
+MAX_COST = 650
+
+
+def layout_cost(fig: Figure) -> int:
+    """What Graphviz's time grows with: boxes and edges (invisible ones included)."""
+    return len(fig.boxes) + len(fig.links)
+
+
+def fit_cost(build: Callable[[int], Figure], budget: int, given: bool) -> Figure:
+    """``build(budget)``, and when the caller left the budget at its default, rebuilt with
+    smaller budgets until its layout cost is at most ``MAX_COST``."""
+    fig = build(budget)
+    while not given and layout_cost(fig) > MAX_COST and budget > 8:
+        # Cost grows about in proportion to the budget: aim a little under the limit.
+        budget = max(8, min(budget - 1, int(budget * 0.9 * MAX_COST / layout_cost(fig))))
+        fig = build(budget)
+    return fig

@@ -120,6 +120,25 @@ def _warn_long_labels(fig: Figure) -> None:
                   f"characters shortened: {where}{more}", RuntimeWarning, stacklevel=4)
 
 
+# Above this many boxes, Graphviz's network-simplex passes (ranking and x placement) are
+# capped: they are what takes minutes on a deep gradient graph; the cap costs little
+# straightness (measured in benchmarks/render_layout.py).
+BIG_DRAWING = 150
+
+
+def _between_clusters(a: str, b: str) -> bool:
+    """True for an edge between two scope clusters neither of which holds the other."""
+    if not a or not b or a == b:
+        return False
+    return not (a.startswith(b + "/") or b.startswith(a + "/"))
+
+
+def _layout_limits(boxes: int) -> list[tuple[str, str]]:
+    if boxes <= BIG_DRAWING:
+        return []
+    return [("nslimit", "2"), ("nslimit1", "2"), ("mclimit", "0.5")]
+
+
 def figure_to_dot(fig: Figure) -> str:
     """The DOT source of ``fig``."""
     _warn_long_labels(fig)
@@ -128,6 +147,7 @@ def figure_to_dot(fig: Figure) -> str:
                    ("labelloc", "b"), ("fontsize", "11")]
     if fig.caption:
         graph_attrs.append(("label", fig.caption))
+    graph_attrs += list(fig.attrs) + _layout_limits(len(fig.boxes))
     lines.append(f"  graph [{_attr_list(graph_attrs)}];")
     lines.append(f"  node [{_attr_list([('fontname', FONT), ('fontsize', '10')])}];")
     lines.append(f"  edge [{_attr_list([('fontname', FONT), ('fontsize', '9'), ('color', '#444444'), ('arrowsize', '0.7')])}];")
@@ -144,8 +164,14 @@ def figure_to_dot(fig: Figure) -> str:
         lines.append(f"    graph [{_attr_list([('label', label), ('style', 'rounded'), ('color', '#666666'), ('fontsize', '12')])}];")
         _emit_boxes(lines, by_group[g], fig.clusters, counter, "    ")
         lines.append("  }")
+    scope_of = {b.key: b.scope for b in fig.boxes} if fig.clusters else {}
     for link in fig.links:
         attrs = ([("label", link.label)] if link.label else []) + list(link.attrs)
+        if _between_clusters(scope_of.get(link.src, ""), scope_of.get(link.dst, "")):
+            # A rank between two sibling clusters (a layer's weights sit one rank above
+            # its matmul, where the previous layer ends): without it dot cannot stack
+            # the clusters and draws a deep network as a staircase many times too wide.
+            attrs.append(("minlen", "2"))
         tail = f" [{_attr_list(attrs)}]" if attrs else ""
         lines.append(f"  {link.src} -> {link.dst}{tail};")
     for rank in fig.ranks:

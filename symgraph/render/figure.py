@@ -50,6 +50,7 @@ class Figure:
     legend: tuple[str, ...] = ()               # palette entries shown in the legend
     clusters: bool = True                      # draw name scopes as clusters
     ranks: tuple[tuple[str, ...], ...] = ()    # boxes drawn side by side (same rank)
+    attrs: Attrs = ()                          # extra graph attributes (spacing, limits)
 
 
 @dataclass(frozen=True)

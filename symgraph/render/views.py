@@ -10,7 +10,8 @@ import numpy as np
 
 from symgraph.graph import Graph, Node
 from symgraph.render import palette
-from symgraph.render.budget import collapsed_box, join_caption, merge_links, plan_collapse
+from symgraph.render.budget import (collapsed_box, fit_cost, join_caption, merge_links,
+                                    plan_collapse)
 from symgraph.render.build import as_graph, make_options
 from symgraph.render.dot import figure_to_dot
 from symgraph.render.figure import Box, Drawing, Figure, Link, remaker
@@ -55,9 +56,73 @@ def gradient_view(y: Any, wrt: Optional[Any] = None, style: str = "ops",
     caption = (f"{len(graph) - n_grad} forward nodes + {n_grad} gradient nodes appended by "
                "differentiation (shared nodes drawn once)")
     opts = make_options(style, dict(options, caption=options.get("caption") or caption))
-    fig = graph_figure(graph, opts)
+    scopes = gradient_scopes(graph)
+    fig = fit_cost(lambda budget: _stacked(graph_figure(graph, replace(opts, budget=budget),
+                                                        scopes=scopes), outs[0]),
+                   opts.budget, "budget" in options)
     return Drawing(figure_to_dot(fig), fig.caption,
                    (("forward", len(graph) - n_grad), ("gradient", n_grad)), again)
+
+
+GRAD = "∇"   # the first part of the drawing scope of a gradient node: ∇layer1/dense
+
+
+def gradient_scopes(graph: Graph) -> dict[int, str]:
+    """A drawing scope for each gradient node (gradient nodes have none of their own): the
+    scope of the latest forward value it reads, marked ``∇`` (``∇mlp/layer3``), else that
+    of its gradient inputs; constants only gradient nodes read go with their first reader.
+    So the gradient of a deep network collapses layer by layer, as its forward graph does."""
+    out: dict[int, str] = {}
+    users: dict[int, list[Node]] = {}
+    for n in graph.nodes:
+        for i in n.inputs:
+            users.setdefault(id(i), []).append(n)
+        if not n.is_grad:
+            continue
+        forward = [i for i in n.inputs if not i.is_grad and i.op not in ("const", "var")]
+        if forward:
+            latest = max(forward, key=graph.index)
+            out[id(n)] = GRAD + latest.scope if latest.scope else ""
+        else:
+            out[id(n)] = next((out[id(i)] for i in n.inputs if out.get(id(i))), "")
+    for n in graph.nodes:
+        readers = users.get(id(n), [])
+        if n.op == "const" and readers and all(r.is_grad for r in readers):
+            out[id(n)] = out.get(id(readers[0]), "")
+    return out
+
+
+def _in_gradient(box: Box) -> bool:
+    return box.kind == palette.GRADIENT or box.tooltip.startswith("scope " + GRAD)
+
+
+def _stacked(fig: Figure, loss: Node) -> Figure:
+    """The gradient drawn under the forward graph as its own block: edges from forward
+    values into gradient nodes do not pull those nodes up (``constraint=false``, grey), and
+    invisible edges hang the gradient's first nodes under the loss. This keeps the view
+    about as wide as the wider of the two parts rather than their sum."""
+    back = {b.key for b in fig.boxes if _in_gradient(b)}
+    if not back:
+        return fig
+    # Constants only the gradient reads (the seed 1, the 2 of d x²) belong to its block.
+    readers: dict[str, list[str]] = {}
+    for link in fig.links:
+        readers.setdefault(link.src, []).append(link.dst)
+    back |= {b.key for b in fig.boxes if b.kind == palette.CONSTANT and readers.get(b.key)
+             and all(r in back for r in readers[b.key])}
+    fed = {l.dst for l in fig.links if l.src in back}
+    loss_key = next((b.key for b in fig.boxes if b.output and b.key not in back), None)
+    links = []
+    for link in fig.links:
+        if link.dst in back and link.src not in back:
+            link = replace(link, attrs=link.attrs + (("constraint", "false"),
+                                                     ("color", "#9a9a9a")))
+        links.append(link)
+    if loss_key is not None:
+        links += [Link(loss_key, b.key, "", (("style", "invis"),)) for b in fig.boxes
+                  if b.key in back and b.key not in fed]
+    return replace(fig, links=tuple(links),
+                   attrs=fig.attrs + (("nodesep", "0.12"), ("ranksep", "0.3")))
 
 
 def _gradient_names(y: Node, wrts: list[Node], grads: list[Node],
@@ -113,6 +178,14 @@ def optimization_view(f: Any, after: bool = True, style: str = "ops",
         counts[how] = counts.get(how, 0) + 1
     caption = fate_caption(len(user_graph), len(new_graph), counts)
     opts = make_options(style, options)
+    fig = fit_cost(lambda budget: _fates_figure(user_graph, new_graph, fates, counts, after,
+                                                replace(opts, budget=budget), caption),
+                   opts.budget, "budget" in options)
+    return Drawing(figure_to_dot(fig), fig.caption, tuple(sorted(counts.items())), again)
+
+
+def _fates_figure(user_graph: Graph, new_graph: Graph, fates: dict, counts: dict,
+                  after: bool, opts: Any, caption: str) -> Figure:
     budget_before, budget_after = _split_budget(opts.budget, len(user_graph),
                                                 len(new_graph) if after else 0)
     before = graph_figure(user_graph, replace(opts, caption=None, budget=budget_before),
@@ -135,9 +208,8 @@ def optimization_view(f: Any, after: bool = True, style: str = "ops",
         legend = tuple(e for e in legend_entries(boxes) if e != "kind:operation") + tuple(
             "fate:" + h for h in palette.FATE_ORDER if counts.get(h)) + tuple(
             "fate:" + h for h in sorted(counts) if h not in palette.FATE_ORDER)
-    fig = Figure(tuple(boxes), tuple(links), caption, before.rankdir, tuple(groups), legend,
-                 before.clusters)
-    return Drawing(figure_to_dot(fig), caption, tuple(sorted(counts.items())), again)
+    return Figure(tuple(boxes), tuple(links), caption, before.rankdir, tuple(groups), legend,
+                  before.clusters)
 
 
 def _split_budget(budget: int, before: int, after: int) -> tuple[int, int]:
@@ -292,11 +364,20 @@ def diff(g1: Any, g2: Any, **options: Any) -> Drawing:
     occ_a = _occurrences(_structure(a.nodes, table))
     occ_b = _occurrences(_structure(b.nodes, table))
     entries = _diff_entries(a, b, occ_a, occ_b)
-    plan = plan_collapse([e.node for e in entries], opts.budget, opts.collapse)
     counts = {palette.SHARED: 0, palette.ADDED: 0, palette.REMOVED: 0}
-    tally: dict[str, dict[str, int]] = {}   # collapsed group -> status -> nodes
     for e in entries:
         counts[e.status] += 1
+    fig = fit_cost(lambda budget: _diff_figure(a, b, entries, counts,
+                                               replace(opts, budget=budget)),
+                   opts.budget, "budget" in options)
+    return Drawing(figure_to_dot(fig), fig.caption, tuple(sorted(counts.items())), again)
+
+
+def _diff_figure(a: Graph, b: Graph, entries: list[_Entry], counts: dict,
+                 opts: Any) -> Figure:
+    plan = plan_collapse([e.node for e in entries], opts.budget, opts.collapse)
+    tally: dict[str, dict[str, int]] = {}   # collapsed group -> status -> nodes
+    for e in entries:
         path = plan.group_of.get(id(e.node))
         if path is not None:
             group = tally.setdefault(path, {})
@@ -327,6 +408,5 @@ def diff(g1: Any, g2: Any, **options: Any) -> Drawing:
     if opts.legend:
         legend = legend_entries(boxes) + tuple(
             "diff:" + s for s in (palette.SHARED, palette.REMOVED, palette.ADDED) if counts[s])
-    fig = Figure(tuple(boxes), tuple(links), caption, opts.rankdir or "TB", (),
-                 legend, opts.clusters)
-    return Drawing(figure_to_dot(fig), caption, tuple(sorted(counts.items())), again)
+    return Figure(tuple(boxes), tuple(links), caption, opts.rankdir or "TB", (),
+                  legend, opts.clusters)
