@@ -47,23 +47,22 @@ def residual_net():
 
 
 def random_graph(size: int = 10_000, seed: int = 0):
-    """About ``size`` nodes of random elementwise ops over a few parameters, each reading
-    one or two earlier nodes (a recent one mostly, so the graph is deep and wide)."""
+    """``size`` nodes of random elementwise ops over a few parameters, each reading one or
+    two earlier nodes (a recent one mostly, so the graph is both deep and wide)."""
     rng = np.random.default_rng(seed)
     x = sg.var("x", (None, 4))
     params = [sg.param(rng.normal(size=4), name=f"p{i}") for i in range(8)]
     nodes: list[sg.Node] = [x] + params
     unary = (sg.tanh, sg.sin, sg.sigmoid, sg.square)
     binary = (sg.add, sg.multiply, sg.subtract)
-    while len(sg.Graph(nodes[-1])) < size if len(nodes) % 1000 == 0 else len(nodes) < size:
+    while len(nodes) < size:
         a = nodes[-1 - int(rng.integers(min(len(nodes), 20)))]
         if rng.random() < 0.5:
             nodes.append(unary[int(rng.integers(len(unary)))](a))
         else:
             b = nodes[int(rng.integers(len(nodes)))]
             nodes.append(binary[int(rng.integers(len(binary)))](a, b))
-    loss = sg.sum(nodes[-1])
-    return x, sg.var("labels", (None,), "int64"), loss, params
+    return x, None, sg.sum(nodes[-1]), params
 
 
 MODELS: dict[str, Callable] = {"deep_mlp": deep_mlp, "digits_cnn": digits_cnn,
@@ -74,7 +73,7 @@ def drawings(name: str) -> dict[str, str]:
     """The default DOT text of model ``name``'s forward graph, gradient view and
     optimisation view (an SGD step compiled), keyed by view."""
     x, y, loss, params = MODELS[name]()
-    inputs = [x, y] if y in sg.Graph(loss).nodes else [x]
+    inputs = [x] if y is None else [x, y]
     step = optim.step_function(inputs, loss, params, optim.SGD(0.1))
     return {"forward": sg.to_dot(loss),
             "gradient": sg.gradient_view(loss, params).dot,
