@@ -55,14 +55,20 @@ def random_graph(size: int = 10_000, seed: int = 0):
     nodes: list[sg.Node] = [x] + params
     unary = (sg.tanh, sg.sin, sg.sigmoid, sg.square)
     binary = (sg.add, sg.multiply, sg.subtract)
-    while len(nodes) < size:
+    while len(nodes) < size * 0.8:
         a = nodes[-1 - int(rng.integers(min(len(nodes), 20)))]
         if rng.random() < 0.5:
             nodes.append(unary[int(rng.integers(len(unary)))](a))
         else:
             b = nodes[int(rng.integers(len(nodes)))]
             nodes.append(binary[int(rng.integers(len(binary)))](a, b))
-    return x, None, sg.sum(nodes[-1]), params
+    # Every node counts: the values nothing reads yet are added into the output.
+    read = {id(i) for n in nodes for i in n.inputs}
+    out = nodes[-1]
+    for n in nodes[9:-1]:
+        if id(n) not in read:
+            out = out + n
+    return x, None, sg.sum(out), params
 
 
 MODELS: dict[str, Callable] = {"deep_mlp": deep_mlp, "digits_cnn": digits_cnn,
