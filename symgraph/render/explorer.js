@@ -225,11 +225,18 @@
         b.y0 = Math.min(b.y0, p.y - BOX_H / 2); b.y1 = Math.max(b.y1, p.y + BOX_H / 2);
       }
     });
+    // An outer frame is padded by one tab's height for each open scope inside it, so the
+    // tabs of nested scopes never overlap.
+    var below = new Map();
+    box.forEach(function (b, g) {
+      var d = 1;
+      for (var q = groups[g].p; q > 0; q = groups[q].p, d++) {
+        below.set(q, Math.max(below.get(q) || 0, d));
+      }
+    });
     var layer = el("g", {"class": "frames"}, world);
     box.forEach(function (b, g) {
-      var depth = 0;
-      for (var q = g; q > 0; q = groups[q].p) { depth += 1; }
-      var pad = 8 + 4 * (6 - Math.min(depth, 6));
+      var pad = 6 + 16 * (below.get(g) || 0);
       el("rect", {x: b.x0 - pad, y: b.y0 - pad - 14, width: b.x1 - b.x0 + 2 * pad,
                   height: b.y1 - b.y0 + 2 * pad + 14, rx: 8, "class": "frame"}, layer);
       var tab = el("text", {x: b.x0 - pad + 6, y: b.y0 - pad - 2, "class": "tab",
@@ -444,6 +451,7 @@
   document.getElementById("title").textContent = DATA.title;
   document.title = DATA.title;
   showView(0);
-  window.symgraphExplorer = {firstPaintMs: performance.now(), search: search,
-                             showView: showView, views: views.length};
+  window.symgraphExplorer = {
+    firstPaintMs: performance.now(), search: search, showView: showView, views: views.length,
+    centreOnGroup: function (g) { centreOn(views[state.view].data.nodes.length + g); }};
 })();
