@@ -43,12 +43,17 @@
       Array.prototype.push.apply(order, kids[order[i]]);
     }
     var count = groups.map(function () { return 0; });
+    var grads = groups.map(function () { return 0; });
     for (i = 0; i < nodes.length; i++) {
-      for (g = nodes[i].g; g >= 0; g = groups[g].p) { count[g] += 1; }
+      for (g = nodes[i].g; g >= 0; g = groups[g].p) {
+        count[g] += 1;
+        if (nodes[i].gr) { grads[g] += 1; }
+      }
     }
     var byUid = new Map();
     nodes.forEach(function (n, k) { byUid.set(n.u, k); });
-    v.prep = {kids: kids, order: order, count: count, byUid: byUid};
+    v.prep = {kids: kids, order: order, count: count, byUid: byUid,
+              gradGroup: grads.map(function (k, q) { return 2 * k > count[q]; })};
     v.open = new Set([0]);
     autoOpen(v);
     return v.prep;
@@ -108,15 +113,39 @@
   //     barycentre sweep down and one up to untangle each rank ----------------------------
   function layout(v, vis) {
     var n = vis.items.length, rank = new Int32Array(n), ins = [], outs = [], i, e;
-    for (i = 0; i < n; i++) { ins.push([]); outs.push([]); }
-    vis.edges.forEach(function (ed) {
-      if (ed[0] < ed[1]) { ins[ed[1]].push(ed[0]); outs[ed[0]].push(ed[1]); }
+    // Gradient nodes are drawn under the forward graph, as the Graphviz gradient view
+    // does: reading a forward value does not pull a gradient node up among them.
+    var grad = new Uint8Array(n), lastForward = 0;
+    for (i = 0; i < n; i++) {
+      var key = vis.items[i];
+      grad[i] = key < vis.N ? (v.data.nodes[key].gr ? 1 : 0) : (v.prep.gradGroup[key - vis.N] ? 1 : 0);
+      ins.push([]); outs.push([]);
+    }
+    var topo = topoOrder(n, vis.edges), ord = new Int32Array(n);
+    topo.forEach(function (it, k) { ord[it] = k; });
+    vis.edges.forEach(function (ed) {   // edges against the order close a cycle: not ranked
+      if (ord[ed[0]] < ord[ed[1]]) { ins[ed[1]].push(ed[0]); outs[ed[0]].push(ed[1]); }
+    });
+    topo.forEach(function (i) {
+      var fed = false;
+      for (e = 0; e < ins[i].length; e++) {
+        var u = ins[i][e];
+        if (grad[i] && !grad[u]) { continue; }
+        fed = true;
+        rank[i] = Math.max(rank[i], rank[u] + 1);
+      }
+      if (!grad[i]) { lastForward = Math.max(lastForward, rank[i]); }
+    });
+    topo.forEach(function (i) {                       // again, now that the forward is done
+      if (!grad[i]) { return; }
+      var r = lastForward + 1;
+      for (e = 0; e < ins[i].length; e++) {
+        if (grad[ins[i][e]]) { r = Math.max(r, rank[ins[i][e]] + 1); }
+      }
+      rank[i] = r;
     });
     for (i = 0; i < n; i++) {
-      for (e = 0; e < ins[i].length; e++) { rank[i] = Math.max(rank[i], rank[ins[i][e]] + 1); }
-    }
-    for (i = 0; i < n; i++) {
-      if (!ins[i].length && outs[i].length) {
+      if (!ins[i].length && outs[i].length && !grad[i]) {
         var lo = Infinity;
         for (e = 0; e < outs[i].length; e++) { lo = Math.min(lo, rank[outs[i][e]]); }
         rank[i] = Math.max(0, lo - 1);
@@ -147,11 +176,37 @@
       var total = r.reduce(function (s, it) { return s + width[it] + GAP; }, -GAP);
       var x = -total / 2;
       r.forEach(function (it) {
-        pos[it] = {x: x + width[it] / 2, y: k * ROW, w: width[it]};
+        pos[it] = {x: x + width[it] / 2, y: k * ROW, w: width[it], ord: ord[it]};
         x += width[it] + GAP;
       });
     });
     return pos;
+  }
+
+  function topoOrder(n, edges) {
+    // Kahn's algorithm over the drawn boxes; two closed scopes may read each other (a
+    // cycle between boxes), so when none is free the earliest waiting box goes next.
+    var indeg = new Int32Array(n), out = [], i;
+    for (i = 0; i < n; i++) { out.push([]); }
+    edges.forEach(function (ed) { indeg[ed[1]] += 1; out[ed[0]].push(ed[1]); });
+    var done = new Uint8Array(n), queue = [], head = 0, order = [], scan = 0;
+    for (i = 0; i < n; i++) { if (!indeg[i]) { queue.push(i); } }
+    while (order.length < n) {
+      if (head === queue.length) {
+        while (done[scan]) { scan += 1; }
+        queue.push(scan);
+      }
+      var it = queue[head++];
+      if (done[it]) { continue; }
+      done[it] = 1;
+      order.push(it);
+      for (var k = 0; k < out[it].length; k++) {
+        var w = out[it][k];
+        indeg[w] -= 1;
+        if (indeg[w] === 0 && !done[w]) { queue.push(w); }
+      }
+    }
+    return order;
   }
 
   function itemText(v, key, N) {
@@ -181,7 +236,7 @@
       var a = pos[ed[0]], b = pos[ed[1]];
       var y1 = a.y + BOX_H / 2, y2 = b.y - BOX_H / 2, mid = (y1 + y2) / 2;
       el("path", {d: "M" + a.x + "," + y1 + " C" + a.x + "," + mid + " " + b.x + "," + mid +
-                  " " + b.x + "," + y2, "class": ed[0] < ed[1] ? "edge" : "edge back"},
+                  " " + b.x + "," + y2, "class": a.ord < b.ord ? "edge" : "edge back"},
          edgeLayer);
     });
     var boxLayer = el("g", {"class": "boxes"}, world);
@@ -307,6 +362,7 @@
     var groups = v.data.groups;
     for (var g = v.data.nodes[index].g; g > 0; g = groups[g].p) { v.open.add(g); }
     state.selected = v.data.nodes[index].u;
+    state.scale = Math.max(state.scale, 1);       // a found node is shown at a readable size
     render(index);
     showPanel(v, index);
   }
@@ -400,7 +456,8 @@
       state.matches = [];
       v.data.nodes.forEach(function (nd, i) {
         if (nd.l.toLowerCase().indexOf(q) >= 0 || nd.o.toLowerCase() === q ||
-            (nd.n && nd.n.toLowerCase().indexOf(q) >= 0)) { state.matches.push(i); }
+            (nd.n && nd.n.toLowerCase().indexOf(q) >= 0) ||
+            (nd.s && nd.s.toLowerCase().indexOf(q) >= 0)) { state.matches.push(i); }
       });
     }
     if (!state.matches.length) { out.textContent = "no match"; return; }
