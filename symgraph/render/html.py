@@ -12,7 +12,7 @@ import importlib.resources
 from typing import Any, Optional
 
 from symgraph.render import escape
-from symgraph.render.explore import page_data
+from symgraph.render.page import page_data
 
 OPTIONS = ("names", "locations", "views", "title")
 
