@@ -29,6 +29,9 @@ from symgraph.render import (GraphvizError, diff, draw, gradient_view, optimizat
 # render: the interactive HTML explorer (also sg.render(target, "graph.html"))
 from symgraph.render.html import explore
 
+# ONNX exchange (the optional extra symgraph[onnx], imported on first call)
+from symgraph.onnx import export_onnx, import_onnx
+
 __version__ = "0.1.0"
 
 
