@@ -39,11 +39,21 @@ def test_every_default_drawing_of_the_zoo_lays_out_in_seconds(name):
     assert not slow, f"{name}: Graphviz took {slow} s"
 
 
-def test_textbook_mlp_gradient_view_fits_2000_px():
+def _png_size(dot_text: str) -> tuple[int, int]:
     png = subprocess.run(["dot", "-Tpng"], capture_output=True, timeout=60,
-                         input=render_figures.mlp_cost_gradient().dot.encode()).stdout
-    width, height = struct.unpack(">II", png[16:24])   # the IHDR chunk, at 96 dpi
+                         input=dot_text.encode()).stdout
+    return struct.unpack(">II", png[16:24])            # the IHDR chunk, at 96 dpi
+
+
+def test_textbook_mlp_gradient_and_optimisation_views_fit_2000_px():
+    import symgraph as sg
+    from symgraph import optim
+    width, height = _png_size(render_figures.mlp_cost_gradient().dot)
     assert width <= 2000, (width, height)
+    J, params, names = render_figures._mlp_cost()
+    step = optim.step_function(list(sg.Graph(J).inputs), J, params, optim.SGD(0.1))
+    width, height = _png_size(sg.optimization_view(step, names=names, locations=False).dot)
+    assert width <= 2000, (width, height)   # was 4,985 px with the halves side by side
 
 
 def test_deep_mlp_is_not_drawn_as_a_staircase():

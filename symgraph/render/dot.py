@@ -180,6 +180,9 @@ def figure_to_dot(fig: Figure) -> str:
         lines.append("  " + " -> ".join(rank) + " [style=invis];")
     if fig.legend:
         _emit_legend(lines, fig.legend)
+        if fig.legend_below:
+            # Hung under every output: a tall drawing keeps its width.
+            lines.extend(f"  {b.key} -> legend0 [style=invis];" for b in fig.boxes if b.output)
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -51,6 +51,7 @@ class Figure:
     clusters: bool = True                      # draw name scopes as clusters
     ranks: tuple[tuple[str, ...], ...] = ()    # boxes drawn side by side (same rank)
     attrs: Attrs = ()                          # extra graph attributes (spacing, limits)
+    legend_below: bool = False                 # legend under the outputs, not beside them
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def gradient_view(y: Any, wrt: Optional[Any] = None, style: str = "ops",
     opts = make_options(style, dict(options, caption=options.get("caption") or caption))
     scopes = gradient_scopes(graph)
     fig = fit_cost(lambda budget: _stacked(graph_figure(graph, replace(opts, budget=budget),
-                                                        scopes=scopes), outs[0]),
+                                                        scopes=scopes)),
                    opts.budget, "budget" in options)
     return Drawing(figure_to_dot(fig), fig.caption,
                    (("forward", len(graph) - n_grad), ("gradient", n_grad)), again)
@@ -96,7 +96,7 @@ def _in_gradient(box: Box) -> bool:
     return box.kind == palette.GRADIENT or box.tooltip.startswith("scope " + GRAD)
 
 
-def _stacked(fig: Figure, loss: Node) -> Figure:
+def _stacked(fig: Figure) -> Figure:
     """The gradient drawn under the forward graph as its own block: edges from forward
     values into gradient nodes do not pull those nodes up (``constraint=false``, grey), and
     invisible edges hang the gradient's first nodes under the loss. This keeps the view
@@ -111,7 +111,7 @@ def _stacked(fig: Figure, loss: Node) -> Figure:
     back |= {b.key for b in fig.boxes if b.kind == palette.CONSTANT and readers.get(b.key)
              and all(r in back for r in readers[b.key])}
     fed = {l.dst for l in fig.links if l.src in back}
-    loss_key = next((b.key for b in fig.boxes if b.output and b.key not in back), None)
+    loss_key = _loss_box(fig, back)
     links = []
     for link in fig.links:
         if link.dst in back and link.src not in back:
@@ -123,6 +123,28 @@ def _stacked(fig: Figure, loss: Node) -> Figure:
                   if b.key in back and b.key not in fed]
     return replace(fig, links=tuple(links),
                    attrs=fig.attrs + (("nodesep", "0.12"), ("ranksep", "0.3")))
+
+
+def _loss_box(fig: Figure, back: set[str]) -> Optional[str]:
+    """The forward output the gradient hangs under: of the outputs that read no gradient
+    node (an update ``W - lr * g`` does), the one with the most boxes upstream (the loss,
+    not a step counter)."""
+    inputs: dict[str, list[str]] = {}
+    for link in fig.links:
+        inputs.setdefault(link.dst, []).append(link.src)
+    best, best_size = None, -1
+    for box in fig.boxes:
+        if not box.output or box.key in back:
+            continue
+        seen, stack = {box.key}, [box.key]
+        while stack:
+            for src in inputs.get(stack.pop(), ()):
+                if src not in seen:
+                    seen.add(src)
+                    stack.append(src)
+        if not seen & back and len(seen) > best_size:
+            best, best_size = box.key, len(seen)
+    return best
 
 
 def _gradient_names(y: Node, wrts: list[Node], grads: list[Node],
@@ -188,8 +210,14 @@ def _fates_figure(user_graph: Graph, new_graph: Graph, fates: dict, counts: dict
                   after: bool, opts: Any, caption: str) -> Figure:
     budget_before, budget_after = _split_budget(opts.budget, len(user_graph),
                                                 len(new_graph) if after else 0)
+    # A training step's graph holds gradient nodes: each half is drawn as the gradient view
+    # is (the gradient under the forward graph), and "after" goes under "before", not
+    # beside it, so the view is about as wide as one half.
+    grads = any(n.is_grad for n in user_graph.nodes)
+    scopes = gradient_scopes(user_graph) if grads else None
     before = graph_figure(user_graph, replace(opts, caption=None, budget=budget_before),
-                          prefix="b", group="before")
+                          prefix="b", group="before", scopes=scopes)
+    before = _stacked(before) if grads else before
     boxes, links = _colour_by_fate(user_graph, fates, before)
     groups = [("before", f"before: {len(user_graph)} nodes")]
     notes = [f"before: {before.caption}" if before.caption else ""]
@@ -197,7 +225,13 @@ def _fates_figure(user_graph: Graph, new_graph: Graph, fates: dict, counts: dict
         fig_after = graph_figure(new_graph, replace(opts, legend=False, caption=None,
                                                     budget=budget_after,
                                                     names=_names_after(opts.names, fates)),
-                                 prefix="a", group="after")
+                                 prefix="a", group="after",
+                                 scopes=gradient_scopes(new_graph) if grads else None)
+        if grads:
+            fig_after = _stacked(fig_after)
+            fed = {link.dst for link in fig_after.links}
+            links += [Link(b.key, r.key, "", (("style", "invis"),)) for b in before.boxes
+                      if b.output for r in fig_after.boxes if r.key not in fed]
         boxes += list(fig_after.boxes)
         links += list(fig_after.links)
         groups.append(("after", f"after: {len(new_graph)} nodes"))
@@ -209,7 +243,7 @@ def _fates_figure(user_graph: Graph, new_graph: Graph, fates: dict, counts: dict
             "fate:" + h for h in palette.FATE_ORDER if counts.get(h)) + tuple(
             "fate:" + h for h in sorted(counts) if h not in palette.FATE_ORDER)
     return Figure(tuple(boxes), tuple(links), caption, before.rankdir, tuple(groups), legend,
-                  before.clusters)
+                  before.clusters, attrs=before.attrs, legend_below=grads and after)
 
 
 def _split_budget(budget: int, before: int, after: int) -> tuple[int, int]:
