@@ -55,3 +55,12 @@ def test_network_styles_refuse_a_gradient_graph(style):
         sg.to_dot([loss, *grads], style=style)
     with pytest.raises(ValueError, match="not 'units'"):
         sg.gradient_view(loss, model.params(), style="units")
+
+
+def test_network_styles_warn_on_a_graph_without_weights():
+    x = sg.var("x", (None, 2))
+    y = sg.sigmoid(sg.tanh(sg.relu(sg.tanh(x))))
+    with pytest.warns(RuntimeWarning, match="4 layers but no weights"):
+        sg.to_dot(y, style="layers")
+    with pytest.warns(RuntimeWarning, match="style='ops'"):
+        sg.to_dot(y, style="units")

@@ -7,6 +7,7 @@ between two layers (affine maps, bias adds) are folded into the edge.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Optional
 
@@ -111,6 +112,17 @@ def find_layers(graph: Graph, names: dict[int, str]) -> list[Layer]:
             name = hidden_name(hidden)
         layers.append(_feeds(graph, n, name, layer_ids))
     return layers
+
+
+def warn_without_weights(layers: list[Layer], style: str) -> None:
+    """Warn when a graph of several layers has no weight at all: it is not a network, and
+    the network styles would draw its activations as a chain of unlabelled layers."""
+    hidden = sum(1 for l in layers if l.node.op != "var")
+    if hidden >= 3 and not any(l.weights for l in layers):
+        warnings.warn(f"style {style!r}: this graph has {hidden} layers but no weights "
+                      "(parameters read by matmul, dot, multiply, outer or conv2d), so it is "
+                      "not drawn as a network; style='ops' draws it node by node",
+                      RuntimeWarning, stacklevel=4)
 
 
 def check_network(graph: Graph, style: str) -> None:
@@ -232,6 +244,7 @@ def layers_figure(graph: Graph, opts: Options) -> Figure:
     check_network(graph, "layers")
     names = labels.name_map(opts.names)
     layers = find_layers(graph, names)
+    warn_without_weights(layers, "layers")
     outputs = {id(o) for o in graph.outputs}
     plan = plan_collapse([l.node for l in layers], opts.budget, opts.collapse, noun="layers")
     key_of, folded = _folded(layers, plan)
@@ -326,6 +339,7 @@ def units_figure(graph: Graph, opts: Options) -> Figure:
     check_network(graph, "units")
     names = labels.name_map(opts.names)
     layers = find_layers(graph, names)
+    warn_without_weights(layers, "units")
     outputs = {id(o) for o in graph.outputs}
     plan = plan_collapse([l.node for l in layers], opts.budget, opts.collapse,
                          weights=[_unit_slots(l, opts.max_units) for l in layers],
