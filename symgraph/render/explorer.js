@@ -52,7 +52,13 @@
     }
     var byUid = new Map();
     nodes.forEach(function (n, k) { byUid.set(n.u, k); });
-    v.prep = {kids: kids, order: order, count: count, byUid: byUid,
+    var pre = new Int32Array(groups.length), stack = [0], next = 0;
+    while (stack.length) {                        // preorder: a scope's subtree is a range
+      g = stack.pop();
+      pre[g] = next++;
+      for (i = kids[g].length - 1; i >= 0; i--) { stack.push(kids[g][i]); }
+    }
+    v.prep = {kids: kids, order: order, count: count, byUid: byUid, pre: pre,
               gradGroup: grads.map(function (k, q) { return 2 * k > count[q]; })};
     v.open = new Set([0]);
     autoOpen(v);
@@ -156,6 +162,13 @@
     rows = rows.filter(function (r) { return r; });
     var rowOf = new Int32Array(n), slot = new Float64Array(n);
     rows.forEach(function (r, k) { r.forEach(function (it, s) { rowOf[it] = k; slot[it] = s; }); });
+    // Boxes of one scope stay side by side in every rank (the scope's preorder number
+    // first), so the frames of sibling scopes do not interleave.
+    var home = new Int32Array(n);
+    for (i = 0; i < n; i++) {
+      var k0 = vis.items[i];
+      home[i] = v.prep.pre[k0 < vis.N ? v.data.nodes[k0].g : v.data.groups[k0 - vis.N].p];
+    }
     function sweep(list, neighbours) {
       list.forEach(function (r) {
         var key = new Map();
@@ -164,7 +177,7 @@
           for (var q = 0; q < nb.length; q++) { sum += slot[nb[q]]; }
           key.set(it, nb.length ? sum / nb.length : slot[it]);
         });
-        r.sort(function (a, b) { return key.get(a) - key.get(b) || a - b; });
+        r.sort(function (a, b) { return home[a] - home[b] || key.get(a) - key.get(b) || a - b; });
         r.forEach(function (it, s) { slot[it] = s; });
       });
     }
