@@ -87,3 +87,15 @@ def test_dpi_scales_a_png(tmp_path):
     small, large = width(dpi=50), width(dpi=200)
     assert 3.5 < large / small < 4.5
     assert width(size=(2, 2), dpi=100) <= 200
+
+
+def test_drawings_copy_and_pickle():
+    import copy
+    import pickle
+    loss, W = _loss()
+    view = sg.gradient_view(loss, W)
+    assert copy.deepcopy(view) is view                   # frozen: the same drawing
+    again = pickle.loads(pickle.dumps(view))
+    assert again == view and again.dot == view.dot       # DOT text, caption, counts kept
+    with pytest.raises(TypeError, match="holds DOT text only"):
+        again.redraw(budget=3)                           # how to remake it is not pickled

@@ -6,6 +6,7 @@ from DOT text lets views recolour or combine figures without parsing DOT.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -84,6 +85,14 @@ class Drawing:
     remake: Optional[Callable[..., "Drawing"]] = field(default=None, compare=False,
                                                        repr=False)
 
+    def __deepcopy__(self, memo: dict) -> "Drawing":
+        return self       # frozen: a copy would be the same drawing
+
+    def __reduce__(self) -> tuple:
+        # A pickled drawing keeps its DOT text, caption and counts, not how to remake it
+        # (that holds the graph); redrawing an unpickled one with options says so.
+        return (Drawing, (self.dot, self.caption, self.counts))
+
     def count(self, what: str) -> int:
         """One of the drawing's counts (e.g. ``"added"`` for a diff), 0 when absent."""
         return dict(self.counts).get(what, 0)
@@ -117,7 +126,10 @@ class Drawing:
 
 def remaker(fn: Callable[..., Drawing], *args: Any, **base: Any) -> Callable[..., Drawing]:
     """``Drawing.remake`` for a view: calls ``fn(*args, **base)`` with new options laid
-    over ``base``."""
-    def again(**new: Any) -> Drawing:
-        return fn(*args, **dict(base, **new))
-    return again
+    over ``base`` (a partial of a module-level function, so a drawing pickles when its
+    graph does)."""
+    return functools.partial(_again, fn, args, base)
+
+
+def _again(fn: Callable[..., Drawing], args: tuple, base: dict, **new: Any) -> Drawing:
+    return fn(*args, **dict(base, **new))

@@ -70,7 +70,8 @@ GRAD = "∇"   # the first part of the drawing scope of a gradient node: ∇laye
 def gradient_scopes(graph: Graph) -> dict[int, str]:
     """A drawing scope for each gradient node (gradient nodes have none of their own): the
     scope of the latest forward value it reads, marked ``∇`` (``∇mlp/layer3``), else that
-    of its gradient inputs; constants only gradient nodes read go with their first reader.
+    of its gradient inputs; constants only gradient nodes read go with their first reader,
+    and unscoped values computed from a gradient (a parameter's update) with it.
     So the gradient of a deep network collapses layer by layer, as its forward graph does."""
     out: dict[int, str] = {}
     users: dict[int, list[Node]] = {}
@@ -78,6 +79,12 @@ def gradient_scopes(graph: Graph) -> dict[int, str]:
         for i in n.inputs:
             users.setdefault(id(i), []).append(n)
         if not n.is_grad:
+            # An unscoped value computed from a gradient (an update W - lr * g) goes with
+            # it, so a training step's updates fold with their layer's gradient block.
+            if not n.scope and n.inputs and n.op != "const":
+                out_scope = next((out[id(i)] for i in n.inputs if out.get(id(i))), "")
+                if out_scope:
+                    out[id(n)] = out_scope
             continue
         forward = [i for i in n.inputs if not i.is_grad and i.op not in ("const", "var")]
         if forward:
@@ -87,8 +94,8 @@ def gradient_scopes(graph: Graph) -> dict[int, str]:
             out[id(n)] = next((out[id(i)] for i in n.inputs if out.get(id(i))), "")
     for n in graph.nodes:
         readers = users.get(id(n), [])
-        if n.op == "const" and readers and all(r.is_grad for r in readers):
-            out[id(n)] = out.get(id(readers[0]), "")
+        if n.op == "const" and readers and all(id(r) in out for r in readers):
+            out[id(n)] = out[id(readers[0])]
     return out
 
 
@@ -229,9 +236,14 @@ def _fates_figure(user_graph: Graph, new_graph: Graph, fates: dict, counts: dict
                                  scopes=gradient_scopes(new_graph) if grads else None)
         if grads:
             fig_after = _stacked(fig_after)
+            # The outputs of "before" (else, when they are folded away, its last boxes)
+            # over every first box of "after".
             fed = {link.dst for link in fig_after.links}
-            links += [Link(b.key, r.key, "", (("style", "invis"),)) for b in before.boxes
-                      if b.output for r in fig_after.boxes if r.key not in fed]
+            read = {link.src for link in before.links}
+            ends = [b for b in before.boxes if b.output] or [
+                b for b in before.boxes if b.key not in read]
+            links += [Link(b.key, r.key, "", (("style", "invis"),)) for b in ends
+                      for r in fig_after.boxes if r.key not in fed]
         boxes += list(fig_after.boxes)
         links += list(fig_after.links)
         groups.append(("after", f"after: {len(new_graph)} nodes"))
