@@ -50,6 +50,8 @@ def _open(driver, path: pathlib.Path) -> None:
     driver.get(path.resolve().as_uri())
     assert driver.execute_script("return window.symgraphExplorer.firstPaintMs") > 0
     assert render_browser.errors(driver) == []
+    # nothing loaded beside the page itself: no script, style, font or image from anywhere
+    assert driver.execute_script("return performance.getEntriesByType('resource').length") == 0
 
 
 def _count(driver, css: str) -> int:

@@ -185,12 +185,30 @@
     sweep(rows.slice(0, -1).reverse(), outs);
     var pos = [], width = new Float64Array(n);
     for (i = 0; i < n; i++) { width[i] = boxWidth(v, vis.items[i], vis.N); }
+    // Each box goes under the mean of the boxes it reads (in rank order, pushed right
+    // where it would overlap), then the rank is shifted to sit best under them: so a
+    // chain stays straight and a scope's boxes stay under one another.
     rows.forEach(function (r, k) {
-      var total = r.reduce(function (s, it) { return s + width[it] + GAP; }, -GAP);
-      var x = -total / 2;
-      r.forEach(function (it) {
-        pos[it] = {x: x + width[it] / 2, y: k * ROW, w: width[it], ord: ord[it]};
-        x += width[it] + GAP;
+      var want = r.map(function (it) {
+        var sum = 0, cnt = 0;
+        for (var q = 0; q < ins[it].length; q++) {
+          var p = pos[ins[it][q]];
+          if (p) { sum += p.x; cnt += 1; }
+        }
+        return cnt ? sum / cnt : NaN;
+      });
+      var xs = [], right = -Infinity, total = 0, moved = 0, known = 0;
+      r.forEach(function (it, q) {
+        var lo = right + GAP + width[it] / 2;
+        var x = isNaN(want[q]) ? (isFinite(right) ? lo : width[it] / 2) : Math.max(want[q], lo);
+        xs.push(x);
+        right = x + width[it] / 2;
+        total += width[it] + GAP;
+        if (!isNaN(want[q])) { moved += x - want[q]; known += 1; }
+      });
+      var shift = known ? -moved / known : -(xs[0] - width[r[0]] / 2 + total / 2);
+      r.forEach(function (it, q) {
+        pos[it] = {x: xs[q] + shift, y: k * ROW, w: width[it], ord: ord[it]};
       });
     });
     return pos;
