@@ -127,3 +127,20 @@ def test_ten_thousand_node_graph_paints_within_two_seconds(driver, tmp_path):
     first_paint = driver.execute_script("return window.symgraphExplorer.firstPaintMs")
     assert first_paint < 2000, first_paint
     assert _count(driver, ".item") <= 80           # opened collapsed, level by level
+
+
+def test_hundred_thousand_node_graph_opens_collapsed_and_level_by_level(driver, tmp_path):
+    h = sg.var("x", (3,))
+    for _ in range(100_000):
+        h = sg.sin(h)
+    page = tmp_path / "chain.html"
+    sg.render(h, str(page), locations=False)
+    _open(driver, page)
+    assert _count(driver, ".item") <= 60 and _count(driver, ".item.node") <= 2
+    block = driver.find_elements(By.CSS_SELECTOR, ".item.group")[0]
+    driver.execute_script(f"window.symgraphExplorer.centreOnGroup("
+                          f"{int(block.get_attribute('data-group'))})")
+    before = _count(driver, ".item")
+    block.find_element(By.TAG_NAME, "rect").click()
+    assert _count(driver, ".item") > before                   # one level further down
+    assert render_browser.errors(driver) == []
