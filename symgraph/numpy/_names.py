@@ -53,7 +53,9 @@ NUMPY_OWN: frozenset[str] = frozenset("""
     common_type mintypecode isscalar iterable broadcast_shapes errstate
     indices diag_indices tril_indices triu_indices mask_indices ix_ ravel_multi_index
     unravel_index bartlett blackman hamming hanning kaiser
+    fromfunction
     """.split())
+# (fromfunction calls its function once on NumPy index grids: a function of nodes returns a node)
 
 _IO = "file input/output: a graph holds no data until evaluated; evaluate, then use NumPy"
 _DATA_SHAPE = "its output's shape depends on the input's values, which a static graph cannot know"
@@ -78,7 +80,7 @@ LEFT_OUT: dict[str, str] = {
                     "setbufsize getbufsize seterr geterr seterrcall geterrcall show_config "
                     "show_runtime info typename base_repr binary_repr get_include test".split(),
                     _PRINT),
-    **dict.fromkeys("apply_along_axis apply_over_axes piecewise fromfunction fromiter "
+    **dict.fromkeys("apply_along_axis apply_over_axes piecewise fromiter "
                     "frompyfunc vectorize nested_iters".split(), _PYTHON),
     **dict.fromkeys("bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_invert "
                     "bitwise_count bitwise_left_shift bitwise_right_shift left_shift right_shift "
