@@ -276,6 +276,10 @@ def test_linalg_and_fft_resolve_lazily_to_symgraph_modules(monkeypatch):
 def test_snp_namespace_passes_numpy_constants_and_dtypes_through():
     assert snp.pi == np.pi and snp.float32 is np.float32 and snp.newaxis is None
     assert snp.finfo is np.finfo
+    # NumPy's own fromfunction calls its function once on index grids: nodes inside give a node
+    w = sg.var("w", ())
+    grid = snp.fromfunction(lambda i, j: w * i + j, (2, 3))
+    np.testing.assert_array_equal(sg.function([w], grid)(2.0), 2.0 * np.arange(2)[:, None] + np.arange(3))
     assert "sum" in dir(snp) and "linalg" in dir(snp)
 
 
