@@ -117,6 +117,8 @@ def reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None
             copy: Optional[bool] = None) -> Node:
     if order != "C":
         raise UnsupportedError(f"snp.reshape: order={order!r} is not supported (row-major only)")
+    if shape is None and newshape is None:
+        raise TypeError("snp.reshape: give the new shape")
     return ops.reshape(a, newshape if shape is None else shape)
 
 

@@ -225,6 +225,9 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
 
 def lexsort(keys: Sequence[Any], axis: int = -1) -> Node:
     """Positions that sort by the last key, ties broken by the one before, and so on."""
+    if isinstance(keys, Node):      # a matrix of keys: its rows
+        from symgraph.ops.rearrange import unstack
+        keys = unstack(keys, 0)
     if len(keys) == 0:
         raise ValueError("lexsort: needs at least one key")
     nodes = [as_node(k) for k in keys]
