@@ -45,7 +45,8 @@ def _context(message: str) -> str:
     name = _DUNDER.get(name, name)
     if name == "call":
         name = "compiled function call"
-    if name.lower() not in message.lower():
+    # Other special methods (NumPy's __array_function__, say) are not names a user called.
+    if not name.startswith("__") and name.lower() not in message.lower():
         message = f"{name}: {message}"
     if frame is not None and not frame.f_code.co_filename.endswith(_NOT_USER):
         where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
