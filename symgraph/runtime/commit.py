@@ -17,12 +17,22 @@ from collections import deque
 from itertools import repeat
 from typing import Any, Sequence
 
-# Buffers the caller may write into are referenced only by the caller's list, its loop
-# variable and ``getrefcount``'s own argument; one more reference means someone outside
-# holds the array (a snapshot taken from ``p.value``, an output, a view) and it must not
-# be written.
-UNSHARED_REFS = 3
-refcount = sys.getrefcount
+import numpy as np
+
+def _count(buffers: list, j: int) -> int:
+    return sys.getrefcount(buffers[j])
+
+
+# What ``_count`` gives for an array that only its list holds, measured once through the
+# very same code (interpreters differ in the references a call's arguments hold).
+UNSHARED_REFS = _count([np.empty(1)], 0)
+
+
+def alone(buffers: list, j: int) -> bool:
+    """Nobody but ``buffers`` holds ``buffers[j]``: no snapshot taken from ``p.value``, no
+    returned output, no view, no reader in another thread. Only then may it be written."""
+    return _count(buffers, j) <= UNSHARED_REFS
+
 
 _consume = deque(maxlen=0).extend       # runs an iterator to its end, in C
 

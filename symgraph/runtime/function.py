@@ -24,7 +24,7 @@ from symgraph.ops.registry import as_node
 from symgraph.passes.pipeline import optimize as run_passes
 from symgraph.passes.provenance import KEPT, Fate, PassResult
 from symgraph.runtime import codegen, memory
-from symgraph.runtime.commit import UNSHARED_REFS, commit, refcount
+from symgraph.runtime.commit import alone, commit
 from symgraph.runtime.schedule import schedule
 from symgraph.types import format_shape
 
@@ -209,12 +209,10 @@ class Function:
             self._check_leaves(arrays)
         spares = self._spares
         for j, (cell, dtype, shape) in enumerate(self._spare_cells):
-            buf = spares[j]
-            if buf is None or refcount(buf) > UNSHARED_REFS:
+            if spares[j] is None or not alone(spares, j):
                 # First call, or someone holds this array (a snapshot of an old ``p.value``,
                 # a returned output): never write into it, take a new one.
                 spares[j] = np.empty(shape, dtype)
-            del buf
         try:
             results = self._program.run(*arrays, *spares)
         except codegen.NonFiniteValue as exc:
