@@ -230,6 +230,10 @@ EXPRESSIONS = [
     E(lambda: sg.nn.Dense(3, 3)(m.astype("int64") + "a"), DE, "add"),
     E(lambda: sg.nn.Dense(4, 2)(m), SE, "matmul"),
     E(lambda: sg.random.seed("a"), DE, "seed"),
+    E(lambda: sg.nn.LayerNorm(-3), SymgraphError, "LayerNorm"),
+    E(lambda: sg.nn.BatchNorm(0), SymgraphError, "BatchNorm"),
+    E(lambda: sg.nn.BatchNorm(3, momentum=2.0), SymgraphError, "BatchNorm"),
+    E(lambda: sg.nn.Embedding(0, 3), SymgraphError, "Embedding"),
     E(lambda: sg.random.seed(-1), DE, "seed"),
     # scopes, node misuse, parameter values
     E(lambda: sg.scope("a/b").__enter__(), SymgraphError, "scope"),

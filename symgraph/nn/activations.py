@@ -84,7 +84,7 @@ def gelu(x: sg.Node, approximate: str = "none") -> sg.Node:
         inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)
         return 0.5 * x * (1.0 + sg.tanh(inner))
     if approximate != "none":
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     from symgraph import special
     return 0.5 * x * (1.0 + special.erf(x * (1.0 / math.sqrt(2.0))))
 
