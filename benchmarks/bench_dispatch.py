@@ -1,7 +1,7 @@
 """Dispatch overhead: a compiled graph of 10,000 small-tensor ops against the same NumPy
 calls written out by hand (as one straight-line Python function).
 
-Prints the median ratio of interleaved rounds (target <= 1.2).
+Prints the median of per-round ratios (rotated order) with the p10-p90 spread (target <= 1.2).
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_dispatch.py [--ops 10000] [--rounds 30]
 """
@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
+import sys
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
 import symgraph as sg  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rounds import run_rounds  # noqa: E402
 
 # (symgraph builder, NumPy function name) for the ops the chain cycles through
 _CYCLE = [(lambda a, b: a + b, "add"), (lambda a, b: sg.tanh(a), "tanh"),
@@ -59,20 +61,12 @@ def main() -> None:
     rng = np.random.default_rng(0)
     xv, yv = rng.uniform(-1, 1, args.size), rng.uniform(-1, 1, args.size)
     np.testing.assert_allclose(f(xv, yv), hand(xv, yv), rtol=1e-10)
-    ratios, t_sg, t_np = [], [], []
-    for _ in range(args.rounds):
-        t0 = time.perf_counter()
-        f(xv, yv)
-        t1 = time.perf_counter()
-        hand(xv, yv)
-        t2 = time.perf_counter()
-        t_sg.append(t1 - t0)
-        t_np.append(t2 - t1)
-        ratios.append(t_sg[-1] / t_np[-1])
+    res = run_rounds({"symgraph": lambda: f(xv, yv), "numpy": lambda: hand(xv, yv)},
+                     args.rounds)
     print(f"dispatch {count} ops of shape ({args.size},): symgraph "
-          f"{statistics.median(t_sg) * 1e3:.2f} ms, hand-written NumPy "
-          f"{statistics.median(t_np) * 1e3:.2f} ms, median ratio "
-          f"{statistics.median(ratios):.3f} ({args.rounds} rounds); compiled graph "
+          f"{res.median('symgraph') * 1e3:.2f} ms, hand-written NumPy "
+          f"{res.median('numpy') * 1e3:.2f} ms, median ratio "
+          f"{res.ratio('symgraph', 'numpy')} ({args.rounds} rounds); compiled graph "
           f"{len(f.graph)} nodes, compile {f.compile_time:.2f} s")
 
 

@@ -1,8 +1,8 @@
 """Training step of the 784-256-256-10 tanh MLP (batch 128, naive softmax cross-entropy,
 SGD updates): compiled symgraph step / hand-written NumPy step, float32 and float64.
 
-Both run in one process, interleaved round by round; the ratio of each round's times is
-collected and the median printed (target <= 1.00).
+Both run in one process, in rotated order round by round; the ratio of each round's times
+is collected and the median printed with its p10-p90 spread (target <= 1.00).
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_train_step.py [--rounds 30] [--reps 5]
 """
@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from mlp_common import batch, compiled_step, initial_params, numpy_step  # noqa: E402
+from rounds import run_rounds  # noqa: E402
 
 
 def measure(dtype: str, rounds: int, reps: int, **options) -> dict:
@@ -29,21 +28,11 @@ def measure(dtype: str, rounds: int, reps: int, **options) -> dict:
     # Same loss from both on the first step: they compute the same thing.
     a, b = float(step(x, labels)), numpy_step(hand, x, labels)
     assert abs(a - b) <= 1e-4 * abs(b), (a, b)
-    ratios, t_sg, t_np = [], [], []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            step(x, labels)
-        t1 = time.perf_counter()
-        for _ in range(reps):
-            numpy_step(hand, x, labels)
-        t2 = time.perf_counter()
-        t_sg.append((t1 - t0) / reps)
-        t_np.append((t2 - t1) / reps)
-        ratios.append(t_sg[-1] / t_np[-1])
+    res = run_rounds({"symgraph": lambda: step(x, labels),
+                      "numpy": lambda: numpy_step(hand, x, labels)}, rounds, reps)
     ops = sum(1 for n in step.graph if n.inputs)
-    return {"dtype": dtype, "symgraph_ms": statistics.median(t_sg) * 1e3,
-            "numpy_ms": statistics.median(t_np) * 1e3, "ratio": statistics.median(ratios),
+    return {"dtype": dtype, "symgraph_ms": res.median("symgraph") * 1e3,
+            "numpy_ms": res.median("numpy") * 1e3, "ratio": res.ratio("symgraph", "numpy"),
             "nodes": (len(step.user_graph), len(step.graph), ops)}
 
 
@@ -57,7 +46,7 @@ def main() -> None:
         r = measure(dtype, args.rounds, args.reps)
         before, after, ops = r["nodes"]
         print(f"train_step {dtype}: symgraph {r['symgraph_ms']:.3f} ms, numpy "
-              f"{r['numpy_ms']:.3f} ms, median ratio {r['ratio']:.3f} "
+              f"{r['numpy_ms']:.3f} ms, median ratio {r['ratio']} "
               f"({args.rounds} rounds x {args.reps}); nodes {before} -> {after} "
               f"({ops} op nodes)")
 
