@@ -7,6 +7,7 @@ chain of a million nodes is no harder than a chain of three.
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import operator
 import os
@@ -19,6 +20,9 @@ import numpy as np
 from symgraph.types import TensorType, format_shape
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# Frames that are never the user's line: the package's own, and contextlib's (a ``with``
+# block of the package, such as ``building_gradient``, enters through it).
+_NOT_USER = (_PACKAGE_DIR, contextlib.__file__)
 _ids = itertools.count()
 _scope_stack: list[str] = []
 _grad_depth = [0]
@@ -45,7 +49,7 @@ def _user_location() -> Optional[Location]:
     if _pinned:
         return _pinned[-1]
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+    while frame is not None and frame.f_code.co_filename.startswith(_NOT_USER):
         frame = frame.f_back
     if frame is None:
         return None
@@ -99,6 +103,24 @@ def building_gradient() -> Iterator[None]:
     finally:
         _grad_depth[0] -= 1
         _pinned.pop()
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run the block with Python's cyclic garbage collector off (restored after).
+
+    Differentiating and compiling allocate millions of small objects that all stay alive;
+    each automatic collection walks every one of them, so on big graphs the collector
+    made these stages grow faster than the graph (25% of a 100k-node compile). Nothing
+    they build is a garbage cycle worth collecting early.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class ParamCell:

@@ -13,7 +13,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from symgraph.errors import DTypeError, EvaluationError, InputError, ShapeError
-from symgraph.graph import Graph, Node, _user_location
+from symgraph.graph import Graph, Node, _user_location, collector_paused
 from symgraph.ops.registry import as_node
 from symgraph.passes.pipeline import optimize as run_passes
 from symgraph.passes.provenance import KEPT, Fate, PassResult
@@ -268,4 +268,5 @@ def function(inputs: Sequence[Node], outputs: Any, updates: Optional[dict] = Non
     graph as written (no rewrites, no in-place writes); ``check_nan=True`` raises at the
     first node whose value holds NaN or Inf, naming the op, the node and the user's line.
     """
-    return Function(inputs, outputs, updates, optimize, name, check_nan)
+    with collector_paused():
+        return Function(inputs, outputs, updates, optimize, name, check_nan)
