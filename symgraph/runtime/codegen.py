@@ -53,8 +53,17 @@ def _comment(n: Node, cache: dict) -> str:
 
 
 def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Sequence[Node],
-             check_nan: bool = False, name: str = "compiled") -> Program:
-    """Write, compile and return the function running ``sched`` under ``plan``."""
+             check_nan: bool = False, name: str = "compiled",
+             fused: Optional[dict] = None) -> Program:
+    """Write, compile and return the function running ``sched`` under ``plan``.
+
+    ``fused`` maps fusion groups (``runtime/fused.py``) to the callables running them: each
+    group's steps become one call at the group's first position, and the values that live
+    only inside a group get no name (no step outside reads them; none is written into).
+    """
+    starts = {g.positions[0]: (g, call) for g, call in (fused or {}).items()}
+    skipped = {p for g in starts.values() for p in g[0].positions}
+    internal = {s for g in starts.values() for s in g[0].internal}
     namespace: dict[str, Any] = {"__builtins__": {}}
     cache: dict = {}
     lines: list[str] = []
@@ -74,9 +83,30 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
         namespace["_check"] = _check_finite
     for pos, step in enumerate(sched.steps):
         n = step.node
+        if pos in starts:
+            group, call = starts[pos]
+            key = f"_k{step.out}"
+            namespace[key] = call
+            outs = "".join(f"v{o}, " for o in group.outputs)
+            ins = ", ".join(_value(sched.nodes[a], a) for a in group.inputs)
+            lines.append(f"    {outs}= {key}({ins})  # fused: {group.ops} elementwise ops "
+                         f"(first {_comment(n, cache)})")
+            line_step[len(lines)] = pos
+            if check_nan:
+                for o in group.outputs:
+                    lines.append(f"    _check(v{o}, {pos})")
+                    line_step[len(lines)] = pos
+        if pos in skipped:
+            dead = [d for d in plan.free.get(pos, ())
+                    if d not in internal and _worth_freeing(sched.nodes[d])]
+            if dead:
+                lines.append(f"    del {', '.join(f'v{d}' for d in dead)}")
+            continue
         kname = _kernel_name(n, step, namespace)
         call_args = [_value(sched.nodes[a], a) for a in step.args]
         target = plan.out.get(pos)
+        if target is not None and target[1] in internal:
+            target = None          # that buffer is never made: the group kept it inside
         call = f"{kname}({', '.join(call_args)})"
         call = _inline(n, call_args, call, namespace) or call
         if target is not None:
@@ -96,7 +126,8 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
         if check_nan and n.dtype.kind in "fc":
             lines.append(f"    _check(v{step.out}, {pos})")
             line_step[len(lines)] = pos
-        dead = [d for d in plan.free.get(pos, ()) if _worth_freeing(sched.nodes[d])]
+        dead = [d for d in plan.free.get(pos, ())
+                if d not in internal and _worth_freeing(sched.nodes[d])]
         if dead:
             lines.append(f"    del {', '.join(f'v{d}' for d in dead)}")
     returned = tuple(slot[t.id] for t in targets if t.id not in plan.param_writes)
