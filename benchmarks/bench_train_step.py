@@ -5,6 +5,7 @@ Both run in one process, in rotated order round by round; the ratio of each roun
 is collected and the median printed with its p10-p90 spread (target <= 1.00).
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_train_step.py [--rounds 30] [--reps 5]
+        [--fusion off|force]
 """
 from __future__ import annotations
 
@@ -41,11 +42,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--dtype", action="append", default=None)
+    ap.add_argument("--fusion", default="off", help="off (NumPy tier), force (fused kernels)")
     args = ap.parse_args()
     for dtype in args.dtype or ["float32", "float64"]:
-        r = measure(dtype, args.rounds, args.reps)
+        r = measure(dtype, args.rounds, args.reps, fusion=args.fusion)
         before, after, ops = r["nodes"]
-        print(f"train_step {dtype}: symgraph {r['symgraph_ms']:.3f} ms, numpy "
+        print(f"train_step {dtype} (fusion {args.fusion}): symgraph {r['symgraph_ms']:.3f} ms, numpy "
               f"{r['numpy_ms']:.3f} ms, median ratio {r['ratio']} "
               f"({args.rounds} rounds x {args.reps}); nodes {before} -> {after} "
               f"({ops} op nodes)")

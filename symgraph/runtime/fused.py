@@ -87,12 +87,19 @@ class Group:
 
 
 def _fusible(n: Node, plan: Plan, pos: int) -> bool:
-    if ufunc_of(n) is None or n.ndim == 0 or None in n.shape or n.dtype.kind != "f":
+    u = ufunc_of(n)
+    # a scalar ufunc only: np.matmul is a ufunc too, with a core signature
+    if u is None or u.signature is not None or u.nout != 1:
+        return False
+    if n.ndim == 0 or None in n.shape or n.dtype.kind != "f":
         return False
     target = plan.out.get(pos)
     if target is not None and target[0] == "param":
         return False            # parameter updates keep their in-place write
-    return all(i.dtype.kind in "f" or (i.type.weak and i.op == "const") for i in n.inputs)
+    # inputs of fully known shapes only: a kernel indexes them without bounds checks, and
+    # an unknown size might be a 1 that broadcasts at run time
+    return all((i.dtype.kind == "f" and None not in i.shape) or (i.type.weak and i.op == "const")
+               for i in n.inputs)
 
 
 def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]:
@@ -322,7 +329,8 @@ class Tiers:
 
     def describe(self) -> list[str]:
         if not self.groups:
-            return [f"fusion ({self.mode}): no elementwise group to fuse"]
+            why = f" ({self.reason})" if self.reason else ""
+            return [f"fusion ({self.mode}): no elementwise group to fuse{why}"]
         ops = sum(g.ops for g in self.groups)
         head = (f"fusion ({self.mode}): {len(self.groups)} groups of {ops} elementwise ops "
                 f"run on the {self.tier} tier")
@@ -352,7 +360,10 @@ def attach(function: Any, option: Optional[str]) -> Optional[Tiers]:
     targets = list(function.provenance.outputs)
     groups = plan_groups(sched, plan, targets)
     tiers = Tiers(groups, chosen)
-    if not groups:
+    if function.check_nan:
+        # check_nan names the op that made a NaN: every op stays a step of its own
+        tiers.groups, tiers.reason = [], "check_nan runs every op on NumPy"
+    if not tiers.groups:
         return tiers
     if chosen == "force":
         _swap_in(function, tiers)
@@ -391,8 +402,19 @@ def _swap_in(function: Any, tiers: Tiers) -> None:
     try:
         sched = function._schedule
         calls = {}
+        failed = []
         for g in tiers.groups:
-            calls[g] = _caller(load_kernel(g), g, sched)
+            try:
+                calls[g] = _caller(load_kernel(g), g, sched)
+            except ImportError:
+                raise
+            except Exception as exc:   # this group stays on NumPy; the others fuse
+                failed.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+        if failed:
+            tiers.groups = [g for g in tiers.groups if g in calls]
+            tiers.reason = f"{len(failed)} groups stayed on NumPy ({failed[0]})"
+        if not calls:
+            raise RuntimeError(tiers.reason or "no kernel compiled")
         program = codegen.generate(sched, function._plan, function.inputs,
                                    list(function.provenance.outputs),
                                    check_nan=function.check_nan,
