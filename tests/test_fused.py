@@ -240,3 +240,19 @@ def test_compiling_on_the_auto_tier_does_not_import_numba(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True, timeout=120)
     assert out.stdout.split() == ["False", "numpy"]
+
+
+def test_long_groups_interleave_lanes_and_still_broadcast():
+    x = sg.var("x", (3, 8))
+    b = sg.var("b", (8,))
+    c = sg.var("c", (3, 1))
+    a = x
+    for k in range(20):                       # >= 16 ops: 4 lanes on the last axis
+        a = [sg.tanh(a) * b, a + c, sg.sin(a) - 0.25 * b][k % 3]
+    rng = np.random.default_rng(7)
+    args = (rng.uniform(-1, 1, (3, 8)), rng.uniform(-1, 1, 8), rng.uniform(-1, 1, (3, 1)))
+    want, _ = _both([x, b, c], a, *args)
+    f = sg.function([x, b, c], a, fusion="force")
+    assert f._tiers.tier == "fused"
+    assert any("j1 + 3" in g.source for g in f._tiers.groups)
+    np.testing.assert_allclose(f(*args), want, rtol=RTOL64, atol=1e-15)
