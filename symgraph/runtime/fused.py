@@ -103,6 +103,17 @@ def _fusible(n: Node, plan: Plan, pos: int) -> bool:
                for i in n.inputs)
 
 
+# A group is fused when it has at most this many elements per op. A NumPy call costs
+# ~0.6 us before it touches memory, and a fused kernel saves that per op; on big arrays
+# NumPy's SIMD loops (float32 tanh, exp) beat Numba's scalar calls to libm, and the MLP
+# step's 2-3 op groups of 128x256 ran 1.6x slower fused.
+ELEMENTS_PER_OP = 512
+
+
+def _pays(shape: tuple, ops: int) -> bool:
+    return math.prod(shape) <= ELEMENTS_PER_OP * ops
+
+
 def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]:
     """Maximal runs of fusible steps of one shape, each runnable at its first step.
 
@@ -133,7 +144,7 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
     # Long runs are cut into pieces: Numba compiles ~5 ms an op whatever the kernel's size,
     # and pieces of the same structure (a repeated motif) share one kernel and its cache.
     runs = [r[k:k + MAX_GROUP_OPS] for r in runs for k in range(0, len(r), MAX_GROUP_OPS)]
-    runs = [r for r in runs if len(r) > 1]
+    runs = [r for r in runs if len(r) > 1 and _pays(sched.steps[r[0]].node.shape, len(r))]
     if not runs:
         return []
     readers: dict[int, set[int]] = {}
