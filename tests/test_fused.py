@@ -256,3 +256,17 @@ def test_long_groups_interleave_lanes_and_still_broadcast():
     assert f._tiers.tier == "fused"
     assert any("j1 + 3" in g.source for g in f._tiers.groups)
     np.testing.assert_allclose(f(*args), want, rtol=RTOL64, atol=1e-15)
+
+
+def test_big_graphs_plan_their_groups_in_the_background(monkeypatch):
+    monkeypatch.setattr(fused, "PLAN_AT_COMPILE_STEPS", 3)
+    monkeypatch.setattr(fused, "CALLS_BEFORE_FUSING", 2)
+    x, y = sg.var("x", (4,)), sg.var("y", (4,))
+    a = _chain(x, y, 10)
+    f = sg.function([x, y], a, fusion="auto")
+    assert f._tiers.groups is None and "planned after" in f.report()
+    xv, yv = np.linspace(-1, 1, 4), np.linspace(0, 1, 4)
+    want = f(xv, yv)
+    f(xv, yv)
+    assert fused.wait(f) == "fused" and f._tiers.groups
+    np.testing.assert_allclose(f(xv, yv), want, rtol=RTOL64)

@@ -357,7 +357,7 @@ def _caller(kernel: Any, group: Group, sched: Schedule) -> Any:
 class Tiers:
     """The fusion state of one compiled function: its groups and which tier runs them."""
 
-    groups: list[Group]
+    groups: Optional[list[Group]]   # None: planned when the kernels are wanted
     mode: str
     tier: str = "numpy"             # "numpy", "compiling", "fused" or "failed"
     reason: str = ""
@@ -366,6 +366,9 @@ class Tiers:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def describe(self) -> list[str]:
+        if self.groups is None:
+            return [f"fusion ({self.mode}): runs on the numpy tier; groups are planned after "
+                    f"{CALLS_BEFORE_FUSING} calls ({self.calls} so far)"]
         if not self.groups:
             why = f" ({self.reason})" if self.reason else ""
             return [f"fusion ({self.mode}): no elementwise group to fuse{why}"]
@@ -389,20 +392,20 @@ def attach(function: Any, option: Optional[str]) -> Optional[Tiers]:
     chosen = mode(option)
     if chosen == "off" or not available():
         return None
-    sched, plan = function._schedule, function._plan
-    targets = list(function.provenance.outputs)
-    groups = plan_groups(sched, plan, targets)
-    tiers = Tiers(groups, chosen)
     if function.check_nan:
         # check_nan names the op that made a NaN: every op stays a step of its own
-        tiers.groups, tiers.reason = [], "check_nan runs every op on NumPy"
-    if not tiers.groups:
-        return tiers
+        return Tiers([], chosen, reason="check_nan runs every op on NumPy")
+    tiers = Tiers(None, chosen)
+    small = len(function._schedule.steps) <= PLAN_AT_COMPILE_STEPS
+    if chosen == "force" or small:
+        tiers.groups = _plan(function)
+        if not tiers.groups:
+            return tiers
     if chosen == "force":
         _swap_in(function, tiers)
         return tiers
     numpy_program = function._program
-    if all(cached(g) for g in groups):
+    if small and all(cached(g) for g in tiers.groups):
         _start(function, tiers)     # a warm disk cache: load now, in the background
         return tiers
     run = numpy_program.run
@@ -416,6 +419,15 @@ def attach(function: Any, option: Optional[str]) -> Optional[Tiers]:
                                             numpy_program.filename, numpy_program.line_step,
                                             numpy_program.returned)
     return tiers
+
+
+# Graphs up to this many steps plan their groups while compiling (a few ms), so a warm disk
+# cache is noticed at once; bigger ones plan in the background thread, when wanted.
+PLAN_AT_COMPILE_STEPS = 5000
+
+
+def _plan(function: Any) -> list[Group]:
+    return plan_groups(function._schedule, function._plan, list(function.provenance.outputs))
 
 
 def _start(function: Any, tiers: Tiers) -> None:
@@ -433,6 +445,11 @@ def _swap_in(function: Any, tiers: Tiers) -> None:
     start = time.perf_counter()
     tiers.tier = "compiling"
     try:
+        if tiers.groups is None:
+            tiers.groups = _plan(function)
+            if not tiers.groups:
+                tiers.tier = "numpy"
+                return
         sched = function._schedule
         calls = {}
         failed = []
@@ -468,7 +485,7 @@ def wait(function: Any, timeout: float = 600.0) -> str:
     tiers = getattr(function, "_tiers", None)
     if tiers is None:
         return "numpy"
-    if tiers.tier == "numpy" and tiers.groups:
+    if tiers.tier == "numpy" and tiers.groups != []:
         _start(function, tiers)
     end = time.perf_counter() + timeout
     while tiers.tier == "compiling" and time.perf_counter() < end:
