@@ -270,3 +270,15 @@ def test_big_graphs_plan_their_groups_in_the_background(monkeypatch):
     f(xv, yv)
     assert fused.wait(f) == "fused" and f._tiers.groups
     np.testing.assert_allclose(f(xv, yv), want, rtol=RTOL64)
+
+
+def test_processes_racing_on_an_empty_cache_all_fuse(tmp_path):
+    env = dict(os.environ, SYMGRAPH_CACHE_DIR=str(tmp_path), PYTHONPATH=ROOT)
+    procs = [subprocess.Popen([sys.executable, "-c", _CHILD, "force"], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        assert json.loads(out.strip().splitlines()[-1])["tier"] == "fused"
+    assert [n for n in os.listdir(tmp_path / "fused") if n.endswith(".tmp")] == []
+    assert _child("auto", str(tmp_path))["cached_at_compile"]
