@@ -16,8 +16,39 @@ import sys
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mlp_common import batch, compiled_step, initial_params, numpy_step  # noqa: E402
+from mlp_common import LR, batch, compiled_step, initial_params, numpy_step  # noqa: E402
 from rounds import run_rounds  # noqa: E402
+
+
+def jax_step(values: list, dtype: str):
+    """The same step under jax.jit (SGD, params threaded through), or None without JAX."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    if dtype == "float64":
+        jax.config.update("jax_enable_x64", True)
+
+    def loss(ps, x, labels):
+        h = x
+        for k in range(0, len(ps), 2):
+            h = h @ ps[k] + ps[k + 1]
+            if k + 2 < len(ps):
+                h = jnp.tanh(h)
+        return -jnp.mean(jax.nn.log_softmax(h)[jnp.arange(x.shape[0]), labels])
+
+    @jax.jit
+    def step(ps, x, labels):
+        value, grads = jax.value_and_grad(loss)(ps, x, labels)
+        return [p - LR * g for p, g in zip(ps, grads)], value
+
+    state = [[jnp.asarray(v) for v in values]]
+
+    def run(x, labels):
+        state[0], value = step(state[0], x, labels)
+        return value.block_until_ready()
+    return run
 
 
 def measure(dtype: str, rounds: int, reps: int, **options) -> dict:
@@ -29,12 +60,19 @@ def measure(dtype: str, rounds: int, reps: int, **options) -> dict:
     # Same loss from both on the first step: they compute the same thing.
     a, b = float(step(x, labels)), numpy_step(hand, x, labels)
     assert abs(a - b) <= 1e-4 * abs(b), (a, b)
-    res = run_rounds({"symgraph": lambda: step(x, labels),
-                      "numpy": lambda: numpy_step(hand, x, labels)}, rounds, reps)
+    contenders = {"symgraph": lambda: step(x, labels),
+                  "numpy": lambda: numpy_step(hand, x, labels)}
+    jstep = jax_step(start, dtype)
+    if jstep is not None:
+        jx, jl = x, labels
+        assert abs(float(jstep(jx, jl)) - b) <= 1e-3 * abs(b)
+        contenders["jax"] = lambda: jstep(jx, jl)
+    res = run_rounds(contenders, rounds, reps)
     ops = sum(1 for n in step.graph if n.inputs)
     return {"dtype": dtype, "symgraph_ms": res.median("symgraph") * 1e3,
             "numpy_ms": res.median("numpy") * 1e3, "ratio": res.ratio("symgraph", "numpy"),
-            "nodes": (len(step.user_graph), len(step.graph), ops)}
+            "nodes": (len(step.user_graph), len(step.graph), ops),
+            "jax": res.ratio("jax", "numpy") if jstep is not None else None}
 
 
 def main() -> None:
@@ -51,6 +89,8 @@ def main() -> None:
               f"{r['numpy_ms']:.3f} ms, median ratio {r['ratio']} "
               f"({args.rounds} rounds x {args.reps}); nodes {before} -> {after} "
               f"({ops} op nodes)")
+        if r["jax"] is not None:
+            print(f"  jax jit / numpy {r['jax']}")
 
 
 if __name__ == "__main__":
