@@ -282,3 +282,17 @@ def test_processes_racing_on_an_empty_cache_all_fuse(tmp_path):
         assert json.loads(out.strip().splitlines()[-1])["tier"] == "fused"
     assert [n for n in os.listdir(tmp_path / "fused") if n.endswith(".tmp")] == []
     assert _child("auto", str(tmp_path))["cached_at_compile"]
+
+
+def test_fused_calls_run_as_threaded_code_too(monkeypatch):
+    from symgraph.runtime import codegen
+    monkeypatch.setattr(codegen, "THREADED_MIN_STEPS", 0)
+    x, y = sg.var("x", (8,)), sg.var("y", (8,))
+    a = _chain(x, y, 25)
+    outs = [sg.sum(a * a), a]
+    xv, yv = np.linspace(-1, 1, 8), np.linspace(0, 1, 8)
+    want, _ = _both([x, y], outs, xv, yv)
+    f = sg.function([x, y], outs, fusion="force")
+    assert "_threaded" in f._program.run.__qualname__ and f._tiers.tier == "fused"
+    for got, ref in zip(f(xv, yv), want):
+        np.testing.assert_allclose(got, ref, rtol=RTOL64)
