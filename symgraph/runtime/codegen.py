@@ -39,9 +39,13 @@ class Program:
 
 def _comment(n: Node, cache: dict) -> str:
     # Types and files repeat across thousands of nodes: format each once.
-    t = cache.get(n.type)
-    if t is None:
-        t = cache[n.type] = str(n.type)
+    # keyed by identity: TensorType's dataclass hash and equality run in Python
+    hit = cache.get(id(n.type))
+    if hit is not None and hit[0] is n.type:
+        t = hit[1]
+    else:
+        t = str(n.type)
+        cache[id(n.type)] = (n.type, t)
     text = f"{n.op} #{n.id} {t}" if not n.name else _UNSAFE.sub("?", f"{n.name!r} {n.op} #{n.id} {t}")
     loc = n.location
     if loc is not None:
