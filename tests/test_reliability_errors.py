@@ -275,7 +275,8 @@ def test_the_corpora_are_big_enough():
 
 
 # --- malformed calls ----------------------------------------------------------------------
-MODES = [dict(optimize=True), dict(optimize=False), dict(check_nan=True)]
+MODES = [dict(optimize=True), dict(optimize=False), dict(check_nan=True),
+         dict(fusion="force")]
 
 
 def _compiled(mode: dict):

@@ -14,8 +14,9 @@ import pytest
 
 import symgraph as sg
 
-MODES = [dict(optimize=True), dict(optimize=False), dict(check_nan=True)]
-MODE_IDS = ["optimized", "unoptimized", "check_nan"]
+MODES = [dict(optimize=True), dict(optimize=False), dict(check_nan=True),
+         dict(fusion="force")]
+MODE_IDS = ["optimized", "unoptimized", "check_nan", "fused"]
 
 
 def _four(mode: dict, size: int = 3):
