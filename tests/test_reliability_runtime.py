@@ -284,3 +284,20 @@ def test_grad_of_a_node_outside_the_graph_warns_once_per_call_site():
         sg.grad(cut, x)                       # disconnected by stop_gradient: no warning
     assert [w.category for w in seen] == [sg.DisconnectedWarning]
     np.testing.assert_array_equal(g.eval({z: np.ones(3)}), np.zeros(3))
+
+
+def test_updates_through_threaded_code_of_big_graphs(monkeypatch):
+    from symgraph.runtime import codegen
+    monkeypatch.setattr(codegen, "THREADED_MIN_STEPS", 50)   # run as threaded code
+    x = sg.var("x", (3,))
+    W, V = sg.param(np.ones(3)), sg.param(np.zeros(3))
+    a = x
+    for _ in range(60):
+        a = sg.tanh(a) * 0.5 + W
+    g = sg.grad(sg.sum(a), W)
+    f = sg.function([x], sg.sum(a), updates={W: W - 0.1 * g, V: V + 1.0}, fusion="off")
+    assert f._spare_cells                     # an update written into a spare buffer
+    loss, expected = sg.function([x], [sg.sum(a), W - 0.1 * g], optimize=False)(np.ones(3))
+    np.testing.assert_allclose(f(np.ones(3)), loss, rtol=1e-12)
+    np.testing.assert_allclose(W.value, expected, rtol=1e-12)
+    np.testing.assert_array_equal(V.value, [1.0, 1.0, 1.0])
