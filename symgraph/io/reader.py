@@ -1,0 +1,444 @@
+"""Reading: a strict, safe loader for the zip format.
+
+Nothing in a file is executed or unpickled. The reader accepts only the members the format
+names (``graph.json``, ``arrays/<k>.npy``), parses arrays itself (numeric dtypes, header
+checked against the member's size, never more than ``max_bytes``), decodes every value by
+its type tag, and rebuilds each node through its registered op: the op's type rule runs
+again and must give the type the file states. Inputs must come before the node that reads
+them, so a cycle or a missing node cannot be described. Whatever is wrong raises one
+``FormatError`` naming the source, the entry and the problem.
+"""
+from __future__ import annotations
+
+import ast
+import io
+import json
+import os
+import zipfile
+import zlib
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from symgraph.errors import FormatError
+from symgraph.graph import Graph, Location, Node, ParamCell
+from symgraph.io import schema
+from symgraph.io.schema import Decoder
+from symgraph.ops.registry import REGISTRY, _freeze
+from symgraph.types import TensorType
+
+
+class Archive:
+    """The members of one saved file, checked before anything is read from them."""
+
+    def __init__(self, data: bytes | str, source: str, max_bytes: int) -> None:
+        self.source, self.max_bytes = source, int(max_bytes)
+        self._read = 0
+        try:
+            fh = io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
+            self._zip = zipfile.ZipFile(fh)
+            infos = self._zip.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+                NotImplementedError, KeyError, IndexError) as exc:
+            raise FormatError(f"{source}: not a symgraph file (not a readable zip archive: "
+                              f"{exc})") from None
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        for info in infos:
+            name = info.filename
+            if name != schema.GRAPH_MEMBER and not schema.ARRAY_MEMBER.fullmatch(name):
+                raise FormatError(f"{source}: unexpected member {name[:200]!r} (a symgraph file "
+                                  f"holds only {schema.GRAPH_MEMBER} and arrays/<k>.npy)")
+            if name in self.members:
+                raise FormatError(f"{source}: member {name!r} appears twice")
+            if info.flag_bits & 0x1:
+                raise FormatError(f"{source}: member {name!r} is encrypted")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise FormatError(f"{source}: member {name!r} uses an unsupported compression")
+            if info.file_size > self.max_bytes:
+                raise FormatError(f"{source}: member {name!r} holds {info.file_size} bytes, "
+                                  f"over the limit of {self.max_bytes} (max_bytes)")
+            self.members[name] = info
+
+    def read(self, name: str) -> bytes:
+        info = self.members.get(name)
+        if info is None:
+            raise FormatError(f"{self.source}: member {name!r} is missing")
+        self._read += info.file_size
+        if self._read > self.max_bytes:
+            raise FormatError(f"{self.source}: reading {name!r} would take the total past "
+                              f"the limit of {self.max_bytes} bytes (max_bytes)")
+        try:
+            with self._zip.open(info) as fh:
+                data = fh.read(info.file_size + 1)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error,
+                NotImplementedError, RuntimeError) as exc:
+            raise FormatError(f"{self.source}: member {name!r} is corrupted ({exc})") from None
+        if len(data) != info.file_size:
+            raise FormatError(f"{self.source}: member {name!r} is truncated or corrupted")
+        return data
+
+    def document(self) -> dict:
+        raw = self.read(schema.GRAPH_MEMBER)
+        try:
+            doc = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise FormatError(f"{self.source}: {schema.GRAPH_MEMBER} is not valid JSON "
+                              f"({str(exc)[:200]})") from None
+        if type(doc) is not dict or doc.get("format") != schema.MAGIC:
+            raise FormatError(f"{self.source}: {schema.GRAPH_MEMBER} is not a symgraph document")
+        version = doc.get("version")
+        if type(version) is not int or version < 1:
+            raise FormatError(f"{self.source}: format version {version!r} is not valid")
+        if version > schema.VERSION:
+            raise FormatError(f"{self.source}: written in format version {version}, newer than "
+                              f"this symgraph reads ({schema.VERSION}); upgrade symgraph")
+        return doc
+
+    def array(self, k: int, where: str) -> np.ndarray:
+        name = f"arrays/{k}.npy"
+        return parse_npy(self.read(name), f"{self.source}: {name} ({where})", self.max_bytes)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def parse_npy(data: bytes, where: str, max_bytes: int) -> np.ndarray:
+    """An array from .npy bytes, checking the header and size; never unpickles."""
+    if data[:6] != b"\x93NUMPY" or len(data) < 10:
+        raise FormatError(f"{where}: not a .npy array")
+    major = data[6]
+    if major == 1:
+        hlen, start = int.from_bytes(data[8:10], "little"), 10
+    elif major in (2, 3):
+        hlen, start = int.from_bytes(data[8:12], "little"), 12
+    else:
+        raise FormatError(f"{where}: unknown .npy version {major}")
+    if start + hlen > len(data) or hlen > 65535 * 16:
+        raise FormatError(f"{where}: .npy header is truncated")
+    try:
+        header = ast.literal_eval(data[start:start + hlen].decode("latin1"))
+    except (ValueError, SyntaxError, MemoryError, RecursionError, UnicodeDecodeError):
+        raise FormatError(f"{where}: .npy header is not readable") from None
+    if type(header) is not dict or sorted(header) != ["descr", "fortran_order", "shape"]:
+        raise FormatError(f"{where}: .npy header is not readable")
+    descr, fortran, shape = header["descr"], header["fortran_order"], header["shape"]
+    if type(descr) is not str or type(fortran) is not bool or type(shape) is not tuple \
+            or len(shape) > schema.MAX_NDIM or any(type(d) is not int or d < 0 for d in shape):
+        raise FormatError(f"{where}: .npy header has a bad dtype, order or shape")
+    try:
+        dtype = np.dtype(descr)
+    except (TypeError, ValueError):
+        raise FormatError(f"{where}: .npy dtype {descr[:40]!r} is not a dtype") from None
+    native = dtype.newbyteorder("=")
+    if dtype.kind not in "biufc" or native.name not in schema.DTYPES \
+            or native != schema.DTYPES[native.name]:
+        raise FormatError(f"{where}: arrays hold numeric dtypes, not {descr[:40]!r}")
+    nbytes = schema.finite_size(shape, dtype.itemsize)
+    if nbytes > max_bytes:
+        raise FormatError(f"{where}: an array of shape {shape} would take {nbytes:.0f} bytes, "
+                          f"over the limit of {max_bytes} (max_bytes)")
+    body = start + hlen
+    if len(data) - body != int(nbytes):
+        raise FormatError(f"{where}: .npy data holds {len(data) - body} bytes, its header "
+                          f"says {int(nbytes)}")
+    flat = np.frombuffer(data, dtype=dtype, count=int(np.prod(shape)) if shape else 1,
+                         offset=body)
+    arr = flat.reshape(shape, order="F" if fortran else "C")
+    return np.array(arr, dtype=native, copy=True, order="C")
+
+
+class Reader:
+    """Rebuilds nodes, objects and items from one archive's document."""
+
+    def __init__(self, archive: Archive, externals: Sequence[Node] = (),
+                 classes: Sequence[type] = ()) -> None:
+        self.archive = archive
+        self.source = archive.source
+        self.externals = list(externals)
+        self.nodes: list[Node] = []
+        self.objects: list[Any] = []
+        self._arrays: dict[int, np.ndarray] = {}
+        self._classes = {_class_name(c): c for c in classes}
+        self.doc = archive.document()
+        self.dec = Decoder(self._resolve, self.source)
+        self._n_arrays = self.dec.integer(self.doc.get("arrays", 0), "arrays", 0, 1 << 30)
+        self._building_objects = False
+
+    def fail(self, where: str, what: str) -> FormatError:
+        return FormatError(f"{self.source}: {where}: {what}")
+
+    # --- references inside values ----------------------------------------------------------
+    def _resolve(self, tag: str, payload: Any, where: str) -> Any:
+        if tag == "$a":
+            k = self.dec.integer(payload, where, 0, self._n_arrays - 1)
+            if k not in self._arrays:
+                self._arrays[k] = self.archive.array(k, where)
+            return self._arrays[k]
+        if tag == "$n":
+            i = self.dec.integer(payload, where, 0, max(len(self.nodes) - 1, 0))
+            if not self.nodes:
+                raise self.fail(where, "refers to a node, but the file has none")
+            return self.nodes[i]
+        if tag == "$o":
+            if not self._building_objects:
+                raise self.fail(where, "an object reference where none may be")
+            k = self.dec.integer(payload, where, 0, max(len(self.objects) - 1, 0))
+            if not self.objects:
+                raise self.fail(where, "refers to an object, but the file has none")
+            return self.objects[k]
+        if tag == "$fn":
+            from symgraph.io.writer import known_functions
+            fn = known_functions().get(payload) if type(payload) is str else None
+            if fn is None:
+                raise self.fail(where, f"unknown function {str(payload)[:80]!r}")
+            return fn
+        raise self.fail(where, f"unknown reference {tag!r}")
+
+    # --- nodes -----------------------------------------------------------------------------
+    def read_nodes(self) -> None:
+        entries = self.dec.listing(self.doc.get("nodes", []), "nodes")
+        for i, entry in enumerate(entries):
+            self.nodes.append(self._node(i, entry))
+
+    def _type(self, data: Any, where: str) -> TensorType:
+        parts = self.dec.listing(data, where)
+        if len(parts) != 3:
+            raise self.fail(where, "a type is [shape, dtype, weak]")
+        dims = self.dec.listing(parts[0], f"{where} shape")
+        if len(dims) > schema.MAX_NDIM:
+            raise self.fail(where, f"more than {schema.MAX_NDIM} dimensions")
+        shape = tuple(None if d is None else self.dec.integer(d, f"{where} shape", 0, 1 << 62)
+                      for d in dims)
+        dtype = self.dec.dtype(parts[1], f"{where} dtype")
+        weak = self.dec.boolean(parts[2], f"{where} weak")
+        size = schema.finite_size(shape, dtype.itemsize)
+        if size > self.archive.max_bytes:
+            raise self.fail(where, f"shape {shape} of {dtype} would take {size:.3g} bytes, "
+                                   f"over the limit of {self.archive.max_bytes} (max_bytes)")
+        return TensorType(shape, dtype, weak)
+
+    def _node(self, i: int, entry: Any) -> Node:
+        where = f"node {i}"
+        if type(entry) is dict and "ext" in entry:
+            self.dec.mapping(entry, where, ("ext", "type"))
+            k = self.dec.integer(entry["ext"], where, 0, len(self.externals) - 1) \
+                if self.externals else None
+            if k is None:
+                raise self.fail(where, "refers to an outside node, which only pickle provides")
+            node = self.externals[k]
+            if self._type(entry["type"], where) != node.type:
+                raise self.fail(where, "an outside node's type does not match")
+            return node
+        self.dec.mapping(entry, where, ("op", "type"),
+                         ("in", "attrs", "name", "scope", "grad", "at", "value"))
+        op_name = self.dec.string(entry["op"], f"{where} op")
+        op = REGISTRY.get(op_name)
+        if op is None:
+            raise self.fail(where, f"unknown op {op_name[:80]!r} (not registered in this symgraph)")
+        where = f"node {i} ({op_name})"
+        stated = self._type(entry["type"], where)
+        name = entry.get("name")
+        if name is not None:
+            name = self.dec.string(name, f"{where} name")
+        scope = self.dec.string(entry.get("scope", ""), f"{where} scope")
+        is_grad = self.dec.boolean(entry.get("grad", False), f"{where} grad")
+        location = self._location(entry.get("at"), where)
+        inputs = []
+        for k in self.dec.listing(entry.get("in", []), f"{where} inputs"):
+            if type(k) is not int or not 0 <= k < i:
+                raise self.fail(where, f"input {str(k)[:40]} is not an earlier node (a cycle, a "
+                                       f"forward reference or a missing node)")
+            inputs.append(self.nodes[k])
+        attrs = self._attrs(entry.get("attrs", []), where)
+        if op.leaf:
+            if inputs or attrs:
+                raise self.fail(where, "a leaf has no inputs or attributes")
+            node = self._leaf(op_name, entry, stated, name, location, where)
+        else:
+            if "value" in entry:
+                raise self.fail(where, "only constants and parameters hold a value")
+            try:
+                inferred = op.infer([n.type for n in inputs], dict(attrs), f" (in {where})")
+            except Exception as exc:   # the op's own rule rejects what the file describes
+                raise self.fail(where, f"the op's type rule rejects it: "
+                                       f"{type(exc).__name__}: {str(exc)[:300]}") from None
+            if inferred != stated:
+                raise self.fail(where, f"the file says {_type_text(stated)}, the op's type rule "
+                                       f"gives {_type_text(inferred)}")
+            node = Node(op_name, inputs, attrs, inferred, name=name, location=location)
+        object.__setattr__(node, "scope", scope)
+        object.__setattr__(node, "is_grad", is_grad)
+        return node
+
+    def _attrs(self, data: Any, where: str) -> tuple:
+        out = {}
+        for k, pair in enumerate(self.dec.listing(data, f"{where} attrs")):
+            if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
+                raise self.fail(where, f"attribute {k} is not [name, value]")
+            key = pair[0]
+            if key in out:
+                raise self.fail(where, f"attribute {key[:80]!r} is given twice")
+            value = Decoder(self._no_ref, self.source).value(pair[1], f"{where} attribute {key!r}")
+            out[key] = _freeze(value)
+        return tuple(sorted(out.items()))
+
+    def _no_ref(self, tag: str, payload: Any, where: str) -> Any:
+        raise self.fail(where, "attributes hold plain values, not references")
+
+    def _location(self, data: Any, where: str) -> Optional[Location]:
+        if data is None:
+            return None
+        parts = self.dec.listing(data, f"{where} location")
+        if len(parts) != 2:
+            raise self.fail(where, "a location is [file, line]")
+        return Location(self.dec.string(parts[0], f"{where} location"),
+                        self.dec.integer(parts[1], f"{where} location", 0, 1 << 31))
+
+    def _leaf(self, op: str, entry: dict, stated: TensorType, name: Optional[str],
+              location: Optional[Location], where: str) -> Node:
+        if op == "var":
+            if not name or stated.weak or "value" in entry:
+                raise self.fail(where, "an input needs a name, no value and a strong type")
+            return Node("var", (), (), stated, name=name, location=location)
+        if "value" not in entry:
+            raise self.fail(where, "a constant or parameter needs a value")
+        if op == "const" and stated.weak:
+            value = Decoder(self._no_ref, self.source).value(entry["value"], f"{where} value")
+            kinds = {bool: "b", int: "iu", float: "f", complex: "c"}
+            if stated.shape != () or type(value) not in kinds or \
+                    stated.dtype.kind not in kinds[type(value)]:
+                raise self.fail(where, f"a weak constant is a Python number of its dtype, got "
+                                       f"{type(value).__name__} for {_type_text(stated)}")
+            return Node("const", (), (), stated, name=name, payload=value, location=location)
+        data = entry["value"]
+        if type(data) is not dict or list(data) != ["$a"]:
+            raise self.fail(where, "a value is stored as an array member")
+        arr = self._resolve("$a", data["$a"], f"{where} value")
+        if stated.weak or arr.shape != stated.shape or arr.dtype != stated.dtype:
+            raise self.fail(where, f"its data is {arr.dtype}{arr.shape}, the node says "
+                                   f"{_type_text(stated)}")
+        if op == "param":
+            return Node("param", (), (), stated, name=name,
+                        payload=ParamCell(np.array(arr, copy=True)), location=location)
+        const = np.array(arr, copy=True)
+        const.setflags(write=False)
+        return Node("const", (), (), stated, name=name, payload=const, location=location)
+
+    # --- objects and items -------------------------------------------------------------------
+    def read_objects(self) -> None:
+        entries = self.dec.listing(self.doc.get("objects", []), "objects")
+        fill: list[tuple[Any, Any, str]] = []
+        self.objects = [None] * len(entries)
+        self._building_objects = True
+        # First every object exists (functions and graphs whole, others empty), then the
+        # others get their fields: objects may refer to each other in any order.
+        for k, entry in enumerate(entries):
+            where = f"object {k}"
+            kind = self.dec.mapping(entry, where, ("kind",), _OBJECT_FIELDS).get("kind")
+            if kind == "function":
+                self.objects[k] = self._function(entry, where)
+            elif kind == "graph":
+                outs = self._nodes_of(entry.get("outputs"), f"{where} outputs")
+                self.objects[k] = Graph(outs)
+            elif kind == "object":
+                cls = self._class(entry.get("class"), where)
+                self.objects[k] = object.__new__(cls)
+                fill.append((self.objects[k], entry.get("fields"), f"{where} ({cls.__name__})"))
+            else:
+                raise self.fail(where, f"unknown object kind {str(kind)[:40]!r}")
+        for obj, fields, where in fill:
+            values = self.dec.value(fields, f"{where} fields")
+            if type(values) is not dict or any(type(k) is not str for k in values):
+                raise self.fail(where, "an object's fields are a dict keyed by names")
+            obj.__dict__.update(values)
+
+    def _nodes_of(self, data: Any, where: str) -> list[Node]:
+        values = self.dec.value(data, where)
+        if type(values) is not list or any(not isinstance(v, Node) for v in values):
+            raise self.fail(where, "expected a list of nodes")
+        return values
+
+    def _function(self, entry: dict, where: str) -> Any:
+        from symgraph.runtime.function import function
+        self.dec.mapping(entry, where, ("kind", "inputs", "outputs", "single", "updates"),
+                         ("optimize", "check_nan", "name", "at"))
+        inputs = self._nodes_of(entry["inputs"], f"{where} inputs")
+        outputs = self._nodes_of(entry["outputs"], f"{where} outputs")
+        single = self.dec.boolean(entry["single"], f"{where} single")
+        pairs = self.dec.value(entry["updates"], f"{where} updates")
+        if type(pairs) is not list or any(
+                type(p) is not list or len(p) != 2 or not all(isinstance(n, Node) for n in p)
+                for p in pairs):
+            raise self.fail(where, "updates are a list of [parameter, expression] nodes")
+        name = entry.get("name")
+        if name is not None:
+            name = self.dec.string(name, f"{where} name")
+        if single and len(outputs) != 1:
+            raise self.fail(where, "a single-output function has one output")
+        options = {"optimize": self.dec.boolean(entry.get("optimize", True), where),
+                   "check_nan": self.dec.boolean(entry.get("check_nan", False), where),
+                   "name": name}
+        try:
+            f = function(inputs, outputs[0] if single else outputs,
+                         updates={p: e for p, e in pairs}, **options)
+        except Exception as exc:    # the compiler's own checks reject what the file holds
+            raise self.fail(where, f"cannot compile it: {type(exc).__name__}: "
+                                   f"{str(exc)[:300]}") from None
+        f.location = self._location(entry.get("at"), where)
+        return f
+
+    def _class(self, name: Any, where: str) -> type:
+        name = self.dec.string(name, f"{where} class")
+        cls = self._classes.get(name) or builtin_classes().get(name)
+        if cls is None:
+            raise self.fail(where, f"class {name[:120]!r} is not one symgraph loads; pass it "
+                                   f"to load(..., classes=[...]) if you trust it")
+        return cls
+
+    def items(self) -> tuple[list, dict]:
+        self._building_objects = True
+        items = [self.dec.value(v, f"item {k}")
+                 for k, v in enumerate(self.dec.listing(self.doc.get("items", []), "items"))]
+        named = {}
+        for k, pair in enumerate(self.dec.listing(self.doc.get("named", []), "named")):
+            if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
+                raise self.fail(f"named item {k}", "expected [name, value]")
+            named[pair[0]] = self.dec.value(pair[1], f"named item {pair[0][:80]!r}")
+        return items, named
+
+    def extra(self) -> Any:
+        return self.dec.value(self.doc.get("extra", {"$d": []}), "extra")
+
+
+_OBJECT_FIELDS = ("inputs", "outputs", "single", "updates", "optimize", "check_nan", "name",
+                  "at", "class", "fields")
+
+
+def _type_text(t: TensorType) -> str:
+    return f"{t}{' (weak)' if t.weak else ''}"
+
+
+def _class_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+_CLASSES: dict[str, type] = {}
+
+
+def builtin_classes() -> dict[str, type]:
+    """The classes ``load`` rebuilds by default: symgraph's layers, optimisers, schedules
+    and the training history."""
+    if not _CLASSES:
+        import importlib
+        import inspect
+        for module_name in ("symgraph.nn", "symgraph.optim", "symgraph.train"):
+            module = importlib.import_module(module_name)
+            for value in list(vars(module).values()):
+                if inspect.isclass(value) and value.__module__.startswith("symgraph."):
+                    _CLASSES[_class_name(value)] = value
+    return _CLASSES
+
+
+def source_name(path: Any) -> str:
+    return os.fspath(path) if isinstance(path, (str, os.PathLike)) else "<bytes>"
