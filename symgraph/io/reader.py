@@ -162,6 +162,8 @@ class Reader:
         self._classes = {_class_name(c): c for c in classes}
         self.doc = archive.document()
         self.dec = Decoder(self._resolve, self.source)
+        self.dec.mapping(self.doc, schema.GRAPH_MEMBER, ("format", "version"),
+                         ("nodes", "objects", "items", "named", "arrays"))
         self._n_arrays = self.dec.integer(self.doc.get("arrays", 0), "arrays", 0, 1 << 30)
         self._building_objects = False
 
@@ -406,9 +408,6 @@ class Reader:
                 raise self.fail(f"named item {k}", "expected [name, value]")
             named[pair[0]] = self.dec.value(pair[1], f"named item {pair[0][:80]!r}")
         return items, named
-
-    def extra(self) -> Any:
-        return self.dec.value(self.doc.get("extra", {"$d": []}), "extra")
 
 
 _OBJECT_FIELDS = ("inputs", "outputs", "single", "updates", "optimize", "check_nan", "name",

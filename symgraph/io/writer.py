@@ -42,7 +42,6 @@ class Writer:
         self._nodes: list[Node] = []
         self._node_seen: set[int] = set()
         self._externals = {id(n): k for k, n in enumerate(externals)}
-        self.extra: dict[str, Any] = {}
 
     # --- values --------------------------------------------------------------------------
     def value(self, value: Any, path: str) -> Any:
@@ -128,8 +127,6 @@ class Writer:
         doc = {"format": schema.MAGIC, "version": schema.VERSION, "nodes": nodes,
                "objects": self.objects, "items": encoded_items, "named": encoded_named,
                "arrays": len(self.arrays)}
-        if self.extra:
-            doc["extra"] = self.value(self.extra, "extra")
         self._resolve = resolve
         return doc
 
