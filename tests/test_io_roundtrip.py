@@ -205,3 +205,33 @@ def test_long_chain_pickles_at_the_default_recursion_limit():
     finally:
         sys.setrecursionlimit(saved)
     assert len(Graph([y2])) == len(Graph([y3])) == len(Graph([y]))
+
+
+# --- a trained model -------------------------------------------------------------------------
+@pytest.mark.skipif(__import__("importlib.util").util.find_spec("sklearn") is None,
+                    reason="the digits data ships with scikit-learn")
+def test_trained_digits_mlp_saved_and_loaded_predicts_identically(tmp_path):
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "examples"))
+    import digits
+    import digits_mlp
+    X_train, y_train, X_test, y_test = digits.load()
+    model, step, accuracy, _ = digits_mlp.build(hidden=32)
+    sg.train.fit(step, [X_train, y_train], epochs=2, batch_size=64, seed=0)
+    x = sg.var("x", (None, 64))
+    predict = sg.function([x], sg.nn.activations.softmax(model(x)))
+    path = tmp_path / "digits.sgz"
+    sg.save(path, predict, model=model, step=step, accuracy=accuracy)
+    loaded = sg.load(path)
+    predict2, model2 = loaded[0], loaded["model"]
+    np.testing.assert_array_equal(predict(X_test), predict2(X_test))
+    assert float(accuracy(X_test, y_test)) == float(loaded["accuracy"](X_test, y_test)) > 0.5
+    # the loaded model builds new graphs on the same (loaded) parameters
+    again = sg.function([x], sg.nn.activations.softmax(model2(x)))
+    np.testing.assert_array_equal(again(X_test), predict(X_test))
+    # and trains on: one step of each gives the same parameters
+    step(X_train[:64], y_train[:64])
+    loaded["step"](X_train[:64], y_train[:64])
+    for p, q in zip(model.params(), model2.params()):
+        np.testing.assert_array_equal(p.value, q.value)
