@@ -163,7 +163,11 @@ class Reader:
         self.doc = archive.document()
         self.dec = Decoder(self._resolve, self.source)
         self.dec.mapping(self.doc, schema.GRAPH_MEMBER, ("format", "version"),
-                         ("nodes", "objects", "items", "named", "arrays"))
+                         ("files", "nodes", "objects", "items", "named", "arrays"))
+        self._files = [self.dec.string(f, "files") for f in
+                       self.dec.listing(self.doc.get("files", []), "files")]
+        self._types: dict[tuple, TensorType] = {}
+        self._locations: dict[tuple, Location] = {}
         self._n_arrays = self.dec.integer(self.doc.get("arrays", 0), "arrays", 0, 1 << 30)
         self._building_objects = False
 
@@ -204,6 +208,15 @@ class Reader:
             self.nodes.append(self._node(i, entry))
 
     def _type(self, data: Any, where: str) -> TensorType:
+        # Most nodes share a few types: each distinct one is checked once. The key holds
+        # only JSON scalars of exact types, so a cached type is one that passed the checks.
+        if type(data) is list and len(data) == 3 and type(data[0]) is list:
+            dims = data[0]
+            if all(d is None or type(d) is int for d in dims) and type(data[1]) is str \
+                    and type(data[2]) is bool:
+                known = self._types.get((tuple(dims), data[1], data[2]))
+                if known is not None:
+                    return known
         parts = self.dec.listing(data, where)
         if len(parts) != 3:
             raise self.fail(where, "a type is [shape, dtype, weak]")
@@ -218,7 +231,9 @@ class Reader:
         if size > self.archive.max_bytes:
             raise self.fail(where, f"shape {shape} of {dtype} would take {size:.3g} bytes, "
                                    f"over the limit of {self.archive.max_bytes} (max_bytes)")
-        return TensorType(shape, dtype, weak)
+        out = TensorType(shape, dtype, weak)
+        self._types[(tuple(dims), parts[1], weak)] = out
+        return out
 
     def _node(self, i: int, entry: Any) -> Node:
         where = f"node {i}"
@@ -232,8 +247,10 @@ class Reader:
             if self._type(entry["type"], where) != node.type:
                 raise self.fail(where, "an outside node's type does not match")
             return node
-        self.dec.mapping(entry, where, ("op", "type"),
-                         ("in", "attrs", "name", "scope", "grad", "at", "value"))
+        if type(entry) is not dict or not entry.keys() <= _NODE_KEYS:
+            self.dec.mapping(entry, where, ("op", "type"), tuple(sorted(_NODE_KEYS)))
+        if "op" not in entry or "type" not in entry:
+            raise self.fail(where, f"missing field {'op' if 'op' not in entry else 'type'!r}")
         op_name = self.dec.string(entry["op"], f"{where} op")
         op = REGISTRY.get(op_name)
         if op is None:
@@ -247,12 +264,13 @@ class Reader:
         is_grad = self.dec.boolean(entry.get("grad", False), f"{where} grad")
         location = self._location(entry.get("at"), where)
         inputs = []
+        nodes = self.nodes
         for k in self.dec.listing(entry.get("in", []), f"{where} inputs"):
             if type(k) is not int or not 0 <= k < i:
                 raise self.fail(where, f"input {str(k)[:40]} is not an earlier node (a cycle, a "
                                        f"forward reference or a missing node)")
-            inputs.append(self.nodes[k])
-        attrs = self._attrs(entry.get("attrs", []), where)
+            inputs.append(nodes[k])
+        attrs = self._attrs(entry["attrs"], where) if "attrs" in entry else ()
         if op.leaf:
             if inputs or attrs:
                 raise self.fail(where, "a leaf has no inputs or attributes")
@@ -294,8 +312,12 @@ class Reader:
         parts = self.dec.listing(data, f"{where} location")
         if len(parts) != 2:
             raise self.fail(where, "a location is [file, line]")
-        return Location(self.dec.string(parts[0], f"{where} location"),
-                        self.dec.integer(parts[1], f"{where} location", 0, 1 << 31))
+        file = self.dec.integer(parts[0], f"{where} location", 0, len(self._files) - 1)
+        line = self.dec.integer(parts[1], f"{where} location", 0, 1 << 31)
+        loc = self._locations.get((file, line))
+        if loc is None:
+            loc = self._locations[(file, line)] = Location(self._files[file], line)
+        return loc
 
     def _leaf(self, op: str, entry: dict, stated: TensorType, name: Optional[str],
               location: Optional[Location], where: str) -> Node:
@@ -410,6 +432,7 @@ class Reader:
         return items, named
 
 
+_NODE_KEYS = frozenset(("op", "type", "in", "attrs", "name", "scope", "grad", "at", "value"))
 _OBJECT_FIELDS = ("inputs", "outputs", "single", "updates", "optimize", "check_nan", "name",
                   "at", "class", "fields")
 

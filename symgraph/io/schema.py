@@ -49,10 +49,13 @@ DTYPES = {np.dtype(t).name: np.dtype(t) for t in (
     "float16", "float32", "float64", "complex64", "complex128")}
 
 
+_NAMES = {dtype: name for name, dtype in DTYPES.items()}
+
+
 def dtype_name(dtype: np.dtype) -> str:
     """The name a dtype is written under; a dtype outside ``DTYPES`` cannot be saved."""
-    name = np.dtype(dtype).name
-    if name not in DTYPES or np.dtype(dtype) != DTYPES[name]:
+    name = _NAMES.get(dtype)
+    if name is None:
         raise TypeError(f"cannot save dtype {dtype!r}: the format holds {', '.join(DTYPES)}")
     return name
 

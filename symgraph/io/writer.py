@@ -42,6 +42,8 @@ class Writer:
         self._nodes: list[Node] = []
         self._node_seen: set[int] = set()
         self._externals = {id(n): k for k, n in enumerate(externals)}
+        self._types: dict = {}                   # TensorType -> its JSON form
+        self._files: dict[str, int] = {}         # file name -> position in "files"
 
     # --- values --------------------------------------------------------------------------
     def value(self, value: Any, path: str) -> Any:
@@ -102,13 +104,20 @@ class Writer:
                     "optimize": bool(getattr(obj, "optimize", True)),
                     "check_nan": bool(obj.check_nan),
                     "name": obj.name if isinstance(obj.name, str) else None,
-                    "at": _location(obj.location)}
+                    "at": self.location(obj.location)}
         if isinstance(obj, Graph):
             return {"kind": "graph", "outputs": encode(list(obj.outputs), self._refer,
                                                       f"{path}.outputs")}
         cls = type(obj)
         fields = encode(dict(vars(obj)), self._refer, f"{path}({cls.__name__})")
         return {"kind": "object", "class": class_name(cls), "fields": fields}
+
+    def location(self, loc: Any) -> Optional[list]:
+        """``[k, line]``: file names are listed once, in the document's ``files``."""
+        if loc is None:
+            return None
+        k = self._files.setdefault(str(loc.filename), len(self._files))
+        return [k, int(loc.lineno)]
 
     # --- the archive -----------------------------------------------------------------------
     def document(self, items: Sequence[Any], named: dict) -> dict:
@@ -124,15 +133,18 @@ class Writer:
                 return {"$n": index[id(ref.target)]}
             raise TypeError(f"cannot encode {ref!r}")
 
-        doc = {"format": schema.MAGIC, "version": schema.VERSION, "nodes": nodes,
-               "objects": self.objects, "items": encoded_items, "named": encoded_named,
+        doc = {"format": schema.MAGIC, "version": schema.VERSION, "files": list(self._files),
+               "nodes": nodes, "objects": self.objects, "items": encoded_items, "named": encoded_named,
                "arrays": len(self.arrays)}
         self._resolve = resolve
         return doc
 
     def _node_entry(self, n: Node, index: dict) -> dict:
         ext = self._externals.get(id(n))
-        kind = [list(n.shape), schema.dtype_name(n.dtype), bool(n.type.weak)]
+        kind = self._types.get(n.type)
+        if kind is None:
+            kind = self._types[n.type] = [list(n.shape), schema.dtype_name(n.dtype),
+                                          bool(n.type.weak)]
         if ext is not None:
             return {"ext": ext, "type": kind}
         entry: dict[str, Any] = {"op": n.op, "type": kind}
@@ -148,7 +160,7 @@ class Writer:
         if n.is_grad:
             entry["grad"] = True
         if n.location is not None:
-            entry["at"] = _location(n.location)
+            entry["at"] = self.location(n.location)
         if n.op == "param":
             entry["value"] = {"$a": self.array(np.asarray(n.payload.value), n.label)}
         elif n.op == "const":
@@ -189,10 +201,6 @@ def _no_refs(node: Node) -> Callable[[Any, str], Any]:
                         f"{type(value).__name__}: attributes hold ints, floats, bools, "
                         "strings, None, dtypes, slices and tuples of these")
     return refer
-
-
-def _location(loc: Any) -> Optional[list]:
-    return None if loc is None else [str(loc.filename), int(loc.lineno)]
 
 
 def _short(value: Any) -> str:
