@@ -11,7 +11,7 @@ import tempfile
 from typing import Any, Sequence
 
 from symgraph.io.reader import Archive, Reader, source_name
-from symgraph.io.schema import MAX_BYTES
+from symgraph.io.schema import MAX_BYTES, gc_paused
 from symgraph.io.writer import Writer
 
 __all__ = ["save", "load", "dumps", "loads", "Loaded", "write_atomic", "MAX_BYTES"]
@@ -49,7 +49,8 @@ def dumps(*items: Any, **named: Any) -> bytes:
     Items may be nodes, lists of nodes, ``Graph``s, compiled functions, layers and models,
     optimisers, arrays and plain values (numbers, strings, lists, dicts).
     """
-    return Writer().to_bytes(items, named)
+    with gc_paused():
+        return Writer().to_bytes(items, named)
 
 
 def loads(data: bytes, classes: Sequence[type] = (), max_bytes: int = MAX_BYTES) -> Any:
@@ -80,10 +81,11 @@ def load(path: str | os.PathLike, classes: Sequence[type] = (), max_bytes: int =
 
 
 def _read(data: bytes, source: str, classes: Sequence[type], max_bytes: int) -> Any:
-    reader = Reader(Archive(data, source, max_bytes), classes=classes)
-    reader.read_nodes()
-    reader.read_objects()
-    items, named = reader.items()
+    with gc_paused():
+        reader = Reader(Archive(data, source, max_bytes), classes=classes)
+        reader.read_nodes()
+        reader.read_objects()
+        items, named = reader.items()
     if len(items) == 1 and not named:
         return items[0]
     return Loaded(items, named)

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 from symgraph.graph import Graph, Node, toposort
 from symgraph.io.reader import Archive, Reader
+from symgraph.io.schema import gc_paused
 from symgraph.io.writer import Writer
 
 _SHARED = ("var", "param")
@@ -23,29 +24,35 @@ def _leaves(nodes: Sequence[Node]) -> list[Node]:
     return [n for n in toposort(list(nodes)) if n.op in _SHARED]
 
 
+def _write(item: Any, externals: Sequence[Node]) -> bytes:
+    with gc_paused():
+        return Writer(externals).to_bytes([item], {})
+
+
 def reduce_node(node: Node) -> tuple:
     if node.op in _SHARED:
-        return _rebuild_node, (Writer().to_bytes([node], {}), ())
+        return _rebuild_node, (_write(node, ()), ())
     externals = _leaves([node])
-    return _rebuild_node, (Writer(externals).to_bytes([node], {}), tuple(externals))
+    return _rebuild_node, (_write(node, externals), tuple(externals))
 
 
 def reduce_graph(graph: Graph) -> tuple:
     externals = _leaves(graph.outputs)
-    return _rebuild_item, (Writer(externals).to_bytes([graph], {}), tuple(externals))
+    return _rebuild_item, (_write(graph, externals), tuple(externals))
 
 
 def reduce_function(f: Any) -> tuple:
     externals = _leaves(list(f.inputs) + list(f.outputs) + [n for pair in f.updates for n in pair])
-    return _rebuild_item, (Writer(externals).to_bytes([f], {}), tuple(externals))
+    return _rebuild_item, (_write(f, externals), tuple(externals))
 
 
 def _read(blob: bytes, externals: Sequence[Node]) -> Any:
     # pickle is trusted input by definition (it could run code anyway): no size limit
-    reader = Reader(Archive(blob, "<pickle>", 1 << 62), externals=externals)
-    reader.read_nodes()
-    reader.read_objects()
-    items, _ = reader.items()
+    with gc_paused():
+        reader = Reader(Archive(blob, "<pickle>", 1 << 62), externals=externals)
+        reader.read_nodes()
+        reader.read_objects()
+        items, _ = reader.items()
     return items[0]
 
 

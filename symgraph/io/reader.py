@@ -251,21 +251,31 @@ class Reader:
             self.dec.mapping(entry, where, ("op", "type"), tuple(sorted(_NODE_KEYS)))
         if "op" not in entry or "type" not in entry:
             raise self.fail(where, f"missing field {'op' if 'op' not in entry else 'type'!r}")
-        op_name = self.dec.string(entry["op"], f"{where} op")
-        op = REGISTRY.get(op_name)
+        op_name = entry["op"]
+        op = REGISTRY.get(op_name) if type(op_name) is str else None
         if op is None:
-            raise self.fail(where, f"unknown op {op_name[:80]!r} (not registered in this symgraph)")
+            raise self.fail(where, f"unknown op {str(op_name)[:80]!r} (not registered in this "
+                                   f"symgraph)")
         where = f"node {i} ({op_name})"
         stated = self._type(entry["type"], where)
+        # The checks below run once per node: plain type tests, with the decoder's helpers
+        # (which build messages) only called to report a failure.
         name = entry.get("name")
-        if name is not None:
-            name = self.dec.string(name, f"{where} name")
-        scope = self.dec.string(entry.get("scope", ""), f"{where} scope")
-        is_grad = self.dec.boolean(entry.get("grad", False), f"{where} grad")
+        if name is not None and (type(name) is not str or len(name) > schema.MAX_STR):
+            self.dec.string(name, f"{where} name")
+        scope = entry.get("scope", "")
+        if type(scope) is not str or len(scope) > schema.MAX_STR:
+            self.dec.string(scope, f"{where} scope")
+        is_grad = entry.get("grad", False)
+        if type(is_grad) is not bool:
+            self.dec.boolean(is_grad, f"{where} grad")
         location = self._location(entry.get("at"), where)
         inputs = []
         nodes = self.nodes
-        for k in self.dec.listing(entry.get("in", []), f"{where} inputs"):
+        links = entry.get("in", ())
+        if type(links) is not list and links != ():
+            self.dec.listing(links, f"{where} inputs")
+        for k in links:
             if type(k) is not int or not 0 <= k < i:
                 raise self.fail(where, f"input {str(k)[:40]} is not an earlier node (a cycle, a "
                                        f"forward reference or a missing node)")
@@ -309,6 +319,11 @@ class Reader:
     def _location(self, data: Any, where: str) -> Optional[Location]:
         if data is None:
             return None
+        if type(data) is list and len(data) == 2 and type(data[0]) is int \
+                and type(data[1]) is int:
+            loc = self._locations.get((data[0], data[1]))
+            if loc is not None:
+                return loc
         parts = self.dec.listing(data, f"{where} location")
         if len(parts) != 2:
             raise self.fail(where, "a location is [file, line]")
