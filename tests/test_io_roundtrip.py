@@ -236,3 +236,36 @@ def test_trained_digits_mlp_saved_and_loaded_predicts_identically(tmp_path):
     loaded["step"](X_train[:64], y_train[:64])
     for p, q in zip(model.params(), model2.params()):
         np.testing.assert_array_equal(p.value, q.value)
+
+
+def test_optimiser_state_saves_and_loads(tmp_path):
+    model = sg.nn.MLP([2, 3, 1], seed=2, name="m")
+    x, t = sg.var("x", (None, 2)), sg.var("t", (None, 1))
+    opt = sg.optim.Adam(sg.optim.ExponentialDecay(0.05, 0.5, 4.0))
+    step = sg.optim.step_function([x, t], sg.nn.mse(model(x), t), model.params(), opt)
+    for _ in range(3):
+        step(np.ones((4, 2)), np.zeros((4, 1)))
+    sg.save(tmp_path / "opt.sgz", opt)
+    opt2 = sg.load(tmp_path / "opt.sgz")
+    assert type(opt2) is sg.optim.Adam and opt2.lr == opt.lr
+    assert (opt2.beta1, opt2.beta2, opt2.eps) == (opt.beta1, opt.beta2, opt.eps)
+    assert float(opt2.step_counter.value) == 3.0
+    assert sorted(opt2.slots) == ["mean", "mean_sq"]
+    for a, b in zip(opt.slots["mean_sq"], opt2.slots["mean_sq"]):
+        assert a.name == b.name and np.array_equal(a.value, b.value) and np.any(b.value)
+
+
+def test_layers_of_every_kind_round_trip():
+    net = sg.nn.Sequential([
+        sg.nn.Conv2D(1, 2, 3, padding="same", activation="relu", seed=1), sg.nn.MaxPool2D(),
+        sg.nn.Residual(sg.nn.Conv2D(2, 2, 3, padding="same", seed=2)), sg.nn.AvgPool2D(),
+        sg.nn.Flatten(), sg.nn.Dropout(0.25, seed=4), sg.nn.Dense(2, 3, activation="tanh"),
+        sg.nn.Activation("softmax")])
+    net2 = sg.loads(sg.dumps(net))
+    x = sg.var("x", (None, 1, 4, 4))
+    X = np.random.default_rng(0).standard_normal((2, 1, 4, 4))
+    for training in (False, True):
+        a = sg.function([x], net(x, training=training))(X)
+        b = sg.function([x], net2(x, training=training))(X)
+        np.testing.assert_array_equal(a, b)
+    assert [type(layer) for layer in net2.layers] == [type(layer) for layer in net.layers]

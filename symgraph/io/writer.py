@@ -222,21 +222,31 @@ def _saveable_object(obj: Any) -> bool:
 
 
 _FUNCTIONS: dict[str, Any] = {}
+_NAMES: dict[int, str] = {}      # id(function) -> its name (functions live as long as modules)
 
 
 def known_functions() -> dict[str, Any]:
-    """symgraph's own functions that may be saved by name: ``"module.name" -> function``."""
+    """symgraph's functions that may be saved by name, ``"module.name" -> function``: the
+    ops and the model layer's activations, losses, regularisers and initialisers. Nothing
+    that reads or writes files (save, render, ...) is on the list, so a file cannot make a
+    loaded layer call one."""
     if not _FUNCTIONS:
         import importlib
         for module_name in ("symgraph", "symgraph.nn.activations", "symgraph.nn.losses",
                             "symgraph.nn.regularizers", "symgraph.nn.init"):
             module = importlib.import_module(module_name)
-            for fn in list(vars(module).values()):
-                if isinstance(fn, types.FunctionType) and fn.__module__.startswith("symgraph"):
-                    _FUNCTIONS[f"{fn.__module__}.{fn.__qualname__}"] = fn
+            # Named by where the user finds them ("symgraph.relu"): several reductions are
+            # closures of one factory and share a __qualname__.
+            for attr, fn in sorted(vars(module).items()):
+                if isinstance(fn, types.FunctionType) and not attr.startswith("_") and \
+                        fn.__module__.startswith(("symgraph.ops.", "symgraph.nn.")):
+                    _FUNCTIONS.setdefault(f"{module_name}.{attr}", fn)
+            _NAMES.update({id(fn): name for name, fn in _FUNCTIONS.items()
+                           if id(fn) not in _NAMES})
     return _FUNCTIONS
 
 
 def function_name(fn: Any) -> Optional[str]:
-    name = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', '')}"
-    return name if known_functions().get(name) is fn else None
+    known_functions()
+    name = _NAMES.get(id(fn))
+    return name if name is not None and _FUNCTIONS[name] is fn else None
