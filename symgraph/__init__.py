@@ -30,6 +30,8 @@ from symgraph.render import (GraphvizError, diff, draw, gradient_view, optimizat
 
 # persistence: the safe file format (save/load, dumps/loads; docs/persistence.md)
 from symgraph.io import dumps, load, loads, save
+# ONNX exchange (the optional extra symgraph[onnx], imported on first call)
+from symgraph.onnx import export_onnx, import_onnx
 
 __version__ = "0.1.0"
 
