@@ -269,3 +269,15 @@ def test_layers_of_every_kind_round_trip():
         b = sg.function([x], net2(x, training=training))(X)
         np.testing.assert_array_equal(a, b)
     assert [type(layer) for layer in net2.layers] == [type(layer) for layer in net.layers]
+    dense = sg.nn.Sequential([sg.nn.Dense(3, 4), sg.nn.BatchNorm(4), sg.nn.LayerNorm(4),
+                              sg.nn.Dense(4, 2, activation="elu")])
+    dense2 = pickle.loads(pickle.dumps(sg.loads(sg.dumps(dense))))
+    v = sg.var("v", (None, 3))
+    V = np.random.default_rng(1).standard_normal((5, 3))
+    for training in (False, True):
+        np.testing.assert_array_equal(sg.function([v], dense(v, training=training))(V),
+                                      sg.function([v], dense2(v, training=training))(V))
+    emb = sg.nn.Embedding(10, 3)
+    i = sg.var("i", (None,), "int64")
+    np.testing.assert_array_equal(sg.function([i], emb(i))(np.arange(4)),
+                                  sg.function([i], sg.loads(sg.dumps(emb))(i))(np.arange(4)))
