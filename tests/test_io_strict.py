@@ -95,6 +95,10 @@ def test_attribute_of_the_wrong_type_or_range():
         d["nodes"][_node_index(d, "reshape")]["attrs"] = [["shape", {"$t": [1.5]}]]
     _fails(with_document(sample_graph(), bare_float), "floats are tagged")
 
+    def unhashable(d):
+        d["nodes"][_node_index(d, "reshape")]["attrs"] = [["shape", {"$d": [["a", 1]]}]]
+    _fails(with_document(sample_graph(), unhashable), "(reshape)", "unhashable dict")
+
     def reference(d):
         d["nodes"][_node_index(d, "reshape")]["attrs"] = [["shape", {"$o": 0}]]
     _fails(with_document(sample_graph(), reference), "plain values")

@@ -309,8 +309,14 @@ class Reader:
             key = pair[0]
             if key in out:
                 raise self.fail(where, f"attribute {key[:80]!r} is given twice")
-            value = Decoder(self._no_ref, self.source).value(pair[1], f"{where} attribute {key!r}")
-            out[key] = _freeze(value)
+            value = _freeze(Decoder(self._no_ref, self.source).value(
+                pair[1], f"{where} attribute {key[:80]!r}"))
+            try:
+                hash(value)     # the compiler keys nodes on their attributes
+            except TypeError:
+                raise self.fail(where, f"attribute {key[:80]!r} holds an unhashable "
+                                       f"{type(value).__name__}") from None
+            out[key] = value
         return tuple(sorted(out.items()))
 
     def _no_ref(self, tag: str, payload: Any, where: str) -> Any:

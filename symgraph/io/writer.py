@@ -164,8 +164,9 @@ class Writer:
         if n.op == "param":
             entry["value"] = {"$a": self.array(np.asarray(n.payload.value), n.label)}
         elif n.op == "const":
-            if n.type.weak:
-                entry["value"] = encode(n.payload, _no_refs(n), f"constant {n.label}")
+            if n.type.weak:     # a Python number (a NumPy scalar here would be a slip)
+                payload = n.payload.item() if isinstance(n.payload, np.generic) else n.payload
+                entry["value"] = encode(payload, _no_refs(n), f"constant {n.label}")
             else:
                 entry["value"] = {"$a": self.array(np.asarray(n.payload), n.label)}
         return entry
