@@ -83,13 +83,14 @@ def fit(step: Callable[..., Any], data: Sequence[np.ndarray], epochs: int = 1,
                              "function (sg.function) as step, or the parameters as params=")
         if resume and os.path.exists(checkpoint):
             loop.restore(checkpoints.load_checkpoint(checkpoint, state), rng, history,
-                         os.fspath(checkpoint))
+                         os.fspath(checkpoint), [n, size, bool(shuffle)])
     elif resume:
         raise ValueError("fit: resume=True needs checkpoint='file'")
 
     def save() -> None:
         if checkpoint is not None:
-            checkpoints.save_checkpoint(checkpoint, state, loop.dump(rng, history))
+            checkpoints.save_checkpoint(checkpoint, state,
+                                        loop.dump(rng, history, [n, size, bool(shuffle)]))
 
     bar = _progress(epochs, progress)
     halted = False          # the ``steps`` budget is spent (a later call may go on)
@@ -164,8 +165,8 @@ class _Loop:
     best_values: Optional[list] = None
     finished: bool = False   # stopped early: resuming does not train on
 
-    def dump(self, rng: np.random.Generator, history: History) -> dict:
-        return {"epoch": self.epoch, "batch": self.batch, "steps": self.steps,
+    def dump(self, rng: np.random.Generator, history: History, setup: list) -> dict:
+        return {"setup": setup, "epoch": self.epoch, "batch": self.batch, "steps": self.steps,
                 "order": self.order, "losses": list(self.losses), "best": self.best,
                 "waited": self.waited, "best_values": self.best_values,
                 "rng": checkpoints.rng_state(rng),
@@ -175,12 +176,24 @@ class _Loop:
                             "best_epoch": history.best_epoch,
                             "stopped_early": history.stopped_early}}
 
-    def restore(self, data: dict, rng: np.random.Generator, history: History, source: str) -> None:
+    def restore(self, data: dict, rng: np.random.Generator, history: History, source: str,
+                setup: list) -> None:
+        """Continue from a checkpoint's loop state; ``setup`` is ``[rows, batch size,
+        shuffle]`` of this call, which must be the checkpoint's."""
+        saved = data.get("setup")
+        if saved != setup:
+            raise ValueError(f"fit: {source} was written for [rows, batch_size, shuffle] = "
+                             f"{saved}, this call has {setup}: resume with the same data "
+                             f"and batches")
         try:
             self.epoch, self.batch, self.steps = (int(data["epoch"]), int(data["batch"]),
                                                   int(data["steps"]))
             order = data["order"]
             self.order = None if order is None else np.asarray(order)
+            if self.order is not None and (self.order.shape != (setup[0],)
+                                           or self.order.dtype.kind not in "iu"
+                                           or not np.all((self.order >= 0) & (self.order < setup[0]))):
+                raise ValueError("the data order is not a permutation of the rows")
             self.losses = [float(v) for v in data["losses"]]
             self.best, self.waited = float(data["best"]), int(data["waited"])
             best_values = data["best_values"]

@@ -126,6 +126,17 @@ def test_a_checkpoint_refuses_another_model(tmp_path):
         training.fit(other_step, [X, Y], epochs=1, checkpoint=path, resume=True)
 
 
+def test_a_checkpoint_refuses_other_data_or_batches(tmp_path):
+    path = tmp_path / "run.sgz"
+    _, step = build("sgd")
+    training.fit(step, [X, Y], epochs=1, batch_size=30, checkpoint=path, steps=1)
+    with pytest.raises(ValueError, match="batch_size"):
+        training.fit(step, [X, Y], epochs=1, batch_size=20, checkpoint=path, resume=True)
+    with pytest.raises(ValueError, match="same data"):
+        training.fit(step, [X[:50], Y[:50]], epochs=1, batch_size=30, checkpoint=path,
+                     resume=True)
+
+
 def test_a_crash_while_saving_leaves_the_old_checkpoint(tmp_path, monkeypatch):
     path = tmp_path / "run.sgz"
     _, step = build("sgd")
