@@ -28,6 +28,9 @@ class Loaded(tuple):
         out.named = dict(named)
         return out
 
+    def __getnewargs__(self) -> tuple:
+        return tuple(self), self.named
+
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             return self.named[key]
