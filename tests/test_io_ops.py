@@ -87,7 +87,7 @@ def test_random_graphs_round_trip(steps):
     W = sg.param(np.array([[0.5, -1.0], [2.0, 0.25]]), name="W")
     y = _build(steps, x, W)
     outs = [y]
-    if y.dtype.kind == "f":
+    if y.dtype.kind == "f" and W in Graph([y]):
         outs.append(sg.grad(sg.sum(y), W))
     x2, outs2 = sg.loads(sg.dumps(x, outs))
     assert describe(outs2) == describe(outs)

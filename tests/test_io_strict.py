@@ -34,7 +34,7 @@ def test_sample_files_load():
 
 def test_not_a_zip_truncated_and_empty():
     blob = sample_graph()
-    _fails(b"", "not a symgraph file")
+    _fails(b"", "<bytes>: not a symgraph file")
     _fails(b"hello world", "not a symgraph file")
     for cut in (10, len(blob) // 2, len(blob) - 5):
         _fails(blob[:cut])
@@ -220,7 +220,7 @@ def test_wrong_structure_anywhere():
         lambda d: d.update(arrays=-1),
     ]
     messages = [_fails(with_document(sample_graph(), change)) for change in cases]
-    assert all(m.startswith("<bytes>: ") for m in messages)
+    assert all("<bytes>: " in m for m in messages)
     assert len(set(messages)) == len(messages)          # each says its own problem
 
 
