@@ -281,3 +281,16 @@ def test_layers_of_every_kind_round_trip():
     i = sg.var("i", (None,), "int64")
     np.testing.assert_array_equal(sg.function([i], emb(i))(np.arange(4)),
                                   sg.function([i], sg.loads(sg.dumps(emb))(i))(np.arange(4)))
+
+
+def test_copy_of_a_function_shares_parameters_deepcopy_does_not():
+    x = sg.var("x", (2,))
+    p = sg.param(np.zeros(2), name="p")
+    f = sg.function([x], sg.sum(p), updates={p: p + x})
+    shallow, deep = copy.copy(f), copy.deepcopy(f)
+    shallow(np.ones(2))
+    np.testing.assert_array_equal(p.value, [1.0, 1.0])       # same parameter
+    deep(np.ones(2))
+    np.testing.assert_array_equal(p.value, [1.0, 1.0])       # its own parameter
+    assert deep.updates[0][0].value.tolist() == [1.0, 1.0]
+    assert copy.copy(sg.nn.MLP([2, 2])).layers is not None
