@@ -168,6 +168,7 @@ class Reader:
                        self.dec.listing(self.doc.get("files", []), "files")]
         self._types: dict[tuple, TensorType] = {}
         self._locations: dict[tuple, Location] = {}
+        self._inferred: dict[tuple, TensorType] = {}
         self._n_arrays = self.dec.integer(self.doc.get("arrays", 0), "arrays", 0, 1 << 30)
         self._building_objects = False
 
@@ -288,11 +289,19 @@ class Reader:
         else:
             if "value" in entry:
                 raise self.fail(where, "only constants and parameters hold a value")
-            try:
-                inferred = op.infer([n.type for n in inputs], dict(attrs), f" (in {where})")
-            except Exception as exc:   # the op's own rule rejects what the file describes
-                raise self.fail(where, f"the op's type rule rejects it: "
-                                       f"{type(exc).__name__}: {str(exc)[:300]}") from None
+            in_types = tuple(n.type for n in inputs)
+            # A type rule is a function of the input types and attributes only, so each
+            # distinct (op, input types, attributes) is checked once: a long chain of one op
+            # runs its rule once instead of once per node.
+            key = (op_name, in_types, attrs)
+            inferred = self._inferred.get(key)
+            if inferred is None:
+                try:
+                    inferred = op.infer(list(in_types), dict(attrs), f" (in {where})")
+                except Exception as exc:   # the op's own rule rejects what the file describes
+                    raise self.fail(where, f"the op's type rule rejects it: "
+                                           f"{type(exc).__name__}: {str(exc)[:300]}") from None
+                self._inferred[key] = inferred
             if inferred != stated:
                 raise self.fail(where, f"the file says {_type_text(stated)}, the op's type rule "
                                        f"gives {_type_text(inferred)}")
