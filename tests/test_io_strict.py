@@ -195,6 +195,10 @@ def test_own_layer_classes_load_only_when_given():
     _fails(blob, "Scale", "classes=")
     layer = sg.loads(blob, classes=[Scale])
     assert isinstance(layer, Scale) and float(layer.k.value) == 3.0
+    # saved from a script (module __main__), loaded where the class lives in a module
+    moved = with_document(blob, lambda d: d["objects"][0].update(
+        {"class": "__main__." + d["objects"][0]["class"].rsplit(".", 1)[-1]}))
+    assert isinstance(sg.loads(moved, classes=[Scale]), Scale)
 
 
 def test_wrong_structure_anywhere():

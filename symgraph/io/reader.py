@@ -446,6 +446,12 @@ class Reader:
         name = self.dec.string(name, f"{where} class")
         cls = self._classes.get(name) or builtin_classes().get(name)
         if cls is None:
+            # A class saved from a script (``__main__.MyLayer``) and given from a module:
+            # the classes the caller passed are trusted, so match them by their own name.
+            given = [c for c in self._classes.values()
+                     if c.__qualname__ == name.rsplit(".", 1)[-1]]
+            cls = given[0] if len(given) == 1 else None
+        if cls is None:
             raise self.fail(where, f"class {name[:120]!r} is not one symgraph loads; pass it "
                                    f"to load(..., classes=[...]) if you trust it")
         return cls
