@@ -397,7 +397,12 @@ class Reader:
                 self.objects[k] = Graph(outs)
             elif kind == "object":
                 cls = self._class(entry.get("class"), where)
-                self.objects[k] = object.__new__(cls)
+                try:
+                    self.objects[k] = object.__new__(cls)
+                    self.objects[k].__dict__
+                except (TypeError, AttributeError):
+                    raise self.fail(where, f"class {cls.__name__} is not saved field by "
+                                           f"field") from None
                 fill.append((self.objects[k], entry.get("fields"), f"{where} ({cls.__name__})"))
             else:
                 raise self.fail(where, f"unknown object kind {str(kind)[:40]!r}")
