@@ -304,3 +304,15 @@ def test_copy_of_a_function_shares_parameters_deepcopy_does_not():
     np.testing.assert_array_equal(p.value, [1.0, 1.0])       # its own parameter
     assert deep.updates[0][0].value.tolist() == [1.0, 1.0]
     assert copy.copy(sg.nn.MLP([2, 2])).layers is not None
+
+
+def test_hessian_operator_round_trips():
+    w = sg.param(np.array([0.5, -1.0, 2.0]), name="w")
+    x = sg.var("x", (None, 3))
+    op = sg.linearize_hvp(sg.sum(sg.tanh(x @ w) ** 2), [w], [x])
+    op2 = sg.loads(sg.dumps(op))
+    assert type(op2) is type(op)
+    X, v = np.random.default_rng(3).standard_normal((4, 3)), np.array([1.0, 0.0, -1.0])
+    op.at(X)
+    op2.at(X)
+    np.testing.assert_array_equal(op.matvec([v])[0], op2.matvec([v])[0])

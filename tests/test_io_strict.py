@@ -173,6 +173,13 @@ def test_classes_and_functions_outside_symgraph_are_refused():
         d["objects"][0]["class"] = "os._wrap_close"
     _fails(with_document(model_blob, foreign_class), "class 'os._wrap_close'", "classes=")
 
+    for inner in ("symgraph.graph.Node", "symgraph.runtime.function.Function",
+                  "symgraph.runtime.codegen.Program", "symgraph.ops.registry.Op",
+                  "symgraph.io.writer.Writer"):
+        def internal_class(d, inner=inner):
+            d["objects"][0]["class"] = inner
+        _fails(with_document(model_blob, internal_class), f"class {inner!r}")
+
     def foreign_function(d):
         text = json.dumps(d).replace("symgraph.relu", "os.system")
         return json.loads(text)

@@ -487,19 +487,38 @@ def _class_name(cls: type) -> str:
 
 
 _CLASSES: dict[str, type] = {}
+# Never rebuilt field by field: they have their own entries (nodes, graphs, functions) or
+# hold what only symgraph itself may create.
+_NOT_OBJECTS = ("symgraph.graph.Node", "symgraph.graph.Graph", "symgraph.graph.ParamCell",
+                "symgraph.runtime.function.Function")
+
+
+# The modules whose public classes are plain data worth saving: the model layer and what
+# its objects hold (not the compiler's or the renderer's machinery).
+_OBJECT_MODULES = ("symgraph.nn", "symgraph.optim", "symgraph.train", "symgraph.autodiff",
+                   "symgraph.runtime.hvp_operator", "symgraph.types")
 
 
 def builtin_classes() -> dict[str, type]:
-    """The classes ``load`` rebuilds by default: symgraph's layers, optimisers, schedules
-    and the training history."""
-    if not _CLASSES:
-        import importlib
-        import inspect
-        for module_name in ("symgraph.nn", "symgraph.optim", "symgraph.train"):
-            module = importlib.import_module(module_name)
-            for value in list(vars(module).values()):
-                if inspect.isclass(value) and value.__module__.startswith("symgraph."):
-                    _CLASSES[_class_name(value)] = value
+    """The classes ``load`` rebuilds by default: the public classes of the model layer
+    (layers, optimisers, schedules, the training history) and of what they hold (the
+    Hessian operator, its linearisation), found among modules already imported (loading
+    never imports a module a file names)."""
+    import importlib
+    import inspect
+    import sys
+    for module_name in ("symgraph.nn", "symgraph.optim", "symgraph.train"):
+        importlib.import_module(module_name)
+    for module_name, module in list(sys.modules.items()):
+        if module is None or not module_name.startswith(_OBJECT_MODULES):
+            continue
+        for value in list(vars(module).values()):
+            if inspect.isclass(value) and value.__module__ == module_name \
+                    and not issubclass(value, BaseException) \
+                    and not value.__qualname__.startswith("_") and "<" not in value.__qualname__:
+                name = _class_name(value)
+                if name not in _NOT_OBJECTS:
+                    _CLASSES[name] = value
     return _CLASSES
 
 
