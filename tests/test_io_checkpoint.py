@@ -16,6 +16,10 @@ OPTIMIZERS = {
     "sgd": lambda: optim.SGD(optim.LinearAnnealing(0.2, 0.02, 20)),
     "momentum": lambda: optim.Momentum(optim.ExponentialDecay(0.1, 0.5, 10), alpha=0.9),
     "adam": lambda: optim.Adam(optim.LinearAnnealing(0.01, 0.001, 15)),
+    "nesterov": lambda: optim.Nesterov(0.05, alpha=0.8),
+    "rmsprop": lambda: optim.RMSProp(optim.ExponentialDecay(0.01, 0.3, 8)),
+    "adagrad": lambda: optim.AdaGrad(0.1),
+    "adamw": lambda: optim.AdamW(0.01, weight_decay=0.1),
 }
 
 _rng = np.random.default_rng(42)
@@ -23,14 +27,20 @@ X = _rng.standard_normal((60, 4))
 Y = _rng.integers(0, 3, 60)
 
 
-def build(kind: str):
+def build(kind: str, batchnorm: bool = False):
     """A fresh model and training step, built the same way every time (as a new process
     rebuilding its model would)."""
-    model = nn.MLP([4, 8, 3], dropout=0.3, seed=0, name="net")
+    if batchnorm:      # running averages are state too
+        model = nn.Sequential([nn.Dense(4, 8, seed=0, name="d1"), nn.BatchNorm(8, name="bn"),
+                               nn.Activation("relu", name="act"), nn.Dropout(0.3, seed=1, name="drop"),
+                               nn.Dense(8, 3, seed=2, name="d2")], name="net")
+    else:
+        model = nn.MLP([4, 8, 3], dropout=0.3, seed=0, name="net")
     x, y = sg.var("x", (None, 4)), sg.var("y", (None,), "int64")
     loss = nn.softmax_cross_entropy(model(x, training=True), y)
     step = optim.step_function([x, y], loss, model.params(), OPTIMIZERS[kind](),
-                               extra_updates=model.state_updates())
+                               extra_updates=model.state_updates(),
+                               clip_norm=1.0 if kind == "adamw" else None)
     return model, step
 
 
@@ -54,6 +64,7 @@ def test_stop_and_resume_is_bit_identical_to_training_straight(kind, tmp_path):
     path = tmp_path / "run.sgz"
     _, first = build(kind)
     training.fit(first, [X, Y], checkpoint=path, every=5, steps=12, **FIT)
+    assert not all(np.array_equal(a, b) for a, b in zip(values(first), values(straight)))
     _, second = build(kind)                       # fresh parameters, as after a restart
     h = training.fit(second, [X, Y], checkpoint=path, every=5, resume=True, **FIT)
     assert_same(values(second), values(straight))
@@ -63,12 +74,13 @@ def test_stop_and_resume_is_bit_identical_to_training_straight(kind, tmp_path):
     assert counters["step"] == 24 and counters["counter"] == 24
 
 
-@pytest.mark.parametrize("kind", ["adam"])
+@pytest.mark.parametrize("kind", ["adam", "sgd"])
 def test_resume_after_a_crash_from_the_last_checkpoint(kind, tmp_path):
-    _, straight = build(kind)
+    batchnorm = kind == "sgd"
+    _, straight = build(kind, batchnorm)
     training.fit(straight, [X, Y], **FIT)
     path = tmp_path / "run.sgz"
-    _, first = build(kind)
+    _, first = build(kind, batchnorm)
     calls = [0]
 
     def crashing(*batch):
@@ -80,7 +92,7 @@ def test_resume_after_a_crash_from_the_last_checkpoint(kind, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         training.fit(crashing, [X, Y], checkpoint=path, every=5,
                      params=first.user_graph.params, **FIT)
-    _, second = build(kind)
+    _, second = build(kind, batchnorm)
     training.fit(second, [X, Y], checkpoint=path, every=5, resume=True, **FIT)
     assert_same(values(second), values(straight))
 
