@@ -57,6 +57,8 @@ def test_not_a_symgraph_document():
     _fails(pack({"graph.json": b"{\"format\": \"symgraph\", \"version\": 1, \"nodes\": [NaN]}"}),
            "not valid JSON")
     _fails(pack({"graph.json": b"\xff\xfe"}), "not valid JSON")
+    _fails(pack({"graph.json": b'{"format": "symgraph", "version": 1, "version": 2}'}),
+           "'version' appears twice")
 
 
 def test_unknown_op():

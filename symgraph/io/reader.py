@@ -80,7 +80,8 @@ class Archive:
     def document(self) -> dict:
         raw = self.read(schema.GRAPH_MEMBER)
         try:
-            doc = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+            doc = json.loads(raw.decode("utf-8"), parse_constant=_no_constant,
+                             object_pairs_hook=_unique_keys)
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise FormatError(f"{self.source}: {schema.GRAPH_MEMBER} is not valid JSON "
                               f"({str(exc)[:200]})") from None
@@ -101,6 +102,16 @@ class Archive:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
+
+
+def _unique_keys(pairs: list) -> dict:
+    # JSON itself lets a key repeat (the last one wins): a file saying two things is refused
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(f"key {key[:40]!r} appears twice in one object")
+    return out
 
 
 def parse_npy(data: bytes, where: str, max_bytes: int) -> np.ndarray:
