@@ -10,7 +10,8 @@ import os
 import tempfile
 from typing import Any, Sequence
 
-from symgraph.io.reader import Archive, Reader, source_name
+from symgraph.io.archive import Archive, source_name
+from symgraph.io.reader import Reader
 from symgraph.io.schema import MAX_BYTES, gc_paused
 from symgraph.io.writer import Writer
 

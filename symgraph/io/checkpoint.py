@@ -17,7 +17,8 @@ import numpy as np
 
 from symgraph.errors import FormatError
 from symgraph.graph import Node
-from symgraph.io.reader import Archive, Reader, source_name
+from symgraph.io.archive import Archive, source_name
+from symgraph.io.reader import Reader
 from symgraph.io.schema import MAX_BYTES
 from symgraph.io.writer import Writer
 

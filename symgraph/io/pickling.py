@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from symgraph.graph import Graph, Node, toposort
-from symgraph.io.reader import Archive, Reader
+from symgraph.io.archive import Archive
+from symgraph.io.reader import Reader
 from symgraph.io.schema import gc_paused
 from symgraph.io.writer import Writer
 
