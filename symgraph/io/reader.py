@@ -13,6 +13,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from symgraph.errors import FormatError
 from symgraph.graph import Graph, Location, Node, ParamCell
 from symgraph.io import schema
 from symgraph.io.archive import Archive
