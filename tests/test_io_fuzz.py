@@ -142,6 +142,11 @@ def _bytewise(rng: random.Random, blob: bytes) -> bytes:
 
 def test_mutated_files_raise_only_format_error_and_run_no_code(tmp_path, monkeypatch):
     canary = str(tmp_path / "canary")
+    # the canary is live: unpickling the payload does create its file
+    live = tmp_path / "live"
+    pickle.loads(pickle.dumps(_Canary(str(live)))).close()
+    assert live.exists()
+    live.unlink()
     workdir = tmp_path / "work"
     workdir.mkdir()
     monkeypatch.chdir(workdir)

@@ -241,3 +241,13 @@ def test_the_function_in_a_file_is_checked_by_the_compiler():
     def drop_input(d):
         d["objects"][0]["inputs"] = []
     _fails(with_document(sample_function(), drop_input), "object 0", "cannot compile")
+
+
+def test_save_writes_only_its_target(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    sg.save(folder / "a.sgz", sg.param(np.ones(3)))
+    sg.save(folder / "a.sgz", sg.param(np.zeros(3)))          # replaces it
+    assert [p.name for p in folder.iterdir()] == ["a.sgz"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    np.testing.assert_array_equal(sg.load(folder / "a.sgz").value, np.zeros(3))
