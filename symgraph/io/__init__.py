@@ -87,9 +87,7 @@ def load(path: str | os.PathLike, classes: Sequence[type] = (), max_bytes: int =
 def _read(data: bytes, source: str, classes: Sequence[type], max_bytes: int) -> Any:
     with gc_paused():
         reader = Reader(Archive(data, source, max_bytes), classes=classes)
-        reader.read_nodes()
-        reader.read_objects()
-        items, named = reader.items()
+        items, named = reader.read()
     if len(items) == 1 and not named:
         return items[0]
     return Loaded(items, named)

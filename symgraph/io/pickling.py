@@ -51,9 +51,7 @@ def _read(blob: bytes, externals: Sequence[Node]) -> Any:
     # pickle is trusted input by definition (it could run code anyway): no size limit
     with gc_paused():
         reader = Reader(Archive(blob, "<pickle>", 1 << 62), externals=externals)
-        reader.read_nodes()
-        reader.read_objects()
-        items, _ = reader.items()
+        items, _ = reader.read()
     return items[0]
 
 
