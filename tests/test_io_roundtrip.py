@@ -352,3 +352,19 @@ def test_many_nodes_of_one_graph_pickle_the_graph_once():
         back = pickle.loads(pickle.dumps(group))
         last = max(back, key=lambda n: n.id)
         assert set(map(id, Graph([last]).nodes)) == set(map(id, back))   # one graph, shared
+
+
+def test_pickling_keeps_no_node_alive():
+    import gc
+    import weakref
+    from symgraph.io import pickling
+    before = len(pickling._BUNDLED)
+    y = sg.var("x", (2,))
+    for _ in range(50):
+        y = sg.sin(y)
+    pickle.dumps(y)
+    assert len(pickling._BUNDLED) == before + 50
+    alive = weakref.ref(y)
+    del y
+    gc.collect()
+    assert alive() is None and len(pickling._BUNDLED) == before

@@ -48,19 +48,32 @@ class Bundle:
         return _load_bundle, (self.blob, self.externals, self.depth)
 
 
-# node -> (its bundle, its position in the bundle's node table). Weak keys: an entry goes
-# when its node does; a bundle holds bytes and outside nodes, never its own nodes.
-_BUNDLED: "weakref.WeakKeyDictionary[Node, tuple[Bundle, int]]" = weakref.WeakKeyDictionary()
+# id(node) -> (weak reference to the node, its bundle, its position in the bundle's node
+# table). An entry goes when its node does (the reference's callback); a bundle holds bytes
+# and outside nodes, never its own nodes. Keyed by id, not by node, so that lookups never
+# compare nodes with ``==`` (which an op-building ``__eq__`` would turn into a node).
+_BUNDLED: dict[int, tuple] = {}
+
+
+def _held(node: Node) -> Optional[tuple[Bundle, int]]:
+    entry = _BUNDLED.get(id(node))
+    return (entry[1], entry[2]) if entry is not None and entry[0]() is node else None
+
+
+def _hold(node: Node, bundle: Bundle, position: int) -> None:
+    key = id(node)
+    _BUNDLED[key] = (weakref.ref(node, lambda _, key=key: _BUNDLED.pop(key, None)),
+                     bundle, position)
 
 
 def reduce_node(node: Node) -> tuple:
     if node.op in _LEAVES:       # inputs and parameters: self-contained, shared by memo
         with gc_paused():
             return _load_leaf, (Writer().to_bytes([node], {}),)
-    found = _BUNDLED.get(node)
+    found = _held(node)
     if found is None:
         bundle_together([node])
-        found = _BUNDLED[node]
+        found = _held(node)
     bundle, position = found
     return _node_of, (bundle, position)
 
@@ -69,7 +82,7 @@ def bundle_together(roots: Sequence[Node]) -> None:
     """One new bundle for the graph of ``roots`` not bundled yet, cut at leaves and at
     nodes already bundled. Bundling a function's targets together keeps the order its
     nodes were built in, so the function unpickles to the same generated code."""
-    roots = [r for r in roots if r.op not in _LEAVES and r not in _BUNDLED]
+    roots = [r for r in roots if r.op not in _LEAVES and _held(r) is None]
     if not roots:
         return
     inside, outside, depth = _cut(roots, lean=True)
@@ -85,7 +98,7 @@ def bundle_together(roots: Sequence[Node]) -> None:
     bundle = Bundle(blob, tuple(outside), depth)
     position = {id(n): k for k, n in enumerate(writer.order)}
     for n in inside:
-        _BUNDLED[n] = (bundle, position[id(n)])
+        _hold(n, bundle, position[id(n)])
 
 
 def _cut(roots: list[Node], lean: bool) -> tuple[list[Node], list[Node], int]:
@@ -101,7 +114,7 @@ def _cut(roots: list[Node], lean: bool) -> tuple[list[Node], list[Node], int]:
         if id(n) in seen:
             continue
         seen.add(id(n))
-        held = _BUNDLED.get(n) if lean else None
+        held = _held(n) if lean else None
         if n.op in _LEAVES or held is not None:
             outside.append(n)
             if held is not None:
