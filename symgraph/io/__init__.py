@@ -59,6 +59,9 @@ def dumps(*items: Any, **named: Any) -> bytes:
 
 def loads(data: bytes, classes: Sequence[type] = (), max_bytes: int = MAX_BYTES) -> Any:
     """Rebuild what ``dumps`` wrote: one item as itself, several as a ``Loaded`` tuple."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"loads takes the bytes dumps returned, got {type(data).__name__}"
+                        + ("; to read a file use sg.load(path)" if isinstance(data, str) else ""))
     return _read(bytes(data), "<bytes>", classes, max_bytes)
 
 
