@@ -27,6 +27,8 @@ from symgraph.testing import check_grads
 from symgraph.runtime import Function, function
 from symgraph.render import (GraphvizError, diff, draw, gradient_view, optimization_view,
                              render, to_dot)
+# render: the interactive HTML explorer (also sg.render(target, "graph.html"))
+from symgraph.render.html import explore
 
 # persistence: the safe file format (save/load, dumps/loads; docs/persistence.md)
 from symgraph.io import dumps, load, loads, save
