@@ -5,6 +5,7 @@ Build expressions, differentiate them into more graph, compile and run them.
 from symgraph.errors import (DisconnectedError, DTypeError, EvaluationError, IndexingError,
                              InputError,
                              ShapeError, SymgraphError)
+from symgraph.errors import FormatError
 from symgraph.graph import Graph, Node, current_scope, scope, scope_path
 from symgraph.types import TensorType
 from symgraph.ops.nn import (avg_pool2d, conv2d, dropout_mask, max_pool2d,
@@ -46,6 +47,8 @@ from symgraph.render.html import explore
 # reliability: the warning grad gives for a wrt outside the graph; the seeded generator
 from symgraph.errors import ArgumentError, DisconnectedWarning
 from symgraph import random
+# persistence: the safe file format (save/load, dumps/loads; docs/persistence.md)
+from symgraph.io import dumps, load, loads, save
 # ONNX exchange (the optional extra symgraph[onnx], imported on first call)
 from symgraph.onnx import export_onnx, import_onnx
 

@@ -101,3 +101,9 @@ class EvaluationError(SymgraphError, RuntimeError):
 class DisconnectedWarning(UserWarning):
     """``grad``/``vjp`` was asked for a derivative with respect to a node that is not in
     the outputs' graph at all (its derivative is zeros)."""
+
+
+class FormatError(SymgraphError, ValueError):
+    """A saved file (or bytes) that symgraph will not load: truncated, corrupted, from a newer
+    format, or describing something it cannot rebuild safely. The message names the file,
+    the entry and what is wrong."""

@@ -25,6 +25,7 @@ RANKS = {
     "onnx": 6,
     "testing": 6,
     "nn": 7, "optim": 7, "train": 7,
+    "io": 7,
     "demo": 8, "__main__": 8, "__init__": 8,
 }
 
