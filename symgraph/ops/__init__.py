@@ -14,3 +14,5 @@ from symgraph.ops.reduce import log_softmax, logsumexp, max, mean, min, softmax,
 from symgraph.ops.linalg import dot, matmul, outer
 from symgraph.ops.nn import (avg_pool2d, conv2d, dropout_mask, max_pool2d,
                              sparse_softmax_cross_entropy)
+# contractions and linear algebra beyond matmul (np-linalg)
+from symgraph.ops.einsum import einsum, inner, tensordot, vdot
