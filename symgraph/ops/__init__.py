@@ -16,3 +16,5 @@ from symgraph.ops.nn import (avg_pool2d, conv2d, dropout_mask, max_pool2d,
                              sparse_softmax_cross_entropy)
 # contractions and linear algebra beyond matmul (np-linalg)
 from symgraph.ops.einsum import einsum, inner, tensordot, vdot
+from symgraph.ops.linalg_solve import (cholesky, det, inv, logabsdet, slogdet_sign, solve,
+                                       solve_triangular)
