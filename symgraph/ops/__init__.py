@@ -18,3 +18,5 @@ from symgraph.ops.nn import (avg_pool2d, conv2d, dropout_mask, max_pool2d,
 from symgraph.ops.einsum import einsum, inner, tensordot, vdot
 from symgraph.ops.linalg_solve import (cholesky, det, inv, logabsdet, slogdet_sign, solve,
                                        solve_triangular)
+from symgraph.ops.linalg_decomp import (eigh_values, eigh_vectors, matrix_rank, pinv, qr_q,
+                                        qr_r, svd_s, svd_u, svd_vh)
