@@ -27,6 +27,9 @@ from symgraph.runtime import Function, function
 from symgraph.render import (GraphvizError, diff, draw, gradient_view, optimization_view,
                              render, to_dot)
 
+# contractions (np-linalg); sg.linalg, sg.fft and sg.special load on first use (below)
+from symgraph.ops.einsum import einsum, inner, tensordot, vdot
+
 __version__ = "0.1.0"
 
 
@@ -38,7 +41,8 @@ def arange(n: int, dtype: str = "int64"):
 
 def __getattr__(name: str):
     # The model layer is built on the public API above, so it loads on first use.
-    if name in ("nn", "optim", "train"):
+    # sg.linalg, sg.fft and sg.special are namespaces of ops, also loaded on first use.
+    if name in ("nn", "optim", "train", "linalg", "fft", "special"):
         import importlib
         return importlib.import_module(f"symgraph.{name}")
     raise AttributeError(f"module 'symgraph' has no attribute {name!r}")
