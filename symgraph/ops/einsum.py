@@ -18,9 +18,9 @@ import numpy as np
 
 from symgraph.errors import DTypeError, ShapeError
 from symgraph.graph import Node, _user_location
-from symgraph.ops.elementwise import _sum_tangents
+from symgraph.ops.elementwise import _sum_tangents, add
 from symgraph.ops.registry import Op, apply, as_node, const, register
-from symgraph.ops.shape import broadcast_like, expand_dims, reshape, sum_to_like
+from symgraph.ops.shape import broadcast_like, expand_dims, reshape, sum_to_like, zeros_like
 from symgraph.types import TensorType, format_shape, promote
 
 _LETTERS = string.ascii_letters
@@ -224,9 +224,19 @@ def _cotangent_einsum(node: Node, i: int, g: Node) -> Node:
     ct = _einsum_node(spec, [n for _, n in operands])
     if lonely:
         ct = broadcast_like(expand_dims(ct, tuple(lonely)), x)
-    if ct.shape != x.shape or None in x.shape:
-        ct = sum_to_like(ct, x)   # letters of size 1 in x that broadcast in the forward pass
-    return ct
+    return _fit(ct, x)
+
+
+def _fit(ct: Node, x: Node) -> Node:
+    """``ct`` brought to x's shape: summed where x had size 1 and was broadcast, broadcast
+    where the other operands had size 1 and x did not."""
+    if ct.shape == x.shape and None not in x.shape:
+        return ct
+    stretch = None in ct.shape or None in x.shape or any(
+        c == 1 and d != 1 for c, d in zip(ct.shape, x.shape))
+    if stretch:
+        ct = add(ct, zeros_like(x))   # broadcasts both ways; the sum below undoes x's side
+    return sum_to_like(ct, x)
 
 
 def _einsum_vjp(node, g):
