@@ -20,3 +20,6 @@ from symgraph.ops.linalg_solve import (cholesky, det, inv, logabsdet, slogdet_si
                                        solve_triangular)
 from symgraph.ops.linalg_decomp import (eigh_values, eigh_vectors, matrix_rank, pinv, qr_q,
                                         qr_r, svd_s, svd_u, svd_vh)
+from symgraph.ops.linalg_norm import vector_norm
+import symgraph.ops.special  # noqa: F401  (declares the special-function ops; SciPy loads lazily)
+import symgraph.ops.fft  # noqa: F401  (declares the Fourier-transform ops)
