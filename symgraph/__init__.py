@@ -29,6 +29,8 @@ from symgraph.render import (GraphvizError, diff, draw, gradient_view, optimizat
 
 # contractions (np-linalg); sg.linalg, sg.fft and sg.special load on first use (below)
 from symgraph.ops.einsum import einsum, inner, tensordot, vdot
+# ONNX exchange (the optional extra symgraph[onnx], imported on first call)
+from symgraph.onnx import export_onnx, import_onnx
 
 __version__ = "0.1.0"
 
