@@ -36,7 +36,8 @@ def _norm_infer(types, attrs, where):
 
 
 def _norm_kernel(x, ord=2.0, axis=(), keepdims=False):
-    return np.asarray(np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord))
+    with np.errstate(divide="ignore"):   # negative ord at 0: NumPy's value, 0, silently
+        return np.asarray(np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord))
 
 
 def _keep(node: Node, y: Node) -> Node:
