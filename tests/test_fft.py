@@ -142,3 +142,19 @@ def test_parseval_gradient_in_closed_form(rng):
     v = sg.var("x", (8,))
     g = sg.function([v], sg.grad(sg.sum(sg.abs(F.fft(v)) ** 2), v))(x)
     np.testing.assert_allclose(g, 2 * 8 * x, rtol=1e-10)
+
+
+@pytest.mark.parametrize("length", [8, 7])
+@pytest.mark.parametrize("norm", [None, "ortho", "forward"])
+def test_filtering_losses_through_the_half_spectrum_match_finite_differences(length, norm, rng):
+    # real in, real out, complex in between: the Hermitian halving of rfft and irfft must
+    # cancel exactly for these to agree with finite differences of the real loss
+    x = rng.standard_normal((2, length))
+    h = rng.standard_normal(length // 2 + 1) + 1j * rng.standard_normal(length // 2 + 1)
+    w = rng.standard_normal((2, length))
+    check_grads(lambda a: sg.sum(F.irfft(F.rfft(a, norm=norm) * h, n=length, norm=norm) ** 2),
+                [x], order=2)
+    check_grads(lambda a: sg.sum(F.irfftn(F.rfftn(a, norm=norm) * h, s=(2, length), norm=norm) * w),
+                [x], order=2)
+    check_grads(lambda a: sg.sum(F.irfft(F.fft(a, norm=norm)[..., : length // 2 + 1] * h,
+                                         n=length, norm=norm) ** 3), [x], order=2)

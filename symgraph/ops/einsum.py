@@ -19,7 +19,7 @@ import numpy as np
 from symgraph.errors import DTypeError, ShapeError
 from symgraph.graph import Node, _user_location
 from symgraph.ops.elementwise import _sum_tangents, add
-from symgraph.ops.registry import Op, apply, as_node, const, register
+from symgraph.ops.registry import REGISTRY, Op, apply, as_node, const, register
 from symgraph.ops.shape import broadcast_like, expand_dims, reshape, sum_to_like, zeros_like
 from symgraph.types import TensorType, format_shape, promote
 
@@ -173,6 +173,11 @@ def _pair_plan(spec: str, sa: tuple, sb: tuple):
 
 
 def _einsum_kernel(*operands, spec=""):
+    if any(type(o) in (bool, int, float, complex) for o in operands):
+        # a weak Python scalar takes its partners' dtype, as the type rule says (NEP 50)
+        arrays = [o for o in operands if type(o) not in (bool, int, float, complex)]
+        operands = tuple(np.asarray(o, np.result_type(*arrays, o)) if type(o) in (
+            bool, int, float, complex) else o for o in operands)
     if len(operands) == 2:
         a, b = np.asarray(operands[0]), np.asarray(operands[1])
         plan = _pair_plan(spec, a.shape, b.shape)
@@ -256,7 +261,10 @@ def _einsum_jvp(node, t):
     return _sum_tangents(*terms)
 
 
-register(Op("einsum", _einsum_infer, _einsum_kernel, _einsum_vjp, _einsum_jvp))
+# The rules are plain transposes (no conjugation): right for complex operands under the
+# convention of docs/higher-order.md, so the op says so (a field np-elementwise adds to Op).
+_COMPLEX = {"complex_ok": True} if "complex_ok" in Op.__dataclass_fields__ else {}
+register(Op("einsum", _einsum_infer, _einsum_kernel, _einsum_vjp, _einsum_jvp, **_COMPLEX))
 
 
 def _einsum_node(spec: str, operands: Sequence[Node], name_: Optional[str] = None) -> Node:
@@ -357,9 +365,7 @@ def vdot(a: Any, b: Any, name_: Optional[str] = None) -> Node:
     """NumPy's ``vdot``: the dot product of the flattened arrays, ``a`` conjugated."""
     a, b = as_node(a), as_node(b)
     if a.dtype.kind == "c":
-        from symgraph.ops import elementwise
-        conj = getattr(elementwise, "conj", None)
-        if conj is None:
-            raise DTypeError(f"vdot: complex operands need sg.conj{_where()}")
-        a = conj(a)
+        if "conj" not in REGISTRY:
+            raise DTypeError(f"vdot: complex operands need the conj op{_where()}")
+        a = apply("conj", [a])
     return _einsum_node("a,a->", [reshape(a, (-1,)), reshape(b, (-1,))], name_)
