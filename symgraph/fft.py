@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
-from symgraph.errors import ShapeError
+import numpy as np
+
+from symgraph.errors import DTypeError, ShapeError
 from symgraph.graph import Node, _user_location
 from symgraph.ops.fft import NORMS, c2c, fftshift_op, irfft_op, rfft_op
-from symgraph.ops.registry import as_node
+from symgraph.ops.registry import REGISTRY, apply, as_node
 from symgraph.types import normalize_axes
 
-__all__ = ["fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "fftn", "ifftn", "rfftn",
-           "irfftn", "fftshift", "ifftshift"]
+__all__ = ["fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "fftn", "ifftn", "rfft2",
+           "irfft2", "rfftn", "irfftn", "hfft", "ihfft", "fftshift", "ifftshift", "fftfreq",
+           "rfftfreq"]
 
 
 def _where() -> str:
@@ -141,6 +144,57 @@ def irfftn(a: Any, s: Optional[Sequence[int]] = None, axes: Optional[Sequence[in
     if len(axes) > 1:
         a = c2c(a, axes[:-1], s[:-1], (None,) * (len(axes) - 1), True, _norm(norm))
     return irfft_op(a, axes[-1], s[-1], _norm(norm))
+
+
+def rfft2(a: Any, s: Optional[Sequence[int]] = None, axes: Sequence[int] = (-2, -1),
+          norm: Optional[str] = None, out: Any = None) -> Node:
+    """NumPy's ``fft.rfft2``: rfftn over the last two axes."""
+    return rfftn(a, s, axes, norm, out)
+
+
+def irfft2(a: Any, s: Optional[Sequence[int]] = None, axes: Sequence[int] = (-2, -1),
+           norm: Optional[str] = None, out: Any = None) -> Node:
+    """NumPy's ``fft.irfft2``: irfftn over the last two axes."""
+    return irfftn(a, s, axes, norm, out)
+
+
+_SWAPPED = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
+
+
+def _conj(a: Node, fn: str) -> Node:
+    if a.dtype.kind != "c":
+        return a
+    if "conj" not in REGISTRY:
+        raise DTypeError(f"{fn}: complex input needs the conj op{_where()}")
+    return apply("conj", [a])
+
+
+def hfft(a: Any, n: Optional[int] = None, axis: int = -1, norm: Optional[str] = None,
+         out: Any = None) -> Node:
+    """NumPy's ``fft.hfft``: the real spectrum of a signal with Hermitian symmetry, given
+    by its first half: irfft(conj(a)) with the norm's direction swapped."""
+    _check_out(out, "hfft")
+    a = as_node(a)
+    return irfft_op(_conj(a, "hfft"), _axis(a, axis, "hfft"), n, _SWAPPED[_norm(norm)])
+
+
+def ihfft(a: Any, n: Optional[int] = None, axis: int = -1, norm: Optional[str] = None,
+          out: Any = None) -> Node:
+    """NumPy's ``fft.ihfft``: the inverse of hfft, conj(rfft(a)) with the norm's direction
+    swapped."""
+    _check_out(out, "ihfft")
+    a = as_node(a)
+    return _conj(rfft_op(a, _axis(a, axis, "ihfft"), n, _SWAPPED[_norm(norm)]), "ihfft")
+
+
+def fftfreq(n: int, d: float = 1.0, device: Any = None) -> np.ndarray:
+    """NumPy's ``fft.fftfreq`` (a constant: NumPy's array, which combines with nodes)."""
+    return np.fft.fftfreq(n, d)
+
+
+def rfftfreq(n: int, d: float = 1.0, device: Any = None) -> np.ndarray:
+    """NumPy's ``fft.rfftfreq`` (a constant: NumPy's array, which combines with nodes)."""
+    return np.fft.rfftfreq(n, d)
 
 
 def _shift_axes(x: Node, axes: Any, fn: str) -> Any:

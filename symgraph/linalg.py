@@ -13,21 +13,24 @@ import numpy as np
 
 from symgraph.errors import ShapeError
 from symgraph.graph import Node, _user_location
-from symgraph.ops.elementwise import multiply, subtract
+import math
+
+from symgraph.ops.elementwise import divide, multiply, subtract
 from symgraph.ops.linalg import matmul
 from symgraph.ops.linalg_decomp import (eigh_values, eigh_vectors, matrix_rank, pinv, qr_q,
                                         qr_r, svd_s, svd_u, svd_vh)
 from symgraph.ops.linalg_norm import matrix_norm, norm, vector_norm
 from symgraph.ops.linalg_solve import cholesky, det, inv, logabsdet, slogdet_sign, solve
 from symgraph.ops.linalg_solve import solve_triangular
-from symgraph.ops.reduce import sum
+from symgraph.ops.reduce import max as _amax, min as _amin, sum
 from symgraph.ops.registry import as_node, const
 from symgraph.ops.shape import broadcast_like, expand_dims, reshape, squeeze
 
 __all__ = ["EighResult", "QRResult", "SVDResult", "SlogdetResult", "LstsqResult", "cholesky",
            "det", "eigh", "eigvalsh", "inv", "lstsq", "matrix_norm", "matrix_power",
            "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-           "solve_triangular", "svd", "svdvals", "vector_norm"]
+           "solve_triangular", "svd", "svdvals", "vector_norm", "cond", "tensorinv",
+           "tensorsolve"]
 
 
 class EighResult(NamedTuple):
@@ -219,3 +222,44 @@ def multi_dot(arrays: Sequence[Any]) -> Node:
     if last_vec:
         out = squeeze(out, out.ndim - 1)
     return out
+
+
+def cond(x: Any, p: Any = None) -> Node:
+    """NumPy's ``linalg.cond``: the condition number, s_max / s_min for p = None, 2 or -2,
+    else norm(x, p) norm(inv(x), p)."""
+    x = as_node(x)
+    if p in (None, 2, -2):
+        s = svd_s(x)
+        big, small = _amax(s, -1), _amin(s, -1)
+        return divide(big, small) if p != -2 else divide(small, big)
+    return multiply(matrix_norm(x, ord=p), matrix_norm(inv(x), ord=p))
+
+
+def tensorinv(a: Any, ind: int = 2) -> Node:
+    """NumPy's ``linalg.tensorinv``: the inverse of ``a`` read as a matrix of its first
+    ``ind`` axes by the rest."""
+    a = as_node(a)
+    if None in a.shape:
+        raise ShapeError(f"tensorinv: needs a known shape, got {a.shape}{_where()}")
+    rows, cols = a.shape[:ind], a.shape[ind:]
+    if math.prod(rows) != math.prod(cols):
+        raise ShapeError(f"tensorinv: {a.shape} split at {ind} is not square{_where()}")
+    flat = reshape(a, (math.prod(rows), math.prod(cols)))
+    return reshape(inv(flat), cols + rows)
+
+
+def tensorsolve(a: Any, b: Any, axes: Optional[Sequence[int]] = None) -> Node:
+    """NumPy's ``linalg.tensorsolve``: x with tensordot(a, x, x.ndim) = b."""
+    a, b = as_node(a), as_node(b)
+    if axes is not None:
+        from symgraph.ops.shape import transpose
+        moved = [k % a.ndim for k in axes]
+        a = transpose(a, [k for k in range(a.ndim) if k not in moved] + moved)
+    if None in a.shape or None in b.shape:
+        raise ShapeError(f"tensorsolve: needs known shapes, got {a.shape} and {b.shape}{_where()}")
+    solution_shape = a.shape[b.ndim:]
+    n = math.prod(solution_shape)
+    if math.prod(a.shape[:b.ndim]) != n:
+        raise ShapeError(f"tensorsolve: {a.shape} and {b.shape} do not make a square system{_where()}")
+    x = solve(reshape(a, (n, n)), reshape(b, (n,)))
+    return reshape(x, solution_shape)

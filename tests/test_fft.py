@@ -158,3 +158,39 @@ def test_filtering_losses_through_the_half_spectrum_match_finite_differences(len
                 [x], order=2)
     check_grads(lambda a: sg.sum(F.irfft(F.fft(a, norm=norm)[..., : length // 2 + 1] * h,
                                          n=length, norm=norm) ** 3), [x], order=2)
+
+
+def test_two_dimensional_real_transforms_and_frequencies(rng):
+    x = rng.standard_normal((3, 4))
+    z = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))
+    v, vz = sg.var("x", x.shape), sg.var("z", z.shape, "complex128")
+    for s in [None, (3, 6)]:
+        np.testing.assert_allclose(sg.function([v], F.rfft2(v, s=s))(x), np.fft.rfft2(x, s=s), rtol=1e-12)
+        np.testing.assert_allclose(sg.function([vz], F.irfft2(vz, s=s))(z), np.fft.irfft2(z, s=s),
+                                   rtol=1e-12)
+    check_grads(lambda a: sg.sum(F.irfft2(F.rfft2(a) * (1 + 0.5j)) ** 2), [x], order=2)
+    np.testing.assert_array_equal(F.fftfreq(5, 0.1), np.fft.fftfreq(5, 0.1))
+    np.testing.assert_array_equal(F.rfftfreq(6), np.fft.rfftfreq(6))
+
+
+@pytest.mark.parametrize("norm", [None, "ortho", "forward"])
+def test_hfft_and_ihfft_of_real_signals(norm, rng):
+    x = rng.standard_normal((2, 5))
+    v = sg.var("x", x.shape)
+    np.testing.assert_allclose(sg.function([v], F.hfft(v, norm=norm))(x), np.fft.hfft(x, norm=norm),
+                               rtol=1e-12)
+    check_grads(lambda a: F.hfft(a, n=7, norm=norm), [x], order=2)
+
+
+@pytest.mark.skipif("conj" not in sg.ops.REGISTRY, reason="the conj op comes with np-elementwise")
+@pytest.mark.parametrize("norm", [None, "ortho", "forward"])
+def test_hfft_and_ihfft_of_complex_signals(norm, rng):
+    z = rng.standard_normal((2, 5)) + 1j * rng.standard_normal((2, 5))
+    x = rng.standard_normal((2, 6))
+    vz, v = sg.var("z", z.shape, "complex128"), sg.var("x", x.shape)
+    np.testing.assert_allclose(sg.function([vz], F.hfft(vz, norm=norm))(z), np.fft.hfft(z, norm=norm),
+                               rtol=1e-12)
+    np.testing.assert_allclose(sg.function([v], F.ihfft(v, norm=norm))(x), np.fft.ihfft(x, norm=norm),
+                               rtol=1e-12)
+    check_grads(lambda a: F.hfft(a, norm=norm), [z], order=2)
+    check_grads(lambda a: F.ihfft(a, norm=norm), [x], order=2)

@@ -269,3 +269,23 @@ def test_namespaces_load_lazily():
             "assert 'scipy' not in sys.modules; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+@pytest.mark.parametrize("p", [None, 2, -2, "fro", "nuc", 1, -1, np.inf, -np.inf])
+def test_cond_matches_numpy_and_differentiates(p, rng):
+    a = _dominant(rng, (3, 3), np.float64)
+    (node,), (value,) = _run(lambda x: la.cond(x, p), a)
+    np.testing.assert_allclose(value, np.linalg.cond(a, p), rtol=1e-10)
+    check_grads(lambda x: la.cond(x, p), [a], order=2, optimize=False)
+
+
+def test_tensorinv_and_tensorsolve_match_numpy(rng):
+    t = (0.3 * rng.standard_normal((24, 24)) + 3 * np.eye(24)).reshape(4, 6, 8, 3)
+    (node,), (value,) = _run(la.tensorinv, t)
+    np.testing.assert_allclose(value, np.linalg.tensorinv(t), rtol=1e-10)
+    a = (rng.standard_normal((6, 6)) + 3 * np.eye(6)).reshape(2, 3, 2, 3)
+    b = rng.standard_normal((2, 3))
+    for axes in [None, (0,)]:
+        (node,), (value,) = _run(lambda x, y: la.tensorsolve(x, y, axes), a, b)
+        np.testing.assert_allclose(value, np.linalg.tensorsolve(a, b, axes), rtol=1e-10)
+    check_grads(lambda x, y: la.tensorsolve(x, y), [a, b], order=2, optimize=False)
