@@ -19,6 +19,7 @@ from symgraph.ops.elementwise import divide, multiply, subtract
 from symgraph.ops.linalg import matmul
 from symgraph.ops.linalg_decomp import (eigh_values, eigh_vectors, matrix_rank, pinv, qr_q,
                                         qr_r, svd_s, svd_u, svd_vh)
+from symgraph.ops.linalg_eig import eig_values, eig_vectors
 from symgraph.ops.linalg_norm import matrix_norm, norm, vector_norm
 from symgraph.ops.linalg_solve import cholesky, det, inv, logabsdet, slogdet_sign, solve
 from symgraph.ops.linalg_solve import solve_triangular
@@ -30,10 +31,15 @@ __all__ = ["EighResult", "QRResult", "SVDResult", "SlogdetResult", "LstsqResult"
            "det", "eigh", "eigvalsh", "inv", "lstsq", "matrix_norm", "matrix_power",
            "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
            "solve_triangular", "svd", "svdvals", "vector_norm", "cond", "tensorinv",
-           "tensorsolve"]
+           "tensorsolve", "eig", "eigvals", "EigResult"]
 
 
 class EighResult(NamedTuple):
+    eigenvalues: Node
+    eigenvectors: Node
+
+
+class EigResult(NamedTuple):
     eigenvalues: Node
     eigenvectors: Node
 
@@ -79,6 +85,18 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:
         raise ValueError(f"eigh: only UPLO='L' is supported, got {UPLO!r}")
     a = as_node(a)
     return EighResult(eigh_values(a), eigh_vectors(a))
+
+
+def eig(a: Any) -> EigResult:
+    """NumPy's ``linalg.eig``: eigenvalues and unit eigenvectors (columns) of square
+    matrices, always complex; derivatives where the eigenvalues are distinct."""
+    a = as_node(a)
+    return EigResult(eig_values(a), eig_vectors(a))
+
+
+def eigvals(a: Any) -> Node:
+    """NumPy's ``linalg.eigvals``, always complex."""
+    return eig_values(as_node(a))
 
 
 def eigvalsh(a: Any, UPLO: str = "L") -> Node:

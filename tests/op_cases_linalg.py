@@ -38,6 +38,23 @@ def spread_symmetric(shape: tuple) -> Inputs:
     return draw
 
 
+def nonsymmetric(shape: tuple) -> Inputs:
+    # diag(0, 3, 6, ...) plus a rotation block and noise: distinct eigenvalues, one complex pair
+    def draw(rng):
+        a = 0.3 * rng.standard_normal(shape) + np.diag(3.0 * np.arange(shape[-1]))
+        a[..., 0, 1] += 2.0
+        a[..., 1, 0] -= 2.0
+        return [a]
+    return draw
+
+
+def complex_spread(shape: tuple) -> Inputs:
+    def draw(rng):
+        noise = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+        return [0.3 * noise + np.diag(3.0 * np.arange(shape[-1]))]
+    return draw
+
+
 def _negdet(rng):
     a = dominant((3, 3))(rng)[0]
     return [a[[1, 0, 2]]]
@@ -122,4 +139,15 @@ CASES: list[Case] = [
          lambda a: np.linalg.norm(a, "fro")),
     Case("vector_norm-ord0", "vector_norm", normal((4,)), lambda a: la.norm(a, 0),
          lambda a: np.linalg.norm(a, 0), differentiable=False),
+    # eig: always complex; inputs with well-separated eigenvalues (a complex pair among
+    # them for the nonsymmetric draw), checked with the complex convention
+    Case("eig_values", "eig_values", nonsymmetric((3, 3)), lambda a: la.eig(a).eigenvalues,
+         lambda a: np.linalg.eig(a).eigenvalues, keeps_dtype=False),
+    Case("eig_values-complex-batched", "eig_values", complex_spread((2, 3, 3)), la.eigvals,
+         np.linalg.eigvals, keeps_dtype=False),
+    Case("eig_vectors", "eig_vectors", nonsymmetric((3, 3)), lambda a: la.eig(a).eigenvectors,
+         lambda a: np.linalg.eig(a).eigenvectors, keeps_dtype=False),
+    Case("eig_vectors-complex", "eig_vectors", complex_spread((3, 3)),
+         lambda a: la.eig(a).eigenvectors, lambda a: np.linalg.eig(a).eigenvectors,
+         keeps_dtype=False),
 ]

@@ -23,3 +23,4 @@ from symgraph.ops.linalg_decomp import (eigh_values, eigh_vectors, matrix_rank, 
 from symgraph.ops.linalg_norm import vector_norm
 import symgraph.ops.special  # noqa: F401  (declares the special-function ops; SciPy loads lazily)
 import symgraph.ops.fft  # noqa: F401  (declares the Fourier-transform ops)
+from symgraph.ops.linalg_eig import eig_values, eig_vectors

@@ -13,7 +13,7 @@ from symgraph.errors import ShapeError
 from symgraph.graph import Node
 from symgraph.ops.elementwise import _sum_tangents, multiply, negative, subtract
 from symgraph.ops.linalg import matmul
-from symgraph.ops.linalg_util import (as_col, float_dtype, mT, mask, square_infer,
+from symgraph.ops.linalg_util import (COMPLEX_OK, as_col, float_dtype, mT, mask, square_infer,
                                       sym_from_lower, to_lower)
 from symgraph.ops.reduce import sum
 from symgraph.ops.registry import Op, apply, as_node, register
@@ -178,15 +178,17 @@ def _cholesky_vjp(node, g):
     return (to_lower(matmul(mT(li), matmul(p, li))),)
 
 
-register(Op("inv", _square_same("inv"), np.linalg.inv, _inv_vjp, _inv_jvp))
-register(Op("det", _square_batch("det"), lambda a: np.asarray(np.linalg.det(a)), _det_vjp, _det_jvp))
+# inv, det, solve and solve_triangular are holomorphic: their rules hold for complex input.
+register(Op("inv", _square_same("inv"), np.linalg.inv, _inv_vjp, _inv_jvp, **COMPLEX_OK))
+register(Op("det", _square_batch("det"), lambda a: np.asarray(np.linalg.det(a)), _det_vjp,
+            _det_jvp, **COMPLEX_OK))
 register(Op("logabsdet", _square_batch("logabsdet"),
             lambda a: np.asarray(np.linalg.slogdet(a)[1]), _logabsdet_vjp, _logabsdet_jvp))
 register(Op("slogdet_sign", _square_batch("slogdet_sign"),
             lambda a: np.asarray(np.linalg.slogdet(a)[0]), differentiable=False))
-register(Op("solve", _solve_infer, np.linalg.solve, _solve_vjp, _solve_jvp))
+register(Op("solve", _solve_infer, np.linalg.solve, _solve_vjp, _solve_jvp, **COMPLEX_OK))
 register(Op("solve_triangular", _solve_triangular_infer, _solve_triangular_kernel,
-            _solve_triangular_vjp, _solve_triangular_jvp))
+            _solve_triangular_vjp, _solve_triangular_jvp, **COMPLEX_OK))
 register(Op("cholesky", _square_same("cholesky"), np.linalg.cholesky, _cholesky_vjp, _cholesky_jvp))
 
 

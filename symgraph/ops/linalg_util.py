@@ -12,9 +12,14 @@ import numpy as np
 from symgraph.errors import DTypeError, ShapeError
 from symgraph.graph import Node
 from symgraph.ops.elementwise import add, multiply
-from symgraph.ops.registry import const
+from symgraph.ops.registry import Op, const
 from symgraph.ops.shape import expand_dims, swapaxes_last
 from symgraph.types import TensorType, format_shape
+
+
+# Ops whose rules are right for complex operands too (holomorphic, plain transposes, the
+# convention of docs/higher-order.md) say so with this flag (a field np-elementwise adds).
+COMPLEX_OK = {"complex_ok": True} if "complex_ok" in Op.__dataclass_fields__ else {}
 
 
 def mT(x: Node) -> Node:
