@@ -289,3 +289,28 @@ def test_tensorinv_and_tensorsolve_match_numpy(rng):
         (node,), (value,) = _run(lambda x, y: la.tensorsolve(x, y, axes), a, b)
         np.testing.assert_allclose(value, np.linalg.tensorsolve(a, b, axes), rtol=1e-10)
     check_grads(lambda x, y: la.tensorsolve(x, y), [a, b], order=2, optimize=False)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
+def test_eig_values_match_numpy_always_complex(dtype, rng):
+    a = rng.standard_normal((2, 4, 4))
+    if np.dtype(dtype).kind == "c":
+        a = a + 1j * rng.standard_normal((2, 4, 4))
+    a = a.astype(dtype)
+    (w, v), (wv, vv) = _run(la.eig, a)
+    expected = np.linalg.eig(a)
+    assert w.dtype.kind == "c" and wv.dtype == w.dtype and vv.dtype == v.dtype
+    tol = 1e-4 if dtype in (np.float32, np.complex64) else 1e-10
+    np.testing.assert_allclose(wv, expected.eigenvalues, rtol=tol, atol=tol)
+    np.testing.assert_allclose(vv, expected.eigenvectors, rtol=tol, atol=tol)
+
+
+@pytest.mark.skipif("real" not in sg.ops.REGISTRY, reason="complex parts come with np-elementwise")
+def test_eig_derivatives_match_finite_differences_of_phase_free_functions(rng):
+    a = rng.standard_normal((3, 3)) + np.diag([0.0, 3.0, 6.0])
+    check_grads(lambda m: [sg.abs(la.eig(m).eigenvalues), sg.abs(la.eig(m).eigenvectors)], [a],
+                order=2)
+    # the trace is the sum of the eigenvalues: its gradient is the identity
+    x = sg.var("a", (3, 3))
+    g = sg.function([x], sg.grad(sg.real(sg.sum(la.eigvals(x))), x))(a)
+    np.testing.assert_allclose(g, np.eye(3), atol=1e-10)
