@@ -314,3 +314,14 @@ def test_eig_derivatives_match_finite_differences_of_phase_free_functions(rng):
     x = sg.var("a", (3, 3))
     g = sg.function([x], sg.grad(sg.real(sg.sum(la.eigvals(x))), x))(a)
     np.testing.assert_allclose(g, np.eye(3), atol=1e-10)
+
+
+@pytest.mark.skipif("real" not in sg.ops.REGISTRY, reason="complex parts come with np-elementwise")
+def test_norm_of_complex_vectors_follows_the_complex_convention(rng):
+    # grad |z| = conj(z)/|z| (JAX's convention): for ||z||_2 that is conj(z)/||z||
+    z = rng.standard_normal(4) + 1j * rng.standard_normal(4)
+    x = sg.var("z", (4,), "complex128")
+    g = sg.function([x], sg.grad(la.norm(x), x))(z)
+    np.testing.assert_allclose(g, np.conj(z) / np.linalg.norm(z), rtol=1e-12)
+    for ord in [1, 3, np.inf]:
+        check_grads(lambda a: la.norm(a, ord), [z], order=2)

@@ -17,6 +17,7 @@ from symgraph.graph import Node, _user_location
 from symgraph.ops.elementwise import (abs, cast, divide, equal, multiply, power, sign,
                                       where)
 from symgraph.ops.linalg_decomp import svd_s
+from symgraph.ops.linalg_util import COMPLEX_OK
 from symgraph.ops.reduce import max, min, sum
 from symgraph.ops.registry import Op, apply, as_node, register
 from symgraph.ops.shape import expand_dims, transpose
@@ -50,6 +51,15 @@ def _safe(y: Node) -> Node:
     return where(equal(y, 0.0), 1.0, y)
 
 
+def _direction(x: Node) -> Node:
+    """d|x|/dx in the complex convention: sign(x) for real x, conj(x)/|x| for complex x
+    (0 at 0 either way)."""
+    if x.dtype.kind != "c":
+        return sign(x)
+    size = abs(x)
+    return divide(apply("conj", [x]), where(equal(size, 0.0), 1.0, size))
+
+
 def _norm_weights(node: Node) -> Optional[Node]:
     """d ||x||_p / dx, broadcast against x; 0 wherever x = 0 (and everywhere at x = 0).
 
@@ -58,21 +68,22 @@ def _norm_weights(node: Node) -> Optional[Node]:
     ||x||_inf:  sign(x) at the entries of largest |x| (ties share equally), -inf likewise
     ||x||_p:    sign(x) (|x| / ||x||)^(p-1)
     ||x||_0:    a count, no derivative
+    For complex x, sign(x) is conj(x)/|x| (and x/||x|| is conj(x)/||x||).
     """
     x, p = node.inputs[0], node.attr("ord")
     y = _keep(node, node)
     if p == 0:
         return None
-    if p == 2:
+    if p == 2 and x.dtype.kind != "c":
         return divide(x, _safe(y))
     if p == 1:
-        return sign(x)
+        return _direction(x)
     if math.isinf(p):
-        hit = cast(equal(abs(x), y), x.dtype)
+        hit = cast(equal(abs(x), y), y.dtype)
         axes = normalize_axes("norm", node.attr("axis"), x.ndim)
-        return multiply(sign(x), divide(hit, sum(hit, axes, keepdims=True)))
+        return multiply(_direction(x), divide(hit, sum(hit, axes, keepdims=True)))
     ratio = divide(abs(x), _safe(y))
-    return multiply(sign(x), power(where(equal(x, 0.0), 1.0, ratio), p - 1))
+    return multiply(_direction(x), power(where(equal(abs(x), 0.0), 1.0, ratio), p - 1))
 
 
 def _norm_vjp(node, g):
@@ -84,10 +95,12 @@ def _norm_jvp(node, t):
     w = _norm_weights(node)
     if w is None:
         return None
-    return sum(multiply(t[0], w), node.attr("axis"), node.attr("keepdims"))
+    out = sum(multiply(t[0], w), node.attr("axis"), node.attr("keepdims"))
+    return apply("real", [out]) if out.dtype.kind == "c" else out
 
 
-register(Op("vector_norm", _norm_infer, _norm_kernel, _norm_vjp, _norm_jvp))
+# The rules hold for complex x too (the convention of docs/higher-order.md).
+register(Op("vector_norm", _norm_infer, _norm_kernel, _norm_vjp, _norm_jvp, **COMPLEX_OK))
 
 
 # --- the functions ---------------------------------------------------------------------------
