@@ -16,7 +16,6 @@ from symgraph.errors import DTypeError, ShapeError
 from symgraph.graph import Node, _user_location
 from symgraph.ops.fft import NORMS, c2c, fftshift_op, irfft_op, rfft_op
 from symgraph.ops.registry import REGISTRY, apply, as_node
-from symgraph.types import normalize_axes
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "fftn", "ifftn", "rfft2",
            "irfft2", "rfftn", "irfftn", "hfft", "ihfft", "fftshift", "ifftshift", "fftfreq",
@@ -198,12 +197,14 @@ def rfftfreq(n: int, d: float = 1.0, device: Any = None) -> np.ndarray:
 
 
 def _shift_axes(x: Node, axes: Any, fn: str) -> Any:
+    # NumPy rolls once per listed axis, repeats included, so the list is kept as given
     if axes is None:
         return None
-    try:
-        return normalize_axes(fn, axes, x.ndim)
-    except ShapeError as exc:
-        raise ShapeError(f"{exc}{_where()}") from None
+    listed = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
+    for a in listed:
+        if not -x.ndim <= a < x.ndim:
+            raise ShapeError(f"{fn}: axis {a} is out of range for a {x.ndim}-d input{_where()}")
+    return tuple(int(a) % x.ndim for a in listed)
 
 
 def fftshift(x: Any, axes: Any = None) -> Node:

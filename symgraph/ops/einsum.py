@@ -304,8 +304,7 @@ def _contract_along_path(spec: str, operands: list[Node], optimize: Any, name_: 
 
 
 # --- the public functions ------------------------------------------------------------------
-def einsum(subscripts: Any, *operands: Any, optimize: Any = True, name_: Optional[str] = None,
-           **unsupported: Any) -> Node:
+def einsum(subscripts: Any, *operands: Any, optimize: Any = True, **kwargs: Any) -> Node:
     """NumPy's ``einsum``: any subscripts NumPy accepts (``"ij,jk->ik"``, ``"...ij,...jk"``,
     implicit output, the interleaved ``einsum(a, [0, 1], b, [1, 2])`` form).
 
@@ -314,7 +313,8 @@ def einsum(subscripts: Any, *operands: Any, optimize: Any = True, name_: Optiona
     ``"greedy"``/``"optimal"``); ``optimize=False`` keeps one node for the whole product.
     """
     where = _where()
-    for key in unsupported:
+    name_ = kwargs.pop("name_", None)      # keyword-only, as every argument after operands
+    for key in kwargs:
         raise TypeError(f"einsum: the argument {key}= has no symbolic meaning here; "
                         f"cast the result instead{where}")
     if not isinstance(subscripts, str):
