@@ -101,7 +101,8 @@ def _solve_vjp(node, g):
     a, b = node.inputs
     G, X = _lift(b, g, node)
     gb = solve(mT(a), G)
-    return (negative(matmul(gb, mT(X))), _drop(b, gb))
+    # the minus sign on B_bar (m x k), not on the m x m product
+    return (matmul(negative(gb), mT(X)), _drop(b, gb))
 
 
 def _solve_jvp(node, t):
