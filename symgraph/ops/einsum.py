@@ -272,7 +272,7 @@ def _einsum_node(spec: str, operands: Sequence[Node], name_: Optional[str] = Non
 
 
 # --- choosing the order: pairwise nodes along np.einsum_path's path -------------------------
-def _stand_in(shape: tuple, sizes: dict, term: str) -> np.ndarray:
+def _stand_in(shape: tuple) -> np.ndarray:
     # A zero-stride array of the right shape (unknown sizes guessed at 16): einsum_path
     # reads only shapes, so nothing the size of the operands is allocated.
     dims = tuple(16 if d is None else d for d in shape)
@@ -283,7 +283,7 @@ def _contract_along_path(spec: str, operands: list[Node], optimize: Any, name_: 
     terms, out = _split(spec)
     strategy = "optimal" if optimize is True and len(terms) <= 4 else (
         "greedy" if optimize is True else optimize)
-    stand_ins = [_stand_in(n.shape, {}, t) for t, n in zip(terms, operands)]
+    stand_ins = [_stand_in(n.shape) for n in operands]
     path = np.einsum_path(spec, *stand_ins, optimize=strategy)[0][1:]
     items = list(zip(terms, operands))
     for step, picked in enumerate(path):

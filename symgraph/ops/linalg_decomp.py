@@ -286,7 +286,8 @@ qr_r = _one("qr_r", "R of the reduced QR decomposition.")
 def pinv(a: Any, rcond: Optional[float] = None, hermitian: bool = False,
          name_: Optional[str] = None) -> Node:
     """NumPy's ``linalg.pinv``: the Moore-Penrose pseudo-inverse (derivative where the rank
-    is constant)."""
+    is constant). ``hermitian`` is accepted for NumPy's signature; the SVD gives the same
+    result for such input."""
     return apply("pinv", [as_node(a)], name_, rcond=None if rcond is None else float(rcond))
 
 

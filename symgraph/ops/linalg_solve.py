@@ -11,7 +11,7 @@ import numpy as np
 
 from symgraph.errors import ShapeError
 from symgraph.graph import Node
-from symgraph.ops.elementwise import _sum_tangents, multiply, negative, subtract
+from symgraph.ops.elementwise import _sum_tangents, multiply, negative
 from symgraph.ops.linalg import matmul
 from symgraph.ops.linalg_util import (COMPLEX_OK, as_col, float_dtype, mT, mask, square_infer,
                                       sym_from_lower, to_lower)
