@@ -36,5 +36,10 @@ CASES: list[Case] = [
          _scipy("xlogy")),
     Case("xlog1py", "xlog1py", lambda rng: normal((2, 3))(rng) + positive((2, 3), lo=-0.5)(rng),
          sp.xlog1py, _scipy("xlog1py")),
+    Case("ndtr", "ndtr", normal((2, 3)), sp.ndtr, _scipy("ndtr")),
+    Case("ndtri", "ndtri", _uniform(0.05, 0.95, (2, 3)), sp.ndtri, _scipy("ndtri")),
+    Case("gamma", "gamma", positive((2, 3), lo=0.5, hi=3.0), sp.gamma, _scipy("gamma")),
+    Case("betaln", "betaln", lambda rng: positive((2, 3))(rng) + positive((3,), lo=0.5, hi=3.0)(rng),
+         sp.betaln, _scipy("betaln")),
     Case("expit-is-sigmoid", "sigmoid", normal((3,)), sp.expit, _scipy("expit")),
 ]

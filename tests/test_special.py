@@ -84,3 +84,22 @@ def test_missing_scipy_raises_one_clear_error(monkeypatch):
         sg.special.xlogy(v, v)
     # the functions without a SciPy kernel still work
     assert sg.special.expit(v).op == "sigmoid"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_more_functions_match_scipy(dtype, rng):
+    x = rng.uniform(0.05, 0.95, (3, 4)).astype(dtype)
+    v = sg.var("x", x.shape, dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for name in ["ndtr", "ndtri", "gamma"]:
+        node = getattr(sg.special, name)(v)
+        value = sg.function([v], node)(x)
+        assert value.dtype == node.dtype == dtype
+        np.testing.assert_allclose(value, getattr(special, name)(x), rtol=tol)
+    np.testing.assert_allclose(sg.function([v], sg.special.betaln(v, v[0]))(x),
+                               special.betaln(x, x[0]), rtol=tol)
+    for name in ["softmax", "log_softmax"]:
+        for axis in [None, 0, -1]:
+            node = getattr(sg.special, name)(v, axis=axis)
+            np.testing.assert_allclose(sg.function([v], node)(x),
+                                       getattr(special, name)(x, axis=axis), rtol=tol, atol=tol)

@@ -1,5 +1,5 @@
-"""Special functions with SciPy's kernels: erf, erfc, erfinv, gammaln, digamma, polygamma,
-logit, xlogy, xlog1py and log_ndtr.
+"""Special functions with SciPy's kernels: erf, erfc, erfinv, gammaln, gamma, digamma,
+polygamma, betaln, logit, ndtr, ndtri, log_ndtr, xlogy and xlog1py.
 
 SciPy is the optional extra ``symgraph[special]``. This is the one module that imports it,
 lazily, when a special function is first built; without it building one raises
@@ -70,6 +70,30 @@ _log_ndtr_vjp, _log_ndtr_jvp = _unary_rules(lambda y: exp(subtract(
     subtract(multiply(-0.5, square(y.inputs[0])), _LOG_SQRT_2PI), y)))
 
 
+# ndtr'(x) = phi(x) = exp(-x^2/2) / sqrt(2 pi);  ndtri'(p) = 1 / phi(ndtri(p))
+_ndtr_vjp, _ndtr_jvp = _unary_rules(lambda y: exp(subtract(multiply(-0.5, square(y.inputs[0])),
+                                                            _LOG_SQRT_2PI)))
+_ndtri_vjp, _ndtri_jvp = _unary_rules(lambda y: exp(add(multiply(0.5, square(y)), _LOG_SQRT_2PI)))
+# gamma'(x) = gamma(x) digamma(x)
+_gamma_vjp, _gamma_jvp = _unary_rules(lambda y: multiply(y, digamma(y.inputs[0])))
+
+
+# betaln(a, b) = gammaln(a) + gammaln(b) - gammaln(a + b):
+#   d/da = digamma(a) - digamma(a + b),  d/db = digamma(b) - digamma(a + b)
+def _betaln_vjp(node, g):
+    a, b = node.inputs
+    both = digamma(add(a, b))
+    return (multiply(g, subtract(digamma(a), both)), multiply(g, subtract(digamma(b), both)))
+
+
+def _betaln_jvp(node, t):
+    a, b = node.inputs
+    both = digamma(add(a, b))
+    terms = [multiply(t[0], subtract(digamma(a), both)) if t[0] is not None else None,
+             multiply(t[1], subtract(digamma(b), both)) if t[1] is not None else None]
+    return _add_present(terms)
+
+
 # xlogy(x, y) = x log y (0 where x = 0):  d/dx = log y,  d/dy = x / y
 def _xlogy_vjp(node, g):
     x, y = node.inputs
@@ -109,6 +133,10 @@ _declare("digamma", _kernel("digamma"), _digamma_vjp, _digamma_jvp)
 _declare("polygamma", _polygamma_kernel, _polygamma_vjp, _polygamma_jvp)
 _declare("logit", _kernel("logit"), _logit_vjp, _logit_jvp)
 _declare("log_ndtr", _kernel("log_ndtr"), _log_ndtr_vjp, _log_ndtr_jvp)
+_declare("ndtr", _kernel("ndtr"), _ndtr_vjp, _ndtr_jvp)
+_declare("ndtri", _kernel("ndtri"), _ndtri_vjp, _ndtri_jvp)
+_declare("gamma", _kernel("gamma"), _gamma_vjp, _gamma_jvp)
+_declare("betaln", _kernel("betaln"), _betaln_vjp, _betaln_jvp)
 _declare("xlogy", _kernel("xlogy"), _xlogy_vjp, _xlogy_jvp)
 _declare("xlog1py", _kernel("xlog1py"), _xlog1py_vjp, _xlog1py_jvp)
 
@@ -139,6 +167,10 @@ gammaln = _unary("gammaln", "log|Gamma(x)|")
 digamma = _unary("digamma", "the derivative of gammaln")
 logit = _unary("logit", "log(p / (1 - p)), the inverse of expit")
 log_ndtr = _unary("log_ndtr", "the log of the standard normal CDF, accurate in both tails")
+ndtr = _unary("ndtr", "the standard normal CDF")
+ndtri = _unary("ndtri", "the inverse of ndtr on (0, 1)")
+gamma = _unary("gamma", "the gamma function")
+betaln = _binary("betaln", "log|B(a, b)|, the log of the beta function")
 xlogy = _binary("xlogy", "x log(y), 0 where x = 0")
 xlog1py = _binary("xlog1py", "x log(1 + y), 0 where x = 0")
 
