@@ -98,3 +98,14 @@ def test_einsum_errors_name_the_problem():
         sg.einsum("...j->j", sg.var("c", (2, 3, 4)))
     with pytest.raises(TypeError, match="out= has no symbolic meaning"):
         sg.einsum("ij", a, out=np.zeros((2, 3)))
+
+
+@pytest.mark.skipif("conj" not in sg.ops.REGISTRY, reason="complex parts come with np-elementwise")
+def test_complex_operands_follow_the_complex_convention(rng):
+    a = rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))
+    b = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))
+    check_grads(lambda x, y: sg.einsum("ij,jk,kl->il", x, y, y.T), [a, b], order=2)
+    check_grads(lambda x, y: sg.vdot(x, y), [a, b[:, :2].T], order=2)
+    xa, xb = sg.var("a", a.shape, a.dtype), sg.var("b", (2, 3), a.dtype)
+    value = sg.function([xa, xb], sg.vdot(xa, xb))(a, b[:, :2].T)
+    np.testing.assert_allclose(value, np.vdot(a, b[:, :2].T), rtol=1e-12)
