@@ -47,7 +47,7 @@ def _from_sublists(args: Sequence[Any]) -> tuple[str, list[Any]]:
 def parse_subscripts(subscripts: str, ndims: Sequence[int], where: str = "") -> str:
     """NumPy's subscripts for operands of ``ndims`` axes as an explicit spec of letters.
 
-    ``"...ij,...jk"`` for ndims (3, 2) becomes ``"Aij,jk->Aik"``: the ellipsis is replaced
+    ``"...ij,...jk"`` for ndims (3, 2) becomes ``"aij,jk->aik"``: the ellipsis is replaced
     by fresh letters (right-aligned, as NumPy broadcasts), and an implicit output is the
     ellipsis followed by the letters that appear once, in alphabetical order.
     """
@@ -119,7 +119,7 @@ def _letter_sizes(terms: Sequence[str], shapes: Sequence[tuple], where: str,
                 sizes[c] = d
             else:
                 sizes.setdefault(c, 1)
-    for c in unknown:
+    for c in sorted(unknown):
         if sizes.get(c, 1) == 1:
             sizes[c] = None
     return sizes
