@@ -10,6 +10,7 @@ import numpy as np
 
 import symgraph as sg
 from symgraph import linalg as la
+from symgraph.ops.registry import REGISTRY
 
 from op_case import Case, Inputs, normal
 
@@ -143,12 +144,6 @@ CASES: list[Case] = [
          lambda a: np.linalg.norm(a, "fro")),
     Case("vector_norm-ord0", "vector_norm", normal((4,)), lambda a: la.norm(a, 0),
          lambda a: np.linalg.norm(a, 0), differentiable=False),
-    Case("vector_norm-complex", "vector_norm", cnormal((2, 3)), lambda a: la.norm(a, axis=1),
-         lambda a: np.linalg.norm(a, axis=1), keeps_dtype=False),
-    Case("vector_norm-complex-ord3", "vector_norm", cnormal((4,)), lambda a: la.norm(a, 3),
-         lambda a: np.linalg.norm(a, 3), keeps_dtype=False),
-    Case("vector_norm-complex-inf", "vector_norm", cnormal((4,)), lambda a: la.norm(a, np.inf),
-         lambda a: np.linalg.norm(a, np.inf), keeps_dtype=False),
     # eig: always complex; inputs with well-separated eigenvalues (a complex pair among
     # them for the nonsymmetric draw), checked with the complex convention
     Case("eig_values", "eig_values", nonsymmetric((3, 3)), lambda a: la.eig(a).eigenvalues,
@@ -161,3 +156,16 @@ CASES: list[Case] = [
          lambda a: la.eig(a).eigenvectors, lambda a: np.linalg.eig(a).eigenvectors,
          keeps_dtype=False),
 ]
+
+# Complex inputs to norms need the complex convention's check_grads and the complex parts
+# (real, imag, conj), which arrive with complex support (np-elementwise). (eig's cases
+# above need them too: eig is complex by nature.)
+if "real" in REGISTRY:
+    CASES += [
+        Case("vector_norm-complex", "vector_norm", cnormal((2, 3)), lambda a: la.norm(a, axis=1),
+             lambda a: np.linalg.norm(a, axis=1), keeps_dtype=False),
+        Case("vector_norm-complex-ord3", "vector_norm", cnormal((4,)), lambda a: la.norm(a, 3),
+             lambda a: np.linalg.norm(a, 3), keeps_dtype=False),
+        Case("vector_norm-complex-inf", "vector_norm", cnormal((4,)), lambda a: la.norm(a, np.inf),
+             lambda a: np.linalg.norm(a, np.inf), keeps_dtype=False),
+    ]
