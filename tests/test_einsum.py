@@ -110,3 +110,32 @@ def test_complex_operands_follow_the_complex_convention(rng):
     xa, xb = sg.var("a", a.shape, a.dtype), sg.var("b", (2, 3), a.dtype)
     value = sg.function([xa, xb], sg.vdot(xa, xb))(a, c)
     np.testing.assert_allclose(value, np.vdot(a, c), rtol=1e-12)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def _random_einsum(draw):
+    sizes = {c: draw(st.integers(1, 3)) for c in "abcd"}
+    n = draw(st.integers(1, 3))
+    terms = [draw(st.text("abcd", min_size=0, max_size=3)) for _ in range(n)]
+    letters = sorted(set("".join(terms)))
+    out = "".join(draw(st.permutations(letters))[:draw(st.integers(0, len(letters)))])
+    spec = ",".join(terms) + "->" + out
+    return spec, [tuple(sizes[c] for c in t) for t in terms]
+
+
+@settings(max_examples=40, deadline=None)
+@given(_random_einsum())
+def test_random_einsums_match_numpy_and_finite_differences(case):
+    # repeated letters (diagonals), letters summed in one operand only, outputs in any order
+    spec, shapes = case
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    xs = [sg.var(f"x{k}", s) for k, s in enumerate(shapes)]
+    node = sg.einsum(spec, *xs)
+    np.testing.assert_allclose(sg.function(xs, node)(*arrays), np.einsum(spec, *arrays),
+                               rtol=1e-12, atol=1e-12)
+    check_grads(node, xs, arrays, order=2, optimize=False)
