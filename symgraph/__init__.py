@@ -26,6 +26,8 @@ from symgraph.testing import check_grads
 from symgraph.runtime import Function, function
 from symgraph.render import (GraphvizError, diff, draw, gradient_view, optimization_view,
                              render, to_dot)
+# render: the interactive HTML explorer (also sg.render(target, "graph.html"))
+from symgraph.render.html import explore
 
 # contractions (np-linalg); sg.linalg, sg.fft and sg.special load on first use (below)
 from symgraph.ops.einsum import einsum, inner, tensordot, vdot
