@@ -144,22 +144,10 @@ CASES: list[Case] = [
          lambda a: np.linalg.norm(a, "fro")),
     Case("vector_norm-ord0", "vector_norm", normal((4,)), lambda a: la.norm(a, 0),
          lambda a: np.linalg.norm(a, 0), differentiable=False),
-    # eig: always complex; inputs with well-separated eigenvalues (a complex pair among
-    # them for the nonsymmetric draw), checked with the complex convention
-    Case("eig_values", "eig_values", nonsymmetric((3, 3)), lambda a: la.eig(a).eigenvalues,
-         lambda a: np.linalg.eig(a).eigenvalues, keeps_dtype=False),
-    Case("eig_values-complex-batched", "eig_values", complex_spread((2, 3, 3)), la.eigvals,
-         np.linalg.eigvals, keeps_dtype=False),
-    Case("eig_vectors", "eig_vectors", nonsymmetric((3, 3)), lambda a: la.eig(a).eigenvectors,
-         lambda a: np.linalg.eig(a).eigenvectors, keeps_dtype=False),
-    Case("eig_vectors-complex", "eig_vectors", complex_spread((3, 3)),
-         lambda a: la.eig(a).eigenvectors, lambda a: np.linalg.eig(a).eigenvectors,
-         keeps_dtype=False),
 ]
 
-# Complex inputs to norms need the complex convention's check_grads and the complex parts
-# (real, imag, conj), which arrive with complex support (np-elementwise). (eig's cases
-# above need them too: eig is complex by nature.)
+# Complex inputs need the complex convention's check_grads and the complex parts (real,
+# imag, conj), which arrive with complex support (np-elementwise); eig exists only then.
 if "real" in REGISTRY:
     CASES += [
         Case("vector_norm-complex", "vector_norm", cnormal((2, 3)), lambda a: la.norm(a, axis=1),
@@ -168,4 +156,18 @@ if "real" in REGISTRY:
              lambda a: np.linalg.norm(a, 3), keeps_dtype=False),
         Case("vector_norm-complex-inf", "vector_norm", cnormal((4,)), lambda a: la.norm(a, np.inf),
              lambda a: np.linalg.norm(a, np.inf), keeps_dtype=False),
+    ]
+if "eig_values" in REGISTRY:
+    CASES += [
+        # eig: always complex; inputs with well-separated eigenvalues (a complex pair among
+        # them for the nonsymmetric draw), checked with the complex convention
+        Case("eig_values", "eig_values", nonsymmetric((3, 3)), lambda a: la.eig(a).eigenvalues,
+             lambda a: np.linalg.eig(a).eigenvalues, keeps_dtype=False),
+        Case("eig_values-complex-batched", "eig_values", complex_spread((2, 3, 3)), la.eigvals,
+             np.linalg.eigvals, keeps_dtype=False),
+        Case("eig_vectors", "eig_vectors", nonsymmetric((3, 3)), lambda a: la.eig(a).eigenvectors,
+             lambda a: np.linalg.eig(a).eigenvectors, keeps_dtype=False),
+        Case("eig_vectors-complex", "eig_vectors", complex_spread((3, 3)),
+             lambda a: la.eig(a).eigenvectors, lambda a: np.linalg.eig(a).eigenvectors,
+             keeps_dtype=False),
     ]

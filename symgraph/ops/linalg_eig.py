@@ -115,17 +115,26 @@ def _eig_vectors_vjp(node, g):
     return (matmul(mT(vinv), matmul(m_bar, mT(v))),)
 
 
-register(Op("eig_values", _eig_infer("values"), _eig_kernel(0), _eig_values_vjp,
-            _eig_values_jvp, **COMPLEX_OK))
-register(Op("eig_vectors", _eig_infer("vectors"), _eig_kernel(1), _eig_vectors_vjp,
-            _eig_vectors_jvp, **COMPLEX_OK))
+# eig's results are complex by nature, so its ops exist only where ops carry the complex
+# convention (the complex_ok field of Op, which complex support adds).
+if COMPLEX_OK:
+    register(Op("eig_values", _eig_infer("values"), _eig_kernel(0), _eig_values_vjp,
+                _eig_values_jvp, **COMPLEX_OK))
+    register(Op("eig_vectors", _eig_infer("vectors"), _eig_kernel(1), _eig_vectors_vjp,
+                _eig_vectors_jvp, **COMPLEX_OK))
+
+
+def _eig_op(name: str, a: Any, name_: Optional[str]) -> Node:
+    if name not in REGISTRY:
+        raise DTypeError("eig: needs complex support in symgraph's ops (this build has none)")
+    return apply(name, [as_node(a)], name_)
 
 
 def eig_values(a: Any, name_: Optional[str] = None) -> Node:
     """The eigenvalues of each square matrix, complex (``eig(a).eigenvalues``)."""
-    return apply("eig_values", [as_node(a)], name_)
+    return _eig_op("eig_values", a, name_)
 
 
 def eig_vectors(a: Any, name_: Optional[str] = None) -> Node:
     """The unit eigenvectors (columns, largest entry real) of each square matrix, complex."""
-    return apply("eig_vectors", [as_node(a)], name_)
+    return _eig_op("eig_vectors", a, name_)
