@@ -18,8 +18,7 @@ from symgraph.ops.fft import NORMS, c2c, fftshift_op, irfft_op, rfft_op
 from symgraph.ops.registry import REGISTRY, apply, as_node
 
 __all__ = ["fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "fftn", "ifftn", "rfft2",
-           "irfft2", "rfftn", "irfftn", "hfft", "ihfft", "fftshift", "ifftshift", "fftfreq",
-           "rfftfreq"]
+           "irfft2", "rfftn", "irfftn", "hfft", "ihfft", "fftshift", "ifftshift"]
 
 
 def _where() -> str:
@@ -184,16 +183,6 @@ def ihfft(a: Any, n: Optional[int] = None, axis: int = -1, norm: Optional[str] =
     _check_out(out, "ihfft")
     a = as_node(a)
     return _conj(rfft_op(a, _axis(a, axis, "ihfft"), n, _SWAPPED[_norm(norm)]), "ihfft")
-
-
-def fftfreq(n: int, d: float = 1.0, device: Any = None) -> np.ndarray:
-    """NumPy's ``fft.fftfreq`` (a constant: NumPy's array, which combines with nodes)."""
-    return np.fft.fftfreq(n, d)
-
-
-def rfftfreq(n: int, d: float = 1.0, device: Any = None) -> np.ndarray:
-    """NumPy's ``fft.rfftfreq`` (a constant: NumPy's array, which combines with nodes)."""
-    return np.fft.rfftfreq(n, d)
 
 
 def _shift_axes(x: Node, axes: Any, fn: str) -> Any:
