@@ -45,6 +45,9 @@ from symgraph.render.html import explore
 
 # contractions (np-linalg); sg.linalg, sg.fft and sg.special load on first use (below)
 from symgraph.ops.einsum import einsum, inner, tensordot, vdot
+# reliability: the warning grad gives for a wrt outside the graph; the seeded generator
+from symgraph.errors import ArgumentError, DisconnectedWarning
+from symgraph import random
 # ONNX exchange (the optional extra symgraph[onnx], imported on first call)
 from symgraph.onnx import export_onnx, import_onnx
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
+from symgraph.errors import ArgumentError
 
 
 @dataclass
@@ -54,10 +55,10 @@ def fit(step: Callable[..., Any], data: Sequence[np.ndarray], epochs: int = 1,
     """
     n = len(data[0])
     if any(len(a) != n for a in data):
-        raise ValueError(f"fit: data arrays differ in length: {[len(a) for a in data]}")
+        raise ArgumentError(f"fit: data arrays differ in length: {[len(a) for a in data]}")
     size = n if batch_size is None else int(batch_size)
     if size < 1:
-        raise ValueError(f"fit: batch_size must be positive, got {batch_size}")
+        raise ArgumentError(f"fit: batch_size must be positive, got {batch_size}")
     rng = np.random.default_rng(seed)
     history = History()
     best, best_values, waited = math.inf, None, 0

@@ -14,7 +14,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1] / "symgraph"
 
 # Rank of each stage: a module may import its own rank or lower ones.
 RANKS = {
-    "errors": 0, "types": 0,
+    "errors": 0, "types": 0, "random": 0,
     "graph": 1,
     "ops": 2,
     "linalg": 2, "fft": 2, "special": 2,   # public namespaces of ops (sg.linalg, ...)

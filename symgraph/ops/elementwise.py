@@ -13,6 +13,7 @@ import numpy as np
 from symgraph.graph import Node
 from symgraph.ops.registry import Op, apply, as_node, const, register
 from symgraph.types import TensorType, as_dtype, broadcast_shapes, is_float
+from symgraph.errors import ArgumentError
 
 _EXAMPLE = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
 
@@ -394,7 +395,7 @@ def clip(x: Any, lo: Optional[float] = None, hi: Optional[float] = None,
          name_: Optional[str] = None) -> Node:
     """``x`` limited to ``[lo, hi]``; bounds are Python numbers (``None`` for no bound)."""
     if lo is None and hi is None:
-        raise ValueError("clip: give lo, hi or both")
+        raise ArgumentError("clip: give lo, hi or both")
     return apply("clip", [as_node(x)], name_, lo=lo, hi=hi)
 
 

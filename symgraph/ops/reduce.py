@@ -6,8 +6,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from symgraph.errors import ShapeError
-from symgraph.graph import Node, _user_location
+from symgraph.graph import Node
 from symgraph.ops.elementwise import cast, divide, equal, exp, multiply, subtract
 from symgraph.ops.registry import Op, apply, as_node, const, register
 from symgraph.ops.shape import broadcast_like, expand_dims
@@ -149,12 +148,8 @@ register(Op("log_softmax", _softmax_infer("log_softmax"), _log_softmax_kernel,
 
 # --- the public functions ------------------------------------------------------------------
 def _user_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
-    """``normalize_axes`` whose error also names the user's line (found only on error)."""
-    try:
-        return normalize_axes(op, axis, ndim)
-    except ShapeError as exc:
-        location = _user_location()
-        raise ShapeError(f"{exc} (built at {location})" if location else str(exc)) from None
+    """``normalize_axes``; its error names the user's line (every SymgraphError does)."""
+    return normalize_axes(op, axis, ndim)
 
 
 def _reducer(name: str):
