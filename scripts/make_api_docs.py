@@ -35,7 +35,7 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
     ("Elementwise functions", ("symgraph.ops.elementwise",)),
     ("Reductions and softmax", ("symgraph.ops.reduce",)),
     ("Shapes and indexing", ("symgraph.ops.shape",)),
-    ("Linear algebra", ("symgraph.ops.linalg",)),
+    ("Linear algebra", ("symgraph.ops.linalg", "symgraph.ops.einsum")),
     ("Convolution, pooling and dropout", ("symgraph.ops.nn",)),
     ("Differentiation", ("symgraph.autodiff", "symgraph.testing")),
     ("Compiling and running", ("symgraph.runtime",)),

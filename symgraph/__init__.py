@@ -44,6 +44,8 @@ from symgraph.render import (GraphvizError, diff, draw, gradient_view, optimizat
 # render: the interactive HTML explorer (also sg.render(target, "graph.html"))
 from symgraph.render.html import explore
 
+# contractions (np-linalg); sg.linalg, sg.fft and sg.special load on first use (below)
+from symgraph.ops.einsum import einsum, inner, tensordot, vdot
 # reliability: the warning grad gives for a wrt outside the graph; the seeded generator
 from symgraph.errors import ArgumentError, DisconnectedWarning
 from symgraph import random
@@ -63,7 +65,8 @@ def arange(n: int, dtype: str = "int64"):
 
 def __getattr__(name: str):
     # The model layer is built on the public API above, so it loads on first use.
-    if name in ("nn", "optim", "train"):
+    # sg.linalg, sg.fft and sg.special are namespaces of ops, also loaded on first use.
+    if name in ("nn", "optim", "train", "linalg", "fft", "special"):
         import importlib
         return importlib.import_module(f"symgraph.{name}")
     raise AttributeError(f"module 'symgraph' has no attribute {name!r}")

@@ -17,6 +17,7 @@ RANKS = {
     "errors": 0, "types": 0, "random": 0,
     "graph": 1,
     "ops": 2,
+    "linalg": 2, "fft": 2, "special": 2,   # public namespaces of ops (sg.linalg, ...)
     "autodiff": 3,
     "passes": 4,
     "runtime": 5,
