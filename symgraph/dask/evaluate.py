@@ -1,0 +1,3 @@
+"""Placeholder: filled in below."""
+def evaluate(*a, **k):
+    raise NotImplementedError
