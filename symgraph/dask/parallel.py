@@ -95,6 +95,30 @@ def _block_key(a: Any, c: int) -> Any:
     return keys
 
 
+def transient_errors() -> tuple[type, ...]:
+    """What a lost worker can raise at the client: the step is then run again (the
+    parameters have not been touched yet, so nothing is applied twice)."""
+    import asyncio
+    import concurrent.futures
+
+    _, distributed = require()
+    from distributed.comm.core import CommClosedError
+    return (distributed.scheduler.KilledWorker, concurrent.futures.CancelledError,
+            asyncio.TimeoutError, TimeoutError, CommClosedError, OSError)
+
+
+def retrying(client: Any, attempts: int, run: Any) -> Any:
+    """``run()``, run again (up to ``attempts`` times in all) when a worker was lost."""
+    errors = transient_errors()
+    for k in range(attempts):
+        try:
+            return run()
+        except errors:
+            if k == attempts - 1:
+                raise
+            client.wait_for_workers(1, timeout=120)
+
+
 def tree_sum(client: Any, parts: list, split_every: int = 8) -> Any:
     """One future holding the entrywise sum of the lists in ``parts``, added
     ``split_every`` at a time level by level (a fixed order: results never depend on
@@ -131,8 +155,9 @@ class DataParallel:
 
     def __init__(self, inputs: Sequence[Node], outputs: Sequence[Node], data: Any,
                  client: Any = None, updates: Any = None, constants: Sequence[Any] = (),
-                 split_every: int = 8) -> None:
+                 split_every: int = 8, attempts: int = 3, timeout: float = 20.0) -> None:
         self.client = default_client(client)
+        self.attempts, self.timeout = int(attempts), float(timeout)
         pairs = list(updates.items()) if isinstance(updates, dict) else list(updates or ())
         self.plan = plan = analyse(inputs, outputs, pairs)
         if any(kind == "per" for kind, _ in plan.kinds):
@@ -154,12 +179,17 @@ class DataParallel:
 
     def _head(self, count: int) -> list:
         values = [np.asarray(p.value) for p in self.plan.params]
-        # The parameters travel once per step and per worker, not once per task.
-        sent = self.client.scatter(values, broadcast=True, hash=False) if values else []
+        # The parameters travel once per step and per worker, not once per task. (A
+        # scatter to a worker that has just died can wait forever: hence the timeout.)
+        sent = (self.client.scatter(values, broadcast=True, hash=False, timeout=self.timeout)
+                if values else [])
         return [*sent, np.int64(count), *self._constants]
 
     def partial_sums(self, rows: Optional[np.ndarray] = None) -> tuple[list[np.ndarray], int]:
         """The batch sums over ``rows`` (every example for None) and their count."""
+        return retrying(self.client, self.attempts, lambda: self._partial_sums(rows))
+
+    def _partial_sums(self, rows: Optional[np.ndarray]) -> tuple[list[np.ndarray], int]:
         count = self.data.n if rows is None else len(rows)
         head = self._head(count)
         tasks = [self.client.submit(ship.run_chunk, self.key, self._payload, head,
