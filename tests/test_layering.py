@@ -24,6 +24,7 @@ RANKS = {
     "testing": 6,
     "nn": 7, "optim": 7, "train": 7,
     "demo": 8, "__main__": 8, "__init__": 8,
+    "dask": 8,   # symgraph.dask: the optional Dask extra, built on the public API
 }
 
 
