@@ -5,6 +5,7 @@ Build expressions, differentiate them into more graph, compile and run them.
 from symgraph.errors import (DisconnectedError, DTypeError, EvaluationError, IndexingError,
                              InputError,
                              ShapeError, SymgraphError)
+from symgraph.errors import FormatError
 from symgraph.graph import Graph, Node, current_scope, scope, scope_path
 from symgraph.types import TensorType
 from symgraph.ops.nn import (avg_pool2d, conv2d, dropout_mask, max_pool2d,
@@ -26,6 +27,11 @@ from symgraph.testing import check_grads
 from symgraph.runtime import Function, function
 from symgraph.render import (GraphvizError, diff, draw, gradient_view, optimization_view,
                              render, to_dot)
+
+# persistence: the safe file format (save/load, dumps/loads; docs/persistence.md)
+from symgraph.io import dumps, load, loads, save
+# ONNX exchange (the optional extra symgraph[onnx], imported on first call)
+from symgraph.onnx import export_onnx, import_onnx
 
 __version__ = "0.1.0"
 

@@ -28,3 +28,9 @@ class DisconnectedError(SymgraphError, ValueError):
 
 class EvaluationError(SymgraphError, RuntimeError):
     """A kernel failed while a compiled function ran."""
+
+
+class FormatError(SymgraphError, ValueError):
+    """A saved file (or bytes) that symgraph will not load: truncated, corrupted, from a newer
+    format, or describing something it cannot rebuild safely. The message names the file,
+    the entry and what is wrong."""

@@ -186,6 +186,14 @@ class Node:
 
     __hash__ = object.__hash__
 
+    # --- pickle and copy (through the file format: symgraph.io.pickling) ------------------
+    def __reduce__(self) -> tuple:
+        from symgraph.io.pickling import reduce_node  # io is a higher stage
+        return reduce_node(self)
+
+    def __copy__(self) -> "Node":
+        return self   # nodes are immutable: a shallow copy is the node itself
+
     # --- parameters ------------------------------------------------------------------------
     @property
     def value(self) -> np.ndarray:
@@ -363,6 +371,10 @@ class Graph:
         """Jupyter display: the graph as SVG (or DOT text when Graphviz is missing)."""
         from symgraph.render.svg import mimebundle  # render is a higher stage
         return mimebundle(self)
+
+    def __reduce__(self) -> tuple:
+        from symgraph.io.pickling import reduce_graph  # io is a higher stage
+        return reduce_graph(self)
 
     def __repr__(self) -> str:
         return f"<Graph {len(self)} nodes, {len(self._outputs)} outputs>"

@@ -54,6 +54,7 @@ class Function:
         self.name = name
         self.location = _user_location()
         self.check_nan = bool(check_nan)
+        self.optimize = bool(optimize)
         self.inputs = tuple(inputs)
         for v in self.inputs:
             if not isinstance(v, Node) or v.op != "var":
@@ -252,6 +253,11 @@ class Function:
         """Jupyter display: the optimised graph as SVG (or DOT text without Graphviz)."""
         from symgraph.render.svg import mimebundle  # render is a higher stage
         return mimebundle(self)
+
+    def __reduce__(self) -> tuple:
+        # pickle and deepcopy go through the file format: recompiled from the user's graph
+        from symgraph.io.pickling import reduce_function  # io is a higher stage
+        return reduce_function(self)
 
     def __repr__(self) -> str:
         names = ", ".join(v.label for v in self.inputs)
