@@ -1,57 +1,40 @@
 """Compiled graphs sent to Dask workers as data, and the tasks the workers run.
 
 A worker never receives pickled code from the user: it receives the graph as plain data
-(``dumps_graph``), rebuilds and compiles it once, and keeps the compiled function in
-``_CACHE`` under the graph's hash for every later task. The task functions here are
+(``dumps_graph``: symgraph's file format, through ``sg.dumps``), rebuilds and compiles it
+once, and keeps the compiled function in ``_CACHE`` under the hash of those bytes for
+every later task. The task functions here are
 library functions, which Dask sends by reference (module and name).
 """
 from __future__ import annotations
 
 import hashlib
-import pickle
 from typing import Any, Optional, Sequence
 
 import numpy as np
 
 import symgraph as sg
 from symgraph.graph import Node, toposort
-from symgraph.types import TensorType
 
-_FORMAT = "symgraph.dask graph"
 _CACHE: dict[str, Any] = {}
 COMPILES = [0]   # how many graphs this process compiled (read by tests)
 
 
 # --- the graph as data --------------------------------------------------------------------
 def dumps_graph(inputs: Sequence[Node], outputs: Sequence[Node]) -> bytes:
-    """The graph from ``inputs`` to ``outputs`` as bytes of plain data (no code).
-
-    Rows in topological order: op, input positions, attributes, type, name and a
-    constant's value. Parameters must have been replaced by inputs before.
-    """
-    order = toposort([*outputs, *inputs])
-    pos = {n.id: k for k, n in enumerate(order)}
-    rows = []
-    for n in order:
+    """The graph from ``inputs`` to ``outputs`` in symgraph's file format (``sg.dumps``:
+    JSON and arrays, plain data; loading it never runs code). Parameters must have been
+    replaced by inputs before, so that their values are sent with each step instead."""
+    for n in toposort([*outputs, *inputs]):
         if n.op == "param":
             raise ValueError(f"dumps_graph: parameter {n.label} must be an input to be sent")
-        value = n.payload if n.op == "const" else None
-        rows.append((n.op, tuple(pos[i.id] for i in n.inputs), n.attrs, n.type.shape,
-                     n.type.dtype.str, n.type.weak, n.name, value))
-    return pickle.dumps((_FORMAT, 1, tuple(rows), tuple(pos[v.id] for v in inputs),
-                         tuple(pos[o.id] for o in outputs)), protocol=5)
+    return sg.dumps(list(inputs), list(outputs))
 
 
 def loads_graph(data: bytes) -> tuple[list[Node], list[Node]]:
-    """``(inputs, outputs)`` rebuilt from ``dumps_graph`` bytes."""
-    tag, version, rows, ins, outs = pickle.loads(data)
-    if tag != _FORMAT or version != 1:
-        raise ValueError(f"loads_graph: not a {_FORMAT} (version 1): {tag!r} {version!r}")
-    nodes: list[Node] = []
-    for op, args, attrs, shape, dtype, weak, name, value in rows:
-        nodes.append(Node(op, [nodes[k] for k in args], attrs,
-                          TensorType(shape, np.dtype(dtype), weak), name=name, payload=value))
-    return [nodes[k] for k in ins], [nodes[k] for k in outs]
+    """``(inputs, outputs)`` rebuilt from ``dumps_graph`` bytes (``sg.loads``)."""
+    inputs, outputs = sg.loads(data)
+    return list(inputs), list(outputs)
 
 
 def ship(inputs: Sequence[Node], outputs: Sequence[Node]) -> tuple[str, bytes]:
