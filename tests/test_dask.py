@@ -186,6 +186,21 @@ def test_newton_cg_and_lanczos_over_sharded_data_match_one_array(client):
     np.testing.assert_allclose(spec.ritz, ref.ritz, rtol=1e-8, atol=1e-10)
 
 
+def test_fit_checkpoints_and_resumes_as_if_never_stopped(client, tmp_path):
+    dX, dY = _sharded(2)
+    m1, s1 = _adam_step()
+    sgd.fit(s1, dX, dY, client=client, epochs=2, batch_size=50, seed=2)
+    m2, s2 = _adam_step()
+    path = tmp_path / "run.sgz"
+    sgd.fit(s2, dX, dY, client=client, epochs=2, batch_size=50, seed=2, checkpoint=path,
+            every=3, steps=4)
+    m3, s3 = _adam_step()   # a fresh process would build the model again
+    sgd.fit(s3, dX, dY, client=client, epochs=2, batch_size=50, seed=2, checkpoint=path,
+            resume=True)
+    for a, b in zip(m1.params(), m3.params()):
+        np.testing.assert_allclose(a.value, b.value, rtol=0, atol=1e-12)
+
+
 def test_a_worker_killed_mid_epoch_changes_nothing(client):
     dX, dY = _sharded(7)
     m1, s1 = _adam_step()

@@ -40,7 +40,9 @@ def fit(model_or_step: Any, X: Any, y: Any = None, optimizer: Any = None, client
         *, loss: Optional[Callable] = None, epochs: int = 1, batch_size: Optional[int] = None,
         shuffle: bool = True, seed: int = 0, validate: Optional[Callable[[], float]] = None,
         patience: Optional[int] = None, min_delta: float = 0.0, params: Sequence[Node] = (),
-        progress: bool = False, log_every: int = 0, split_every: int = 8) -> Any:
+        progress: bool = False, log_every: int = 0, checkpoint: Any = None,
+        every: Optional[int] = None, resume: bool = False, steps: Optional[int] = None,
+        split_every: int = 8) -> Any:
     """``sg.train.fit`` over ``X`` (and ``y``) held by a Dask cluster: same epochs, same
     shuffled mini-batches (drawn from every chunk) for the same ``seed``, same progress
     bar, early stopping and ``History``.
@@ -49,23 +51,35 @@ def fit(model_or_step: Any, X: Any, y: Any = None, optimizer: Any = None, client
     applied on the client after each step's gradient has been summed over the chunks), or
     a model (``sg.nn``) trained with ``optimizer`` on ``loss(model(x), y)`` (softmax
     cross-entropy for integer ``y``, MSE otherwise).
+
+    ``checkpoint``, ``every``, ``resume`` and ``steps`` are ``sg.train.fit``'s: the
+    checkpoint holds the step's parameters and optimiser state (on the client, where the
+    updates happen) and the loop's position.
     """
     step = _step_of(model_or_step, X, y, optimizer, loss)
     data = [X] if y is None else [X, y]
     dp = DataParallel(step.inputs, step.outputs, data, client, updates=step.updates,
                       split_every=split_every)
     n = len(dp.data)
+    # sg.train.fit draws the batches: its "data" is the row numbers, so a batch is a list
+    # of rows, spread over the chunks, that the cluster evaluates where they live.
+    return sg.train.fit(_RowStep(dp, step), [np.arange(n)], epochs=epochs,
+                        batch_size=batch_size, shuffle=shuffle, seed=seed, validate=validate,
+                        patience=patience, min_delta=min_delta, params=params,
+                        progress=progress, log_every=log_every, checkpoint=checkpoint,
+                        every=every, resume=resume, steps=steps)
 
-    def run(rows: np.ndarray) -> list[np.ndarray]:
-        # all rows in order: no selection to send
-        whole = len(rows) == n and bool(np.all(rows == np.arange(n)))
-        return dp(None if whole else rows)
 
-    history = sg.train.fit(run, [np.arange(n)], epochs=epochs, batch_size=batch_size,
-                           shuffle=shuffle, seed=seed, validate=validate, patience=patience,
-                           min_delta=min_delta, params=params, progress=progress,
-                           log_every=log_every)
-    return history
+class _RowStep:
+    """A training step called with row numbers; ``user_graph`` is the compiled step's, so
+    checkpoints find its parameters."""
+
+    def __init__(self, dp: DataParallel, step: sg.Function) -> None:
+        self.dp, self.user_graph = dp, step.user_graph
+
+    def __call__(self, rows: np.ndarray) -> list[np.ndarray]:
+        whole = len(rows) == len(self.dp.data) and bool(np.all(rows[1:] > rows[:-1]))
+        return self.dp(None if whole else rows)   # every row in order: nothing to send
 
 
 class NewtonCG:
