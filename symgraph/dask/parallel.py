@@ -226,8 +226,9 @@ class ShardedHVP:
 
     def __init__(self, loss: Node, params: Sequence[Node], inputs: Sequence[Node], data: Any,
                  client: Any = None, method: str = DEFAULT_HVP_METHOD,
-                 split_every: int = 8) -> None:
+                 split_every: int = 8, attempts: int = 3, timeout: float = 20.0) -> None:
         self.client = default_client(client)
+        self.attempts, self.timeout = int(attempts), float(timeout)
         self.params = list(params)
         primal, dirs, hv = hvp_graph(loss, self.params, method)
         k = len(primal)
@@ -266,8 +267,12 @@ class ShardedHVP:
 
     def at(self) -> "ShardedHVP":
         """Move to the parameters' current values."""
+        return retrying(self.client, self.attempts, self._at)
+
+    def _at(self) -> "ShardedHVP":
         values = [np.asarray(p.value) for p in self.plan.params]
-        sent = self.client.scatter(values, broadcast=True, hash=False) if values else []
+        sent = (self.client.scatter(values, broadcast=True, hash=False, timeout=self.timeout)
+                if values else [])
         head = [*sent, np.int64(self.data.n)]
         self._points = [self.client.submit(ship.run_point, self._point_key, self._payloads[0],
                                            self._n_point, head, self.data.blocks[c], pure=False)
@@ -290,10 +295,14 @@ class ShardedHVP:
             raise RuntimeError("ShardedHVP: call .at() first to fix the point")
         flat = not isinstance(v, (list, tuple))
         parts = self.unflatten(v) if flat else [np.asarray(p) for p in v]
-        dirs = self.client.scatter(parts, broadcast=True, hash=False)
-        tasks = [self.client.submit(ship.run_tangent, self._tangent_key, self._payloads[1],
-                                    dirs, p, pure=False) for p in self._points]
-        sums = tree_sum(self.client, tasks, self.split_every).result()
+
+        def products() -> list[np.ndarray]:
+            dirs = self.client.scatter(parts, broadcast=True, hash=False, timeout=self.timeout)
+            tasks = [self.client.submit(ship.run_tangent, self._tangent_key, self._payloads[1],
+                                        dirs, p, pure=False) for p in self._points]
+            return tree_sum(self.client, tasks, self.split_every).result()
+
+        sums = retrying(self.client, self.attempts, products)
         out = self._final_tangent(*self._point_sums, *sums, np.int64(self.data.n), *parts)
         self.matvecs += 1
         return self.flatten(out) if flat else list(out)
