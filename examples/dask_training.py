@@ -42,9 +42,9 @@ def train(client, small: bool = False, seed: int = 0) -> dict:
     # da.from_zarr / dask.dataframe; sg.dask persists them on the workers.
     rows = -(-len(X_train) // 4)
     X, y = da.from_array(X_train, chunks=(rows, 64)), da.from_array(y_train, chunks=rows)
-    model, step, predict = build(seed=seed)
-    history = sgd.fit(step, X, y, client=client, epochs=4 if small else 20, batch_size=64,
-                      seed=seed, progress=not small)
+    model, step, predict = build(lr=1e-2 if small else 3e-3, seed=seed)
+    history = sgd.fit(step, X, y, client=client, epochs=3 if small else 20,
+                      batch_size=128 if small else 64, seed=seed, progress=not small)
     (logits,) = dask.compute(sgd.evaluate(predict, da.from_array(X_test, chunks=100)))
     accuracy = float(np.mean(np.argmax(logits, axis=-1) == y_test))
     return {"history": history, "test_accuracy": accuracy}
