@@ -297,13 +297,17 @@ def _getitem(node, ins, roles, walk):
     return _rebuild(node, ins), per(o + a - i)
 
 
-def _same_axis(node, ins, roles, walk):
-    axes = {roles[k].axis for k in _value_inputs(node) if roles[k].kind == "per"}
-    if len(axes) != 1 or any(roles[k].kind != "per" and node.inputs[k].ndim == node.ndim
-                             for k in _value_inputs(node) if node.op in ("concatenate", "stack")):
-        raise _fail(node, "inputs with and without examples joined along the batch axis")
+def _join(node, ins, roles, walk):
+    """concatenate / stack: every input per-example along one axis, joined along another."""
+    values = _value_inputs(node)
+    axes = {roles[k].axis for k in values if roles[k].kind == "per"}
+    if len(axes) != 1 or any(roles[k].kind != "per" for k in values):
+        raise _fail(node, "inputs with and without examples joined together")
     axis = axes.pop()
-    if node.op == "stack" and node.attr("axis") % node.ndim <= axis:
+    along = node.attr("axis") % node.ndim
+    if node.op == "concatenate" and along == axis:
+        raise _fail(node, "joining along the batch axis would interleave the chunks")
+    if node.op == "stack" and along <= axis:
         axis += 1
     return _rebuild(node, ins), per(axis)
 
@@ -355,7 +359,7 @@ _RULES: dict[str, Rule] = {
     "softmax": _softmax, "log_softmax": _softmax, "axis_size": _axis_size,
     "transpose": _transpose, "expand_dims": _expand_dims, "squeeze": _squeeze,
     "reshape": _reshape, "broadcast_like": _broadcast_like, "sum_to_like": _sum_to_like,
-    "matmul": _matmul, "getitem": _getitem, "concatenate": _same_axis, "stack": _same_axis,
+    "matmul": _matmul, "getitem": _getitem, "concatenate": _join, "stack": _join,
     "one_hot": _leading, "conv2d": _leading, "conv2d_input_grad": _leading,
     "max_pool2d": _leading, "avg_pool2d": _leading, "max_pool2d_route": _leading,
     "max_pool2d_gather": _leading, "avg_pool2d_grad": _leading,
