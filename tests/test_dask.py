@@ -100,10 +100,12 @@ def test_evaluate_gives_dask_arrays_per_example_and_reduced(client):
     model, x, y, loss = _model()
     logits = model(x)
     f = sg.function([x, y], [loss, logits, sg.mean(logits, axis=0),
-                             nn.softmax_cross_entropy(logits, y, reduction="sum")])
+                             nn.softmax_cross_entropy(logits, y, reduction="sum"),
+                             sg.transpose(logits)])
     outs = sgd.evaluate(f, *_sharded(7))
     assert all(isinstance(o, da.Array) for o in outs)
     assert outs[1].chunks[0] == _uneven(N, 7)        # per-example: the input's chunks
+    assert outs[4].chunks[1] == _uneven(N, 7)        # ... along the axis they are on
     got = dask.compute(*outs)
     for a, b in zip(got, f(X, Y)):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
