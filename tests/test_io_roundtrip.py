@@ -316,3 +316,55 @@ def test_hessian_operator_round_trips():
     op.at(X)
     op2.at(X)
     np.testing.assert_array_equal(op.matvec([v])[0], op2.matvec([v])[0])
+
+
+@pytest.mark.parametrize("order", ["inner first", "outer first"])
+def test_nodes_pickled_together_keep_their_identity(order):
+    x = sg.var("x", (3,))
+    W = sg.param(np.eye(3), name="W")
+    hidden = sg.tanh(x @ W)
+    loss = sg.sum(hidden * hidden)
+    pair = [hidden, loss] if order == "inner first" else [loss, hidden]
+    a, b = pickle.loads(pickle.dumps(pair))
+    hidden2, loss2 = (a, b) if order == "inner first" else (b, a)
+    assert hidden2 in Graph([loss2])            # the same node, not a copy
+    x2 = Graph([loss2]).inputs[0]
+    g = sg.grad(loss2, hidden2)                 # so it is differentiable with respect to it
+    X = np.array([0.1, -0.2, 0.3])
+    np.testing.assert_allclose(sg.function([x2], g)(X), 2 * np.tanh(X))
+
+
+def test_many_nodes_of_one_graph_pickle_the_graph_once():
+    def chain(links):
+        y = sg.var("x", (3,))
+        for _ in range(links):
+            y = sg.sin(y) * 2.0
+        return list(Graph([y]).nodes)
+    # The last node first: one bundle holds the graph, every other node is a reference of
+    # a few bytes into it (a copy of its graph per node would be ~400x the size).
+    one = len(pickle.dumps(chain(300)[-1]))
+    nodes = chain(300)[::-1]
+    assert len(pickle.dumps(nodes)) < 4 * one
+    # In creation order each node starts a small bundle leaning on the one before.
+    short = chain(8)
+    assert len(pickle.dumps(short)) < 4 * len(pickle.dumps(chain(8)[-1])) + 200 * len(short)
+    for group in (nodes, short):
+        back = pickle.loads(pickle.dumps(group))
+        last = max(back, key=lambda n: n.id)
+        assert set(map(id, Graph([last]).nodes)) == set(map(id, back))   # one graph, shared
+
+
+def test_pickling_keeps_no_node_alive():
+    import gc
+    import weakref
+    from symgraph.io import pickling
+    before = len(pickling._BUNDLED)
+    y = sg.var("x", (2,))
+    for _ in range(50):
+        y = sg.sin(y)
+    pickle.dumps(y)
+    assert len(pickling._BUNDLED) == before + 50
+    alive = weakref.ref(y)
+    del y
+    gc.collect()
+    assert alive() is None and len(pickling._BUNDLED) == before

@@ -32,6 +32,11 @@ def test_sample_files_load():
     assert isinstance(sg.loads(sample_function()), sg.Function)
 
 
+def test_loads_takes_bytes():
+    with pytest.raises(TypeError, match="sg.load"):
+        sg.loads("model.sgz")
+
+
 def test_not_a_zip_truncated_and_empty():
     blob = sample_graph()
     _fails(b"", "<bytes>: not a symgraph file")

@@ -7,13 +7,12 @@ The format is plain data (JSON and .npy arrays); reading it never runs code.
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any, Sequence
 
-from symgraph.io.archive import Archive, source_name
-from symgraph.io.reader import Reader
 from symgraph.io.schema import MAX_BYTES, gc_paused
-from symgraph.io.writer import Writer
+
+# The writer, the reader and the zip and temporary-file modules they use are imported on
+# first use: ``import symgraph`` does not pay for them (about 15 ms of a cold start).
 
 __all__ = ["save", "load", "dumps", "loads", "Loaded", "write_atomic", "MAX_BYTES"]
 
@@ -53,12 +52,16 @@ def dumps(*items: Any, **named: Any) -> bytes:
     Items may be nodes, lists of nodes, ``Graph``s, compiled functions, layers and models,
     optimisers, arrays and plain values (numbers, strings, lists, dicts).
     """
+    from symgraph.io.writer import Writer
     with gc_paused():
         return Writer().to_bytes(items, named)
 
 
 def loads(data: bytes, classes: Sequence[type] = (), max_bytes: int = MAX_BYTES) -> Any:
     """Rebuild what ``dumps`` wrote: one item as itself, several as a ``Loaded`` tuple."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"loads takes the bytes dumps returned, got {type(data).__name__}"
+                        + ("; to read a file use sg.load(path)" if isinstance(data, str) else ""))
     return _read(bytes(data), "<bytes>", classes, max_bytes)
 
 
@@ -81,15 +84,15 @@ def load(path: str | os.PathLike, classes: Sequence[type] = (), max_bytes: int =
             data = fh.read()
     except IsADirectoryError:
         raise IsADirectoryError(f"load: {os.fspath(path)} is a directory, not a saved file") from None
-    return _read(data, source_name(path), classes, max_bytes)
+    return _read(data, os.fspath(path), classes, max_bytes)
 
 
 def _read(data: bytes, source: str, classes: Sequence[type], max_bytes: int) -> Any:
+    from symgraph.io.archive import Archive
+    from symgraph.io.reader import Reader
     with gc_paused():
         reader = Reader(Archive(data, source, max_bytes), classes=classes)
-        reader.read_nodes()
-        reader.read_objects()
-        items, named = reader.items()
+        items, named = reader.read()
     if len(items) == 1 and not named:
         return items[0]
     return Loaded(items, named)
@@ -98,6 +101,7 @@ def _read(data: bytes, source: str, classes: Sequence[type], max_bytes: int) -> 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and
     ``os.replace``: readers see the old file or the new one, never half of one."""
+    import tempfile
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".sgz", dir=folder)

@@ -63,9 +63,7 @@ def load_checkpoint(path: str | os.PathLike, params: Sequence[Node],
     source = source_name(path)
     with open(path, "rb") as fh:
         reader = Reader(Archive(fh.read(), source, max_bytes))
-    reader.read_nodes()
-    reader.read_objects()
-    _, named = reader.items()
+    _, named = reader.read()
     state = named.get("training_state")
     if type(state) is not dict or state.get("checkpoint") != CHECKPOINT_VERSION:
         raise FormatError(f"{source}: not a training checkpoint (no training_state of "

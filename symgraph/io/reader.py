@@ -49,6 +49,17 @@ class Reader:
     def fail(self, where: str, what: str) -> FormatError:
         return FormatError(f"{self.source}: {where}: {what}")
 
+    def read(self) -> tuple[list, dict]:
+        """Everything in the file: ``(items, named)``."""
+        try:
+            self.read_nodes()
+            self.read_objects()
+            return self.items()
+        finally:
+            # The decoder calls back into the reader (a reference cycle): break it, so the
+            # parsed document is freed now rather than by a later cyclic collection.
+            self.dec = self.doc = None
+
     # --- references inside values ----------------------------------------------------------
     def _resolve(self, tag: str, payload: Any, where: str) -> Any:
         if tag == "$a":

@@ -28,9 +28,10 @@ _EPOCH = (1980, 1, 1, 0, 0, 0)
 class Writer:
     """Collects what is saved, then writes it as one archive (``to_bytes``).
 
-    ``externals`` are leaves written as references (``{"ext": k}``) instead of values: the
-    pickle path passes parameters and inputs that way, so pickle's own memo keeps them
-    shared between the objects of one pickle.
+    ``externals`` are nodes written as references (``{"ext": k}``) instead of values, their
+    inputs left out: the pickle path passes parameters, inputs and nodes held by other
+    pickled bundles that way, so pickle's own memo keeps them shared between the objects
+    of one pickle.
     """
 
     def __init__(self, externals: Sequence[Node] = ()) -> None:
@@ -124,7 +125,8 @@ class Writer:
         """The graph.json document for ``items`` and ``named`` (encodes them first)."""
         encoded_items = [self.value(v, f"item {k}") for k, v in enumerate(items)]
         encoded_named = [[name, self.value(v, name)] for name, v in named.items()]
-        order = _toposort(self._nodes)
+        order = _toposort(self._nodes, self._externals)
+        self.order = order
         index = {id(n): i for i, n in enumerate(order)}
         nodes = [self._node_entry(n, index) for n in order]
 
@@ -191,9 +193,26 @@ def _put(zf: zipfile.ZipFile, name: str, data: bytes, method: int) -> None:
     zf.writestr(info, data)
 
 
-def _toposort(nodes: list[Node]) -> list[Node]:
-    from symgraph.graph import toposort
-    return toposort(nodes)
+def _toposort(nodes: list[Node], stop: dict) -> list[Node]:
+    """Every node ``nodes`` reach, in creation (topological) order, without walking past
+    the nodes in ``stop`` (written as references, their inputs are not part of the file)."""
+    seen: set[int] = set()
+    found: list[Node] = []
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        found.append(node)
+        if id(node) not in stop:
+            stack.extend(node.inputs)
+    found.sort(key=_by_id)
+    return found
+
+
+def _by_id(node: Node) -> int:
+    return node.id
 
 
 def _no_refs(node: Node) -> Callable[[Any, str], Any]:
