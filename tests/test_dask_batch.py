@@ -85,6 +85,7 @@ def test_graphs_travel_as_data_and_compile_from_the_bytes():
     W = sg.var("W", (4, 2))
     out = sg.sum(sg.tanh(x @ W), axis=1)
     key, payload = ship.ship([x, W], [out])
+    assert payload[:2] == b"PK"                      # the sg.dumps archive: data, not pickle
     assert key == ship.ship([x, W], [out])[0]        # the same graph, the same cache key
     f = ship.compiled(key, payload)
     assert ship.compiled(key, payload) is f          # compiled once per process
