@@ -170,9 +170,9 @@ class DataParallel:
         self.constants = [np.asarray(c) for c in constants]
         self.split_every = int(split_every)
         self.key, payload = ship.ship(plan.chunk_inputs, plan.chunk_outputs)
-        [self._payload] = self.client.scatter([payload], broadcast=True, hash=False)
-        self._constants = (self.client.scatter(self.constants, broadcast=True, hash=False)
-                           if self.constants else [])
+        [self._payload, *self._constants] = retrying(
+            self.client, self.attempts, lambda: self.client.scatter(
+                [payload, *self.constants], broadcast=True, hash=False, timeout=self.timeout))
         self.final = sg.function(list(plan.final_inputs), list(plan.final_outputs),
                                  updates=dict(plan.final_updates))
         self.steps = 0
@@ -251,8 +251,8 @@ class ShardedHVP:
             [*plan.param_vars, plan.count, *plan.batched_inputs], [*lin.primal, *lin.residuals])
         self._tangent_key, tangent_payload = ship.ship([*lin.directions, *lin.residual_inputs],
                                                        list(lin.tangent))
-        self._payloads = self.client.scatter([point_payload, tangent_payload],
-                                             broadcast=True, hash=False)
+        self._payloads = retrying(self.client, self.attempts, lambda: self.client.scatter(
+            [point_payload, tangent_payload], broadcast=True, hash=False, timeout=self.timeout))
         self._final_point = sg.function([*point_vars, plan.count], list(plan.final_outputs[:k]))
         self._final_tangent = sg.function([*point_vars, *tangent_vars, plan.count, *dirs],
                                           list(plan.final_outputs[k:]))
