@@ -95,6 +95,21 @@ def test_a_minibatch_drawn_across_chunks_equals_the_rows_taken_together(client):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
 
 
+def test_inputs_without_a_batch_axis_are_sent_once_as_constants(client):
+    w = sg.var("w", (D,))
+    t = sg.var("t", (None,))
+    xv = sg.var("x", (None, D))
+    loss = sg.mean(sg.square(xv @ w - t))
+    T = X @ np.arange(D) + 0.1
+    w0 = np.linspace(-1, 1, D)
+    dp = sgd.DataParallel([xv, w, t], [loss, sg.grad(loss, w)],
+                          [da.from_array(X, chunks=(_uneven(N, 7), D)),
+                           da.from_array(T, chunks=(_uneven(N, 7),))], client, constants=[w0])
+    want = sg.function([xv, w, t], [loss, sg.grad(loss, w)])(X, w0, T)
+    for a, b in zip(dp(), want):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
 def test_evaluate_gives_dask_arrays_per_example_and_reduced(client):
     import dask
     model, x, y, loss = _model()

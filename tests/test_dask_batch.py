@@ -122,12 +122,14 @@ def test_importing_symgraph_does_not_import_dask():
 def test_shape_ops_keep_track_of_the_batch_axis():
     X = np.random.default_rng(2).standard_normal((7, 4))
     outs = [sg.transpose(x), sg.expand_dims(x, 0), x[:, 1:3], sg.stack([x, x], axis=0),
-            sg.concatenate([x, x], axis=1), sg.reshape(x, (-1, 2, 2)), sg.sum(x.T @ x)]
+            sg.concatenate([x, x], axis=1), sg.reshape(x, (-1, 2, 2)),
+            x @ np.ones(4), np.ones(4) @ sg.transpose(x), np.ones((2, 4)) @ sg.transpose(x),
+            sg.sum(x.T @ x)]
     plan = analyse([x], outs)
-    assert [k for k, _ in plan.kinds] == ["per"] * 6 + ["reduced"]
-    assert plan.per_axes == (1, 1, 0, 1, 0, 0)
+    assert [k for k, _ in plan.kinds] == ["per"] * 9 + ["reduced"]
+    assert plan.per_axes == (1, 1, 0, 1, 0, 0, 0, 0, 1)
     per, (gram,) = _run_in_chunks(plan, [], [(X[:3],), (X[3:],)])
-    for got, want in zip(per, sg.function([x], outs[:6])(X)):
+    for got, want in zip(per, sg.function([x], outs[:9])(X)):
         np.testing.assert_allclose(got, want)
     np.testing.assert_allclose(gram, np.sum(X.T @ X))
     with pytest.raises(BatchAxisError, match="interleave"):

@@ -265,10 +265,12 @@ def _matmul(node, ins, roles, walk):
     if ra.kind == "per":
         if a.ndim == 1:
             raise _fail(node, "the examples are the contracted axis")
-        return _rebuild(node, ins), per(ra.axis + node.ndim - a.ndim)
-    if b.ndim >= 2 and rb.axis == b.ndim - 1:
+        # a 1-d b only drops a's last axis; otherwise a's axes are aligned from the right
+        return _rebuild(node, ins), per(ra.axis if b.ndim == 1 else ra.axis + node.ndim - a.ndim)
+    if rb.axis == b.ndim - 1:
         return _rebuild(node, ins), per(node.ndim - 1)
-    return _rebuild(node, ins), per(rb.axis + node.ndim - b.ndim)
+    # a stacked axis of b: a 1-d a adds no axes in front
+    return _rebuild(node, ins), per(rb.axis if a.ndim == 1 else rb.axis + node.ndim - b.ndim)
 
 
 def _getitem(node, ins, roles, walk):
