@@ -88,7 +88,7 @@ def test_loss_gradient_and_hvp_over_uneven_chunks_equal_one_array(client, k):
 def test_a_minibatch_drawn_across_chunks_equals_the_rows_taken_together(client):
     model, x, y, loss = _model()
     outs = [loss, *sg.grad(loss, model.params())]
-    dp = sgd.DataParallel([x, y], outs, list(_sharded(7)), client)
+    dp = sgd.DataParallel([x, y], outs, list(_sharded(7)), client, piece=4)   # 4-row pieces
     rows = np.random.default_rng(5).permutation(N)[:40]
     want = sg.function([x, y], outs)(X[rows], Y[rows])
     for a, b in zip(dp(rows), want):

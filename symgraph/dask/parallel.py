@@ -151,13 +151,16 @@ class DataParallel:
 
     ``data`` holds one array (Dask or NumPy) per batched input (first size ``None``), in
     order; inputs with a fixed first size take ``constants`` (NumPy arrays, sent once).
+    Each chunk task runs the graph on ``piece`` rows at a time and adds the results.
     """
 
     def __init__(self, inputs: Sequence[Node], outputs: Sequence[Node], data: Any,
                  client: Any = None, updates: Any = None, constants: Sequence[Any] = (),
-                 split_every: int = 8, attempts: int = 3, timeout: float = 20.0) -> None:
+                 split_every: int = 8, attempts: int = 3, timeout: float = 20.0,
+                 piece: int = 4096) -> None:
         self.client = default_client(client)
         self.attempts, self.timeout = int(attempts), float(timeout)
+        self.piece = int(piece)
         pairs = list(updates.items()) if isinstance(updates, dict) else list(updates or ())
         self.plan = plan = analyse(inputs, outputs, pairs)
         if any(kind == "per" for kind, _ in plan.kinds):
@@ -192,8 +195,8 @@ class DataParallel:
     def _partial_sums(self, rows: Optional[np.ndarray]) -> tuple[list[np.ndarray], int]:
         count = self.data.n if rows is None else len(rows)
         head = self._head(count)
-        tasks = [self.client.submit(ship.run_chunk, self.key, self._payload, head,
-                                    self.data.blocks[c], local, pure=False)
+        tasks = [self.client.submit(ship.run_sums, self.key, self._payload, head,
+                                    self.data.blocks[c], local, self.piece, pure=False)
                  for c, local in self.data.split(rows)]
         total = tree_sum(self.client, tasks, self.split_every)
         return total.result(), count
