@@ -18,6 +18,20 @@ from symgraph.ops import (abs, add, broadcast_to, cast, clip, concatenate, const
                           outer, param, power, reciprocal, relu, reshape, sigmoid, sign, sin,
                           softmax, softplus, sqrt, square, squeeze, stack, stop_gradient,
                           subtract, sum, tanh, transpose, var, where, zeros_like)
+# NumPy's shape, indexing, ordering and creation functions (np-shape; sg.arange below stays;
+# NumPy's numerical gradient is snp.gradient only, so it is never mistaken for sg.grad)
+from symgraph.ops import (append, argpartition, argsort, array_split, atleast_1d, atleast_2d,
+                          atleast_3d, block, broadcast_arrays, choose, column_stack, convolve,
+                          corrcoef, correlate, cov, cross, delete, diag, diag_indices_from,
+                          diagflat, diagonal, digitize, dsplit, dstack, ediff1d, empty, empty_like,
+                          eye, flatten, flip, full, full_like, geomspace, hsplit, hstack, identity,
+                          index_add, insert, interp, isin, kron, lexsort, linspace, logspace,
+                          median, meshgrid, moveaxis, nanmedian, nanpercentile, nanquantile, ones,
+                          ones_like, pad, partition, percentile, poly, polyadd, polyder, polyint,
+                          polymul, polysub, polyval, quantile, ravel, repeat, resize, roll,
+                          rollaxis, rot90, searchsorted, select, sort, split, swapaxes, take,
+                          take_along_axis, tile, trace, trapezoid, tri, tril, tril_indices_from,
+                          triu, triu_indices_from, unstack, vander, vsplit, vstack, zeros)
 from symgraph.autodiff import grad, jvp, vjp
 from symgraph.autodiff import (DEFAULT_HVP_METHOD, HVP_METHODS, hessian, hvp, jacobian,
                                nth_derivative, nth_derivatives, taylor_coefficients,
@@ -27,6 +41,8 @@ from symgraph.testing import check_grads
 from symgraph.runtime import Function, function
 from symgraph.render import (GraphvizError, diff, draw, gradient_view, optimization_view,
                              render, to_dot)
+# render: the interactive HTML explorer (also sg.render(target, "graph.html"))
+from symgraph.render.html import explore
 
 # persistence: the safe file format (save/load, dumps/loads; docs/persistence.md)
 from symgraph.io import dumps, load, loads, save
