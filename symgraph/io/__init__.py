@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from typing import Any, Sequence
 
-from symgraph.io.schema import MAX_BYTES, gc_paused
+from symgraph.graph import collector_paused
+from symgraph.io.schema import MAX_BYTES
 
 # The writer, the reader and the zip and temporary-file modules they use are imported on
 # first use: ``import symgraph`` does not pay for them (about 15 ms of a cold start).
@@ -53,7 +54,7 @@ def dumps(*items: Any, **named: Any) -> bytes:
     optimisers, arrays and plain values (numbers, strings, lists, dicts).
     """
     from symgraph.io.writer import Writer
-    with gc_paused():
+    with collector_paused():
         return Writer().to_bytes(items, named)
 
 
@@ -90,7 +91,7 @@ def load(path: str | os.PathLike, classes: Sequence[type] = (), max_bytes: int =
 def _read(data: bytes, source: str, classes: Sequence[type], max_bytes: int) -> Any:
     from symgraph.io.archive import Archive
     from symgraph.io.reader import Reader
-    with gc_paused():
+    with collector_paused():
         reader = Reader(Archive(data, source, max_bytes), classes=classes)
         items, named = reader.read()
     if len(items) == 1 and not named:

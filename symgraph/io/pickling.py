@@ -25,10 +25,9 @@ from __future__ import annotations
 import weakref
 from typing import Any, Optional, Sequence
 
-from symgraph.graph import Graph, Location, Node
+from symgraph.graph import Graph, Location, Node, collector_paused
 from symgraph.io.archive import Archive
 from symgraph.io.reader import Reader
-from symgraph.io.schema import gc_paused
 from symgraph.io.writer import Writer
 
 _LEAVES = ("var", "param")
@@ -68,7 +67,7 @@ def _hold(node: Node, bundle: Bundle, position: int) -> None:
 
 def reduce_node(node: Node) -> tuple:
     if node.op in _LEAVES:       # inputs and parameters: self-contained, shared by memo
-        with gc_paused():
+        with collector_paused():
             return _load_leaf, (Writer().to_bytes([node], {}),)
     found = _held(node)
     if found is None:
@@ -92,7 +91,7 @@ def bundle_together(roots: Sequence[Node]) -> None:
         inside, outside, depth = _cut(roots, lean=False)
     outside.sort(key=lambda n: n.id)
     inside.sort(key=lambda n: n.id)
-    with gc_paused():
+    with collector_paused():
         writer = Writer(outside)
         blob = writer.to_bytes([inside], {})
     bundle = Bundle(blob, tuple(outside), depth)
@@ -127,7 +126,7 @@ def _cut(roots: list[Node], lean: bool) -> tuple[list[Node], list[Node], int]:
 
 def _load_bundle(blob: bytes, externals: Sequence[Node], depth: int) -> Bundle:
     # pickle is trusted input by definition (it could run code anyway): no size limit
-    with gc_paused():
+    with collector_paused():
         reader = Reader(Archive(blob, "<pickle>", 1 << 62), externals=externals)
         reader.read()
     return Bundle(blob, tuple(externals), depth, reader.nodes)
@@ -138,7 +137,7 @@ def _node_of(bundle: Bundle, position: int) -> Node:
 
 
 def _load_leaf(blob: bytes) -> Node:
-    with gc_paused():
+    with collector_paused():
         items, _ = Reader(Archive(blob, "<pickle>", 1 << 62)).read()
     return items[0]
 

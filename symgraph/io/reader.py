@@ -42,7 +42,8 @@ class Reader:
                        self.dec.listing(self.doc.get("files", []), "files")]
         self._types: dict[tuple, TensorType] = {}
         self._locations: dict[tuple, Location] = {}
-        self._inferred: dict[tuple, TensorType] = {}
+        # (op, ids of input types, attrs) -> (type, the input types, kept so ids stay theirs)
+        self._inferred: dict[tuple, tuple] = {}
         self._n_arrays = self.dec.integer(self.doc.get("arrays", 0), "arrays", 0, 1 << 30)
         self._building_objects = False
 
@@ -174,20 +175,24 @@ class Reader:
         else:
             if "value" in entry:
                 raise self.fail(where, "only constants and parameters hold a value")
-            in_types = tuple(n.type for n in inputs)
             # A type rule is a function of the input types and attributes only, so each
             # distinct (op, input types, attributes) is checked once: a long chain of one op
-            # runs its rule once instead of once per node.
-            key = (op_name, in_types, attrs)
+            # runs its rule once instead of once per node. Types are keyed by identity (the
+            # reader hands out one object per distinct type; TensorType hashes in Python).
+            key = (op_name, tuple([id(n.type) for n in inputs]), attrs)
             inferred = self._inferred.get(key)
             if inferred is None:
                 try:
-                    inferred = op.infer(list(in_types), dict(attrs), f" (in {where})")
+                    inferred = op.infer([n.type for n in inputs], dict(attrs), f" (in {where})")
                 except Exception as exc:   # the op's own rule rejects what the file describes
                     raise self.fail(where, f"the op's type rule rejects it: "
                                            f"{type(exc).__name__}: {str(exc)[:300]}") from None
-                self._inferred[key] = inferred
-            if inferred != stated:
+                if inferred == stated:
+                    inferred = stated          # the shared object, so later checks are `is`
+                self._inferred[key] = (inferred, [n.type for n in inputs])
+            else:
+                inferred = inferred[0]
+            if inferred is not stated and inferred != stated:
                 raise self.fail(where, f"the file says {_type_text(stated)}, the op's type rule "
                                        f"gives {_type_text(inferred)}")
             node = Node(op_name, inputs, attrs, inferred, name=name, location=location)

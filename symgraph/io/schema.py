@@ -23,11 +23,9 @@ the reader builds nothing but these types.
 """
 from __future__ import annotations
 
-import contextlib
-import gc
 import math
 import re
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 
@@ -223,23 +221,6 @@ class Decoder:
         if tag in ("$a", "$n", "$o", "$fn"):
             return self.resolve(tag, payload, where)
         raise self.fail(where, f"unknown value tag {tag[:40]!r}")
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a whole graph is written or read.
-
-    Building 100,000 nodes in a row triggers collection after collection, each walking
-    every node built so far (about half of the load time of a 100k-node graph); nothing
-    built here is garbage until the build ends, so none of that work finds anything.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _show(value: Any) -> str:
