@@ -65,8 +65,9 @@ def arange(n: int, dtype: str = "int64"):
 
 def __getattr__(name: str):
     # The model layer is built on the public API above, so it loads on first use.
-    # sg.linalg, sg.fft and sg.special are namespaces of ops, also loaded on first use.
-    if name in ("nn", "optim", "train", "linalg", "fft", "special"):
+    # sg.linalg, sg.fft and sg.special are namespaces of ops, also loaded on first use;
+    # symgraph.dask (the optional Dask extra) loads the same way, Dask itself only when used.
+    if name in ("nn", "optim", "train", "linalg", "fft", "special", "dask"):
         import importlib
         return importlib.import_module(f"symgraph.{name}")
     raise AttributeError(f"module 'symgraph' has no attribute {name!r}")

@@ -28,6 +28,7 @@ RANKS = {
     "nn": 7, "optim": 7, "train": 7,
     "io": 7,
     "demo": 8, "__main__": 8, "__init__": 8,
+    "dask": 8,   # symgraph.dask: the optional Dask extra, built on the public API
 }
 
 
