@@ -139,3 +139,16 @@ def test_random_einsums_match_numpy_and_finite_differences(case):
     np.testing.assert_allclose(sg.function(xs, node)(*arrays), np.einsum(spec, *arrays),
                                rtol=1e-12, atol=1e-12)
     check_grads(node, xs, arrays, order=2, optimize=False)
+
+
+@pytest.mark.parametrize("sa,sb", [((2, 3), (2, 3, 4)), ((3,), (2, 3, 4)), ((2, 2, 3), (3, 4)),
+                                   ((2, 2, 3), (3,)), ((2, 2, 3), (2, 3, 4)), ((), (3,))])
+def test_dot_of_nd_arrays_follows_numpy(sa, sb):
+    # Regression: sg.dot was matmul, whose stacks pair batches instead of keeping both
+    # arrays' other axes (same shape for (2, 3) . (2, 3, 4), different numbers).
+    rng = np.random.default_rng(1)
+    A, B = rng.standard_normal(sa), rng.standard_normal(sb)
+    a, b = sg.var("a", sa), sg.var("b", sb)
+    for build in (sg.dot, np.dot):
+        np.testing.assert_allclose(sg.function([a, b], build(a, b))(A, B), np.dot(A, B),
+                                   rtol=1e-12, atol=1e-14)

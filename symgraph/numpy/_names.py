@@ -201,14 +201,7 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, *, min: 
 
 def dot(a: Any, b: Any, out: Any = None) -> Node:
     _no_out("dot", out)
-    a, b = ops.as_node(a), ops.as_node(b)
-    if a.ndim == 0 or b.ndim == 0:
-        return ops.multiply(a, b)
-    if a.ndim > 2 and b.ndim >= 2:
-        # NumPy's dot contracts a's last axis with b's second to last, pairing every batch
-        raise UnsupportedError("snp.dot: N-d dot is sum(a[..., :, None] * b) over "
-                               "stacks; use snp.tensordot or snp.matmul for stacks")
-    return ops.matmul(a, b)
+    return ops.dot(a, b)
 
 
 def outer(a: Any, b: Any, out: Any = None) -> Node:

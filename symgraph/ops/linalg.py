@@ -7,7 +7,7 @@ import numpy as np
 
 from symgraph.errors import ShapeError
 from symgraph.graph import Node
-from symgraph.ops.elementwise import _sum_tangents
+from symgraph.ops.elementwise import _sum_tangents, multiply
 from symgraph.ops.registry import Op, apply, as_node, register
 from symgraph.ops.shape import expand_dims, squeeze, swapaxes_last
 from symgraph.types import TensorType, broadcast_shapes, format_shape, promote
@@ -69,7 +69,15 @@ def matmul(a: Any, b: Any, name_: Optional[str] = None) -> Node:
 
 
 def dot(a: Any, b: Any, name_: Optional[str] = None) -> Node:
-    """``a @ b`` for vectors and matrices (an alias of ``matmul``)."""
+    """NumPy's ``dot``: the product for a scalar, ``a @ b`` for vectors and matrices, and
+    for N-d arrays the sum over a's last axis and b's second to last (its only one when b
+    is 1-D), keeping every other axis of both (a tensordot, not matmul's stacks)."""
+    a, b = as_node(a), as_node(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return multiply(a, b, name_)
+    if a.ndim > 2 or b.ndim > 2:
+        from symgraph.ops.einsum import tensordot  # einsum.py builds on this module
+        return tensordot(a, b, axes=([a.ndim - 1], [b.ndim - 2 if b.ndim > 1 else 0]))
     return matmul(a, b, name_)
 
 
