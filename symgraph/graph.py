@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import operator
 import os
 import sys
@@ -258,6 +259,45 @@ class Node:
         return _ops().reshape(self, shape)
     def transpose(self, *axes): return _ops().transpose(self, axes or None)
     def astype(self, dtype): return _ops().cast(self, dtype)
+
+    # --- more of ndarray's methods (np-elementwise); ravel, flatten, trace, diagonal,
+    # swapaxes and repeat call the shape ops of symgraph.ops by name ---
+    @property
+    def size(self) -> Optional[int]:
+        """The number of elements, or ``None`` while some size is unknown."""
+        return None if None in self.shape else math.prod(self.shape)
+    @property
+    def real(self): return _ops().real(self)
+    @property
+    def imag(self): return _ops().imag(self)
+    def conj(self): return _ops().conj(self)
+    def conjugate(self): return _ops().conj(self)
+    def __mod__(self, other): return _ops().remainder(self, other)
+    def __rmod__(self, other): return _ops().remainder(other, self)
+    def __floordiv__(self, other): return _ops().floor_divide(self, other)
+    def __rfloordiv__(self, other): return _ops().floor_divide(other, self)
+    def dot(self, other): return _ops().dot(self, other)
+    def prod(self, axis=None, dtype=None, keepdims=False):
+        return _ops().prod(self, axis, keepdims, dtype=dtype)
+    def var(self, axis=None, dtype=None, ddof=0, keepdims=False):
+        return _ops().variance(self, axis, dtype, ddof, keepdims)
+    def std(self, axis=None, dtype=None, ddof=0, keepdims=False):
+        return _ops().std(self, axis, dtype, ddof, keepdims)
+    def argmax(self, axis=None, keepdims=False): return _ops().argmax(self, axis, keepdims)
+    def argmin(self, axis=None, keepdims=False): return _ops().argmin(self, axis, keepdims)
+    def all(self, axis=None, keepdims=False): return _ops().all(self, axis, keepdims)
+    def any(self, axis=None, keepdims=False): return _ops().any(self, axis, keepdims)
+    def cumsum(self, axis=None, dtype=None): return _ops().cumsum(self, axis, dtype)
+    def cumprod(self, axis=None, dtype=None): return _ops().cumprod(self, axis, dtype)
+    def clip(self, min=None, max=None): return _ops().clip(self, min, max)  # noqa: A002
+    def round(self, decimals=0): return _ops().round(self, decimals)
+    def ravel(self): return _ops().ravel(self)
+    def flatten(self): return _ops().flatten(self)
+    def trace(self, offset=0, axis1=0, axis2=1): return _ops().trace(self, offset, axis1, axis2)
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return _ops().diagonal(self, offset, axis1, axis2)
+    def swapaxes(self, axis1, axis2): return _ops().swapaxes(self, axis1, axis2)
+    def repeat(self, repeats, axis=None): return _ops().repeat(self, repeats, axis)
 
 
 def _ops():

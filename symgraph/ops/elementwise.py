@@ -63,13 +63,13 @@ def _keep_weak(kernel: Callable[..., Any]) -> Callable[..., Any]:
 
 def _declare(name: str, kernel: Callable[..., Any], vjp=None, jvp=None, *,
              differentiable: bool = True, commutative: bool = False, doc: str = "",
-             weak_results: bool = True) -> Op:
+             weak_results: bool = True, complex_ok: bool = False) -> Op:
     # weak_results=False: the op makes strongly typed values even from Python scalars.
     if weak_results:
         kernel = _keep_weak(kernel)
     return register(Op(name, _elementwise_infer(name, kernel, weak_results), kernel, vjp, jvp,
                        differentiable=differentiable, commutative=commutative,
-                       elementwise=True, doc=doc))
+                       elementwise=True, doc=doc, complex_ok=complex_ok))
 
 
 def _unary(name: str, summary: str):
@@ -127,7 +127,10 @@ def _clip_kernel(x, lo=None, hi=None):
 
 
 def _cast_kernel(x, dtype=None):
-    return np.asarray(x).astype(dtype, copy=False)
+    x = np.asarray(x)
+    if x.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        x = x.real    # complex to real keeps the real part, as astype does, without its warning
+    return x.astype(dtype, copy=False)
 
 
 # --- arithmetic ---------------------------------------------------------------------------
@@ -159,24 +162,39 @@ def _divide_jvp(node, t):
     return _sum_tangents(ta, tb)
 
 
-def _power_partials(node):
+def _const_without_zeros(x: Node) -> bool:
+    return x.op == "const" and bool(np.all(np.asarray(x.payload) != 0))
+
+
+def _power_da(node: Node) -> Node:
+    # d/da a**b = b a**(b-1), taken as 0 where b == 0: d/dx x**0 at x = 0 is 0, not 0 * inf.
+    # b == 0 is swapped for 1 inside the unused branch, so its derivative stays finite too.
     a, b = node.inputs
-    da = multiply(b, power(a, subtract(b, 1)))
-    db = multiply(log(a), node)
-    return da, db
+    if _const_without_zeros(b):
+        return multiply(b, power(a, subtract(b, 1)))
+    zero = equal(b, 0)
+    b_safe = where(zero, 1, b)
+    return where(zero, 0, multiply(b_safe, power(a, subtract(b_safe, 1))))
+
+
+def _power_db(node: Node) -> Node:
+    # d/db a**b = log(a) a**b, taken as 0 where a == 0: log(0) * 0**b would be NaN (JAX's
+    # convention; 0**b is flat in b for b > 0).
+    a = node.inputs[0]
+    if not _const_without_zeros(a):
+        a = where(equal(a, 0), 1, a)
+    return multiply(log(a), node)
 
 
 def _power_vjp(node, g):
-    a, b = node.inputs
-    da = multiply(g, multiply(b, power(a, subtract(b, 1))))
-    db = multiply(g, multiply(log(a), node)) if is_float(b.dtype) and b.op != "const" else None
-    return (da, db)
+    b = node.inputs[1]
+    db = multiply(g, _power_db(node)) if is_float(b.dtype) and b.op != "const" else None
+    return (multiply(g, _power_da(node)), db)
 
 
 def _power_jvp(node, t):
-    a, b = node.inputs
-    ta = None if t[0] is None else multiply(t[0], multiply(b, power(a, subtract(b, 1))))
-    tb = None if t[1] is None else multiply(t[1], multiply(log(a), node))
+    ta = None if t[0] is None else multiply(t[0], _power_da(node))
+    tb = None if t[1] is None else multiply(t[1], _power_db(node))
     return _sum_tangents(ta, tb)
 
 
@@ -221,13 +239,30 @@ _log1p_vjp, _log1p_jvp = _unary_rules(lambda y: reciprocal(add(y.inputs[0], 1)))
 _expm1_vjp, _expm1_jvp = _unary_rules(lambda y: add(y, 1))
 _sqrt_vjp, _sqrt_jvp = _unary_rules(lambda y: divide(0.5, y))
 _square_vjp, _square_jvp = _unary_rules(lambda y: multiply(2, y.inputs[0]))
-_abs_vjp, _abs_jvp = _unary_rules(lambda y: sign(y.inputs[0]))
 _sin_vjp, _sin_jvp = _unary_rules(lambda y: cos(y.inputs[0]))
 _cos_vjp, _cos_jvp = _unary_rules(lambda y: negative(sin(y.inputs[0])))
 _tanh_vjp, _tanh_jvp = _unary_rules(lambda y: subtract(1, square(y)))
 _sigmoid_vjp, _sigmoid_jvp = _unary_rules(lambda y: multiply(y, subtract(1, y)))
 _softplus_vjp, _softplus_jvp = _unary_rules(lambda y: sigmoid(y.inputs[0]))
 _reciprocal_vjp, _reciprocal_jvp = _unary_rules(lambda y: negative(square(y)))
+
+
+def _abs_vjp(node, g):
+    x = node.inputs[0]
+    if x.dtype.kind == "c":
+        # |z| is not holomorphic: the cotangent is g (d|z|/dx - i d|z|/dy) = g conj(z)/|z|,
+        # written |z|/z (docs/higher-order.md, "Complex numbers").
+        return (multiply(g, divide(node, x)),)
+    return (multiply(g, sign(x)),)
+
+
+def _abs_jvp(node, t):
+    x = node.inputs[0]
+    if x.dtype.kind == "c":
+        # d|z| = Re(conj(z) dz) / |z|
+        from symgraph.ops.complex import real
+        return real(multiply(t[0], divide(node, x)))
+    return multiply(t[0], sign(x))
 
 
 def _relu_vjp(node, g):
@@ -289,34 +324,34 @@ def _stop_gradient_jvp(node, t): return None
 
 
 # --- declarations: one line an op --------------------------------------------------------
-_declare("add", np.add, _add_vjp, _add_jvp, commutative=True)
-_declare("subtract", np.subtract, _subtract_vjp, _subtract_jvp)
-_declare("multiply", np.multiply, _multiply_vjp, _multiply_jvp, commutative=True)
-_declare("divide", np.divide, _divide_vjp, _divide_jvp)
-_declare("power", np.power, _power_vjp, _power_jvp)
+_declare("add", np.add, _add_vjp, _add_jvp, commutative=True, complex_ok=True)
+_declare("subtract", np.subtract, _subtract_vjp, _subtract_jvp, complex_ok=True)
+_declare("multiply", np.multiply, _multiply_vjp, _multiply_jvp, commutative=True, complex_ok=True)
+_declare("divide", np.divide, _divide_vjp, _divide_jvp, complex_ok=True)
+_declare("power", np.power, _power_vjp, _power_jvp, complex_ok=True)
 _declare("maximum", np.maximum, _maximum_vjp, _maximum_jvp, commutative=True)
 _declare("minimum", np.minimum, _minimum_vjp, _minimum_jvp, commutative=True)
-_declare("negative", np.negative, _negative_vjp, _negative_jvp)
-_declare("reciprocal", lambda x: np.divide(1, x), _reciprocal_vjp, _reciprocal_jvp)
-_declare("exp", np.exp, _exp_vjp, _exp_jvp)
-_declare("log", np.log, _log_vjp, _log_jvp)
-_declare("log1p", np.log1p, _log1p_vjp, _log1p_jvp)
-_declare("expm1", np.expm1, _expm1_vjp, _expm1_jvp)
-_declare("sqrt", np.sqrt, _sqrt_vjp, _sqrt_jvp)
-_declare("square", np.square, _square_vjp, _square_jvp)
-_declare("abs", np.abs, _abs_vjp, _abs_jvp)
-_declare("sin", np.sin, _sin_vjp, _sin_jvp)
-_declare("cos", np.cos, _cos_vjp, _cos_jvp)
-_declare("tanh", np.tanh, _tanh_vjp, _tanh_jvp)
+_declare("negative", np.negative, _negative_vjp, _negative_jvp, complex_ok=True)
+_declare("reciprocal", lambda x: np.divide(1, x), _reciprocal_vjp, _reciprocal_jvp, complex_ok=True)
+_declare("exp", np.exp, _exp_vjp, _exp_jvp, complex_ok=True)
+_declare("log", np.log, _log_vjp, _log_jvp, complex_ok=True)
+_declare("log1p", np.log1p, _log1p_vjp, _log1p_jvp, complex_ok=True)
+_declare("expm1", np.expm1, _expm1_vjp, _expm1_jvp, complex_ok=True)
+_declare("sqrt", np.sqrt, _sqrt_vjp, _sqrt_jvp, complex_ok=True)
+_declare("square", np.square, _square_vjp, _square_jvp, complex_ok=True)
+_declare("abs", np.abs, _abs_vjp, _abs_jvp, complex_ok=True)
+_declare("sin", np.sin, _sin_vjp, _sin_jvp, complex_ok=True)
+_declare("cos", np.cos, _cos_vjp, _cos_jvp, complex_ok=True)
+_declare("tanh", np.tanh, _tanh_vjp, _tanh_jvp, complex_ok=True)
 _declare("sigmoid", _sigmoid_kernel, _sigmoid_vjp, _sigmoid_jvp)
 _declare("relu", _relu_kernel, _relu_vjp, _relu_jvp)
 _declare("softplus", _softplus_kernel, _softplus_vjp, _softplus_jvp)
-_declare("where", np.where, _where_vjp, _where_jvp)
+_declare("where", np.where, _where_vjp, _where_jvp, complex_ok=True)
 _declare("clip", _clip_kernel, _clip_vjp, _clip_jvp)
 # An explicit cast asks for a dtype, so its result is strong: x16 * cast(2, "float32") is
 # float32, as with NumPy's np.float32(2).
-_declare("cast", _cast_kernel, _cast_vjp, _cast_jvp, weak_results=False)
-_declare("stop_gradient", lambda x: x, _stop_gradient_vjp, _stop_gradient_jvp)
+_declare("cast", _cast_kernel, _cast_vjp, _cast_jvp, weak_results=False, complex_ok=True)
+_declare("stop_gradient", lambda x: x, _stop_gradient_vjp, _stop_gradient_jvp, complex_ok=True)
 _declare("sign", np.sign, differentiable=False)
 for _name, _fn in [("equal", np.equal), ("not_equal", np.not_equal), ("less", np.less),
                    ("less_equal", np.less_equal), ("greater", np.greater),

@@ -1,4 +1,10 @@
-"""Reductions over axes (sum, mean, max, min, logsumexp) and the softmax family."""
+"""Reductions over axes (sum, prod, mean, max, min, logsumexp, argmax/argmin, all/any), the
+statistics built from them (variance, std, average, count_nonzero, nansum, nanmean) and the
+softmax family.
+
+max and min share the derivative equally among tied maxima (see ``_argmax_weights``);
+argmax, argmin, all, any and count_nonzero have no derivative.
+"""
 from __future__ import annotations
 
 import math
@@ -8,9 +14,12 @@ import numpy as np
 
 from symgraph.errors import ShapeError
 from symgraph.graph import Node, _user_location
-from symgraph.ops.elementwise import cast, divide, equal, exp, multiply, subtract
+from symgraph.ops.elementwise import (abs, cast, divide, equal, exp, logical_not, multiply,
+                                      not_equal, sqrt, square, subtract, where)
+from symgraph.ops.elementwise_math import isnan
 from symgraph.ops.registry import Op, apply, as_node, const, register
-from symgraph.ops.shape import broadcast_like, expand_dims
+from symgraph.ops.scan import accumulator_dtype, exclusive_product
+from symgraph.ops.shape import broadcast_like, expand_dims, reshape
 from symgraph.types import TensorType, normalize_axes
 
 
@@ -23,8 +32,8 @@ def _reduce_infer(name: str, float_out: bool = False):
         else:
             shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
         dtype = x.dtype
-        if name == "sum" and dtype.kind == "b":
-            dtype = np.dtype(np.int64)
+        if name in ("sum", "prod"):
+            dtype = accumulator_dtype(dtype)
         if float_out and dtype.kind not in "fc":
             dtype = np.dtype(np.float64)
         return TensorType(shape, dtype)
@@ -88,10 +97,64 @@ def _axis_size_kernel(x, axis=(), dtype=None):
     return np.array(math.prod(np.shape(x)[a] for a in axis), dtype=dtype)
 
 
+def _others_product(x: Node, axes: tuple[int, ...]) -> Node:
+    """prod over ``axes`` of every element but the one at each position, exact with zeros.
+
+    Over axes (a, rest...): the product of the others along a, times (broadcast along a)
+    the same for ``rest`` of the products along a. Recursion is over axes, not the graph.
+    """
+    out = exclusive_product(x, axes[0])
+    if len(axes) > 1:
+        out = multiply(out, _others_product(prod(x, axes[0], keepdims=True), axes[1:]))
+    return out
+
+
+# d prod(x) = sum_i (prod_{j != i} x_j) dx_i: no division, so zeros are no special case
+def _prod_vjp(node, g):
+    x = node.inputs[0]
+    return (multiply(broadcast_like(_keep(node, g), x), _others_product(x, _axes(node))),)
+
+
+def _prod_jvp(node, t):
+    others = _others_product(node.inputs[0], _axes(node))
+    return sum(multiply(t[0], others), _axes(node), node.attr("keepdims"))
+
+
+def _arg_infer(name: str):
+    def infer(types, attrs, where):
+        x = types[0]
+        axis, keep = attrs["axis"], attrs["keepdims"]
+        if axis is None:
+            shape = (1,) * x.ndim if keep else ()
+        else:
+            axis = normalize_axes(name, axis, x.ndim, where)[0]
+            shape = x.shape[:axis] + ((1,) if keep else ()) + x.shape[axis + 1:]
+        return TensorType(shape, np.dtype(np.intp))
+    return infer
+
+
+def _bool_reduce_infer(name: str):
+    base = _reduce_infer(name)
+
+    def infer(types, attrs, where):
+        return TensorType(base(types, attrs, where).shape, np.dtype(bool))
+    return infer
+
+
 register(Op("sum", _reduce_infer("sum"), lambda x, axis=None, keepdims=False:
-            np.sum(x, axis=axis, keepdims=keepdims), _sum_vjp, _sum_jvp))
+            np.sum(x, axis=axis, keepdims=keepdims), _sum_vjp, _sum_jvp, complex_ok=True))
+register(Op("prod", _reduce_infer("prod"), lambda x, axis=None, keepdims=False:
+            np.prod(x, axis=axis, keepdims=keepdims), _prod_vjp, _prod_jvp, complex_ok=True))
 register(Op("mean", _reduce_infer("mean", float_out=True), lambda x, axis=None, keepdims=False:
-            np.mean(x, axis=axis, keepdims=keepdims), _mean_vjp, _mean_jvp))
+            np.mean(x, axis=axis, keepdims=keepdims), _mean_vjp, _mean_jvp, complex_ok=True))
+register(Op("argmax", _arg_infer("argmax"), lambda x, axis=None, keepdims=False:
+            np.argmax(x, axis=axis, keepdims=keepdims), differentiable=False))
+register(Op("argmin", _arg_infer("argmin"), lambda x, axis=None, keepdims=False:
+            np.argmin(x, axis=axis, keepdims=keepdims), differentiable=False))
+register(Op("all", _bool_reduce_infer("all"), lambda x, axis=None, keepdims=False:
+            np.all(x, axis=axis, keepdims=keepdims), differentiable=False))
+register(Op("any", _bool_reduce_infer("any"), lambda x, axis=None, keepdims=False:
+            np.any(x, axis=axis, keepdims=keepdims), differentiable=False))
 register(Op("max", _reduce_infer("max"), lambda x, axis=None, keepdims=False:
             np.max(x, axis=axis, keepdims=keepdims), _extremum_vjp, _extremum_jvp))
 register(Op("min", _reduce_infer("min"), lambda x, axis=None, keepdims=False:
@@ -158,8 +221,11 @@ def _user_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
 
 
 def _reducer(name: str):
-    def reduce(x: Any, axis: Any = None, keepdims: bool = False, name_: Optional[str] = None) -> Node:
+    def reduce(x: Any, axis: Any = None, keepdims: bool = False, name_: Optional[str] = None,
+               *, dtype: Any = None) -> Node:
         x = as_node(x)
+        if dtype is not None:    # NumPy's dtype=: the dtype to accumulate in and return
+            x = cast(x, dtype)
         axes = _user_axes(name, axis, x.ndim)
         return apply(name, [x], name_, axis=axes, keepdims=bool(keepdims))
     reduce.__name__ = name
@@ -169,6 +235,7 @@ def _reducer(name: str):
 
 
 sum = _reducer("sum")  # noqa: A001 - NumPy's name
+prod = _reducer("prod")
 mean = _reducer("mean")
 max = _reducer("max")  # noqa: A001
 min = _reducer("min")  # noqa: A001
@@ -185,3 +252,113 @@ def log_softmax(x: Any, axis: int = -1, name_: Optional[str] = None) -> Node:
     """x - logsumexp(x) along ``axis``, computed stably."""
     x = as_node(x)
     return apply("log_softmax", [x], name_, axis=_user_axes("log_softmax", axis, x.ndim))
+
+
+# --- reductions without a derivative ---------------------------------------------------------
+def _arg(name: str, summary: str):
+    def fn(x: Any, axis: Optional[int] = None, keepdims: bool = False,
+           name_: Optional[str] = None) -> Node:
+        x = as_node(x)
+        if axis is not None:
+            if not isinstance(axis, (int, np.integer)):
+                raise TypeError(f"{name}: axis must be an int or None, got {axis!r}")
+            axis = _user_axes(name, int(axis), x.ndim)[0]
+        return apply(name, [x], name_, axis=axis, keepdims=bool(keepdims))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = summary
+    return fn
+
+
+argmax = _arg("argmax", "The index of the largest element along ``axis`` (of the flattened "
+                        "array by default); the first one among ties, as NumPy. No derivative.")
+argmin = _arg("argmin", "The index of the smallest element along ``axis`` (of the flattened "
+                        "array by default); the first one among ties, as NumPy. No derivative.")
+all = _reducer("all")  # noqa: A001
+any = _reducer("any")  # noqa: A001
+all.__doc__ = "True where every element along ``axis`` is nonzero (no derivative)."
+any.__doc__ = "True where some element along ``axis`` is nonzero (no derivative)."
+
+
+def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Node:
+    """How many elements along ``axis`` are nonzero (no derivative)."""
+    return sum(not_equal(a, 0), axis, keepdims)
+
+
+# --- statistics: compositions of the ops above ------------------------------------------------
+def _float_input(fn: str, x: Any, dtype: Any) -> Node:
+    x = as_node(x)
+    if dtype is not None:
+        x = cast(x, dtype)
+    elif x.dtype.kind not in "fc":
+        x = cast(x, "float64")       # NumPy's statistics of integers are float64
+    return x
+
+
+def _reduced_count(x: Node, axes: tuple[int, ...]) -> Node:
+    """The number of elements each output gathers, a real node of x's precision."""
+    dtype = np.dtype(np.finfo(x.dtype).dtype)      # float32 for complex64, say
+    sizes = [x.shape[a] for a in axes]
+    if None not in sizes:
+        return const(np.array(math.prod(sizes), dtype=dtype))
+    return apply("axis_size", [x], axis=axes, dtype=dtype)
+
+
+def variance(x: Any, axis: Any = None, dtype: Any = None, ddof: float = 0, keepdims: bool = False,
+             *, correction: Optional[float] = None) -> Node:
+    """NumPy's ``var``: the mean squared deviation from the mean along ``axis``, divided by
+    ``N - ddof`` instead of ``N`` (``correction`` is NumPy 2's other name for ``ddof``). For
+    complex ``x``, the mean of ``|x - mean|**2``. Named ``variance`` because ``sg.var``
+    makes an input; ``symgraph.numpy.var`` is this function."""
+    if correction is not None:
+        if ddof:
+            raise ValueError("variance: give ddof or correction, not both")
+        ddof = correction
+    x = _float_input("variance", x, dtype)
+    axes = _user_axes("variance", axis, x.ndim)
+    d = subtract(x, mean(x, axes, keepdims=True))
+    sq = square(abs(d)) if x.dtype.kind == "c" else square(d)
+    return divide(sum(sq, axes, keepdims), subtract(_reduced_count(x, axes), ddof))
+
+
+def std(x: Any, axis: Any = None, dtype: Any = None, ddof: float = 0, keepdims: bool = False,
+        *, correction: Optional[float] = None) -> Node:
+    """NumPy's ``std``: the square root of ``variance`` (same arguments). Its derivative
+    is infinite where every element along ``axis`` is equal."""
+    return sqrt(variance(x, axis, dtype, ddof, keepdims, correction=correction))
+
+
+def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *,
+            keepdims: bool = False):
+    """NumPy's ``average``: the mean along ``axis`` weighted by ``weights`` (the shape of
+    ``a``, or 1-D along a single ``axis``). ``returned=True`` also gives the sum of the
+    weights, broadcast to the result's shape."""
+    a = _float_input("average", a, None)
+    axes = _user_axes("average", axis, a.ndim)
+    if weights is None:
+        avg = mean(a, axes, keepdims)
+        return (avg, broadcast_like(_reduced_count(a, axes), avg)) if returned else avg
+    w = as_node(weights)
+    if w.shape != a.shape:
+        if axis is None or len(axes) != 1 or w.ndim != 1:
+            raise ShapeError(f"average: weights of shape {w.shape} differ from a's shape "
+                             f"{a.shape}; give 1-D weights with a single axis")
+        w = reshape(w, tuple(-1 if i == axes[0] else 1 for i in range(a.ndim)))
+    scale = sum(broadcast_like(w, multiply(a, w)), axes, keepdims)
+    avg = divide(sum(multiply(a, w), axes, keepdims), scale)
+    return (avg, broadcast_like(scale, avg)) if returned else avg
+
+
+def nansum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Node:
+    """``sum`` with NaNs counted as zero; no derivative flows to the NaNs."""
+    a = as_node(a) if dtype is None else cast(as_node(a), dtype)
+    if a.dtype.kind in "fc":
+        a = where(isnan(a), 0, a)
+    return sum(a, axis, keepdims)
+
+
+def nanmean(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Node:
+    """``mean`` of the elements that are not NaN (NaN where all of them are)."""
+    a = _float_input("nanmean", a, dtype)
+    present = logical_not(isnan(a))
+    count = sum(cast(present, np.finfo(a.dtype).dtype), axis, keepdims)
+    return divide(sum(where(present, a, 0), axis, keepdims), count)

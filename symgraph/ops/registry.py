@@ -41,6 +41,10 @@ class Op:
     doc: str = ""
     # Inputs whose values the kernel reads only for their shape (``*_like`` ops).
     shape_only_inputs: tuple[int, ...] = field(default=())
+    # True once the VJP/JVP rules follow the complex convention of docs/higher-order.md
+    # (plain transposes of the JVP's linear map; see "Complex numbers" there). Without it,
+    # differentiating the op with a complex operand is a clear error, never a wrong number.
+    complex_ok: bool = False
 
 
 REGISTRY: dict[str, Op] = {}
