@@ -18,9 +18,10 @@ from symgraph.ops import (abs, add, broadcast_to, cast, clip, concatenate, const
                           softmax, softplus, sqrt, square, squeeze, stack, stop_gradient,
                           subtract, sum, tanh, transpose, var, where, zeros_like)
 # np-elementwise: NumPy's elementwise functions, complex parts, reductions, statistics, scans
+# (NumPy's diff is symgraph.ops.diff: sg.diff is the graph diff of symgraph.render)
 from symgraph.ops import (all, angle, any, arccos, arccosh, arcsin, arcsinh, arctan, arctan2,
                           arctanh, argmax, argmin, around, average, ceil, conj, conjugate, cosh,
-                          count_nonzero, cumprod, cumsum, deg2rad, degrees, diff, exp2, floor,
+                          count_nonzero, cumprod, cumsum, deg2rad, degrees, exp2, floor,
                           floor_divide, fmod, heaviside, hypot, imag, isfinite, isinf, isnan,
                           log2, log10, logaddexp, logaddexp2, mod, nan_to_num, nanmean, nansum,
                           prod, rad2deg, radians, real, remainder, rint, round, sinc, sinh, std,

@@ -1,0 +1,201 @@
+"""Reductions, statistics and scans against NumPy: values on several shapes and axes in
+float32 and float64, derivatives against finite differences to second order (the
+compositions: variance, std, average, cumprod, diff, nansum, nanmean), and the max/min
+tie convention."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symgraph as sg
+from symgraph.ops import diff
+from symgraph.testing import check_grads
+
+SHAPES_AXES = [((5,), None), ((5,), 0), ((3, 4), None), ((3, 4), 0), ((3, 4), 1),
+               ((3, 4), -1), ((2, 3, 4), (0, 2)), ((2, 3, 4), 1), ((2, 3, 4), None)]
+SCAN_SHAPES_AXES = [((5,), None), ((5,), 0), ((3, 4), None), ((3, 4), 0), ((3, 4), 1),
+                    ((2, 3, 4), -1), ((2, 3, 4), 1)]
+
+# name -> (symgraph, NumPy); each called as f(x, axis=..., keepdims=...)
+REDUCERS = {
+    "sum": (sg.sum, np.sum), "mean": (sg.mean, np.mean), "prod": (sg.prod, np.prod),
+    "max": (sg.max, np.max), "min": (sg.min, np.min),
+    "variance": (sg.variance, np.var), "std": (sg.std, np.std),
+    "variance-ddof1": (lambda x, **k: sg.variance(x, ddof=1, **k), lambda x, **k: np.var(x, ddof=1, **k)),
+    "std-ddof1": (lambda x, **k: sg.std(x, ddof=1, **k), lambda x, **k: np.std(x, ddof=1, **k)),
+    "average": (sg.average, np.average),
+    "nansum": (sg.nansum, np.nansum), "nanmean": (sg.nanmean, np.nanmean),
+    "count_nonzero": (sg.count_nonzero, np.count_nonzero),
+    "all": (sg.all, np.all), "any": (sg.any, np.any),
+}
+SCANS = {
+    "cumsum": (sg.cumsum, np.cumsum), "cumprod": (sg.cumprod, np.cumprod),
+    "diff": (lambda x, axis: diff(x, axis=-1 if axis is None else axis),
+             lambda x, axis: np.diff(x, axis=-1 if axis is None else axis)),
+    "diff2": (lambda x, axis: diff(x, 2, axis=-1 if axis is None else axis),
+              lambda x, axis: np.diff(x, 2, axis=-1 if axis is None else axis)),
+}
+DIFFERENTIABLE = ["sum", "mean", "prod", "variance", "std", "variance-ddof1", "std-ddof1",
+                  "average", "nansum", "nanmean"]
+
+
+def _draw(shape, dtype, seed=0, zeros=False):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
+    if zeros:
+        x.reshape(-1)[::3] = 0.0
+    return x.astype(dtype)
+
+
+def _tol(dtype):
+    return dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape,axis", SHAPES_AXES, ids=str)
+@pytest.mark.parametrize("name", sorted(REDUCERS))
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions_match_numpy(name, shape, axis, dtype, keepdims):
+    ours, theirs = REDUCERS[name]
+    if name == "average" and isinstance(axis, tuple):
+        pass  # NumPy's average takes tuples of axes too
+    x = _draw(shape, dtype, zeros=name in ("count_nonzero", "all", "any", "prod"))
+    if name.startswith("nan"):
+        x.reshape(-1)[1::5] = np.nan
+    v = sg.var("x", shape, dtype)
+    node = ours(v, axis=axis, keepdims=keepdims)
+    got = sg.function([v], node)(x)
+    want = np.asarray(theirs(x, axis=axis, keepdims=keepdims))
+    assert got.shape == want.shape and node.shape == want.shape
+    assert got.dtype == want.dtype or (name == "count_nonzero" and got.dtype.kind == "i"), \
+        (got.dtype, want.dtype)
+    np.testing.assert_allclose(got, want, **_tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape,axis", SCAN_SHAPES_AXES, ids=str)
+@pytest.mark.parametrize("name", sorted(SCANS))
+def test_scans_match_numpy(name, shape, axis, dtype):
+    ours, theirs = SCANS[name]
+    x = _draw(shape, dtype, zeros=name == "cumprod")
+    v = sg.var("x", shape, dtype)
+    node = ours(v, axis=axis)
+    got = sg.function([v], node)(x)
+    want = theirs(x, axis=axis)
+    assert got.shape == want.shape and got.dtype == want.dtype == node.dtype
+    np.testing.assert_allclose(got, want, **_tol(dtype))
+
+
+@pytest.mark.parametrize("shape,axis", [((4,), None), ((3, 4), 1), ((2, 3, 2), (0, 2)),
+                                        ((3, 4), None)], ids=str)
+@pytest.mark.parametrize("name", DIFFERENTIABLE)
+def test_reduction_derivatives_match_finite_differences(name, shape, axis):
+    ours, _ = REDUCERS[name]
+    x = _draw(shape, np.float64, seed=3)
+    v = sg.var("x", shape)
+    check_grads(ours(v, axis=axis), [v], [x], order=2, optimize=False)
+    check_grads(ours(v, axis=axis, keepdims=True), [v], [x], order=1, optimize=True)
+
+
+@pytest.mark.parametrize("name", sorted(SCANS))
+@pytest.mark.parametrize("shape,axis", [((5,), 0), ((3, 4), 1), ((3, 4), 0)], ids=str)
+def test_scan_derivatives_match_finite_differences(name, shape, axis):
+    ours, _ = SCANS[name]
+    x = _draw(shape, np.float64, seed=4)
+    v = sg.var("x", shape)
+    check_grads(ours(v, axis=axis), [v], [x], order=2, optimize=False)
+    check_grads(ours(v, axis=axis), [v], [x], order=1, optimize=True)
+
+
+@pytest.mark.parametrize("build", [lambda v: sg.prod(v, axis=1), lambda v: sg.prod(v),
+                                   lambda v: sg.cumprod(v, axis=1)], ids=["prod", "prod-all", "cumprod"])
+def test_products_differentiate_exactly_with_zeros(build):
+    # Rows with no zero, one zero and two zeros: d prod / dx_i is the product of the
+    # others (nonzero where x_i is the only zero), which y / x_i would make NaN.
+    x = np.array([[1.5, -2.0, 0.5], [0.0, 3.0, -1.0], [0.0, 2.0, 0.0]])
+    v = sg.var("x", (3, 3))
+    check_grads(build(v), [v], [x], order=3, optimize=False)
+    check_grads(build(v), [v], [x], order=2, optimize=True)
+    g = sg.function([v], sg.grad(sg.prod(v, axis=1).sum(), v))(x)
+    np.testing.assert_array_equal(g, [[-1.0, 0.75, -3.0], [-3.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_average_with_weights_along_an_axis_and_returned():
+    x = _draw((3, 4), np.float64)
+    w = np.array([0.5, 1.0, 2.0, 0.25])
+    v = sg.var("x", (3, 4))
+    avg, scl = sg.average(v, axis=1, weights=w, returned=True)
+    got = sg.function([v], [avg, scl])(x)
+    want = np.average(x, axis=1, weights=w, returned=True)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+    wv = sg.var("w", (4,))
+    check_grads(sg.average(v, axis=1, weights=wv), [v, wv], [x, w], order=2, optimize=False)
+    full = np.abs(_draw((3, 4), np.float64, seed=9))
+    np.testing.assert_allclose(sg.average(v, weights=full).eval({v: x}),
+                               np.average(x, weights=full), rtol=1e-12)
+    with pytest.raises(sg.ShapeError, match="average"):
+        sg.average(v, weights=w)
+
+
+def test_variance_of_unknown_sizes_and_correction():
+    x = _draw((5, 3), np.float64)
+    v = sg.var("x", (None, 3))
+    np.testing.assert_allclose(sg.variance(v, axis=0, correction=1).eval({v: x}),
+                               np.var(x, axis=0, ddof=1), rtol=1e-12)
+    check_grads(sg.std(v, axis=0), [v], [x], order=2, optimize=False)
+
+
+def test_integer_inputs_give_numpy_dtypes():
+    x = np.arange(12, dtype=np.int32).reshape(3, 4)
+    v = sg.var("x", (3, 4), "int32")
+    for ours, theirs in [(sg.sum, np.sum), (sg.prod, np.prod), (sg.variance, np.var),
+                         (sg.cumsum, np.cumsum), (sg.cumprod, np.cumprod), (sg.mean, np.mean)]:
+        node = ours(v, axis=1)
+        got = sg.function([v], node)(x)
+        want = theirs(x, axis=1)
+        assert node.dtype == got.dtype == want.dtype, ours
+        np.testing.assert_allclose(got, want)
+
+
+def test_sum_and_prod_take_numpy_dtype():
+    x = _draw((3, 4), np.float32)
+    v = sg.var("x", (3, 4), "float32")
+    node = sg.sum(v, axis=0, dtype="float64")
+    assert node.dtype == np.float64
+    np.testing.assert_allclose(node.eval({v: x}), np.sum(x, axis=0, dtype=np.float64), rtol=1e-12)
+    assert v.prod(dtype="float64").dtype == np.float64
+
+
+def test_max_and_min_share_the_derivative_among_ties():
+    # The documented convention (docs/higher-order.md): tied maxima share the cotangent
+    # equally, the average of the one-sided derivatives that finite differences see.
+    x = np.array([[1.0, 3.0, 3.0, -2.0], [0.5, 0.5, 0.5, 0.5]])
+    v = sg.var("x", (2, 4))
+    g = sg.function([v], sg.grad(sg.max(v, axis=1).sum(), v))(x)
+    np.testing.assert_array_equal(g, [[0, 0.5, 0.5, 0], [0.25, 0.25, 0.25, 0.25]])
+    g = sg.function([v], sg.grad(sg.min(v), v))(x)
+    np.testing.assert_array_equal(g, [[0, 0, 0, 1.0], [0, 0, 0, 0]])
+
+
+def test_argmax_takes_the_first_of_ties_and_has_no_derivative():
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])
+    v = sg.var("x", (2, 3))
+    np.testing.assert_array_equal(v.argmax(axis=1).eval({v: x}), [1, 0])
+    assert v.argmax().eval({v: x}) == 1
+    with pytest.raises(sg.DisconnectedError):
+        sg.vjp(sg.cast(v.argmax(axis=1), "float64"), v, np.ones(2), disconnected="raise")
+
+
+def test_cumprod_of_unknown_size_is_a_clear_error():
+    v = sg.var("x", (None,))
+    with pytest.raises(sg.ShapeError, match="cumprod: the size of axis 0"):
+        sg.cumprod(v)
+
+
+def test_diff_with_prepend_and_append():
+    x = _draw((3, 4), np.float64)
+    v = sg.var("x", (3, 4))
+    got = diff(v, axis=1, prepend=0.0, append=np.ones((3, 1))).eval({v: x})
+    np.testing.assert_allclose(got, np.diff(x, axis=1, prepend=0.0, append=np.ones((3, 1))))
+    assert diff(v, 0).eval({v: x}).shape == (3, 4)
