@@ -167,14 +167,13 @@ def _const_without_zeros(x: Node) -> bool:
 
 
 def _power_da(node: Node) -> Node:
-    # d/da a**b = b a**(b-1), taken as 0 where b == 0: d/dx x**0 at x = 0 is 0, not 0 * inf.
-    # b == 0 is swapped for 1 inside the unused branch, so its derivative stays finite too.
+    # d/da a**b = b a**(b-1). Where a == 0 and b == 0 that is 0 * inf: the base is swapped
+    # for 1 there, so d/dx x**0 at x = 0 is 0 (without folding) and every other point keeps
+    # the plain rule and its derivatives.
     a, b = node.inputs
-    if _const_without_zeros(b):
-        return multiply(b, power(a, subtract(b, 1)))
-    zero = equal(b, 0)
-    b_safe = where(zero, 1, b)
-    return where(zero, 0, multiply(b_safe, power(a, subtract(b_safe, 1))))
+    if not _const_without_zeros(b):
+        a = where(logical_and(equal(a, 0), equal(b, 0)), 1, a)
+    return multiply(b, power(a, subtract(b, 1)))
 
 
 def _power_db(node: Node) -> Node:
