@@ -199,3 +199,27 @@ def test_diff_with_prepend_and_append():
     got = diff(v, axis=1, prepend=0.0, append=np.ones((3, 1))).eval({v: x})
     np.testing.assert_allclose(got, np.diff(x, axis=1, prepend=0.0, append=np.ones((3, 1))))
     assert diff(v, 0).eval({v: x}).shape == (3, 4)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape,axis", [((5,), None), ((5,), 0), ((3, 4), None), ((3, 4), 0),
+                                        ((3, 4), -1), ((2, 3, 4), 1)], ids=str)
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_argmax_and_argmin_match_numpy(shape, axis, dtype, keepdims):
+    x = np.round(_draw(shape, dtype, seed=6), 1)     # rounding makes some ties
+    v = sg.var("x", shape, dtype)
+    for ours, theirs in [(sg.argmax, np.argmax), (sg.argmin, np.argmin)]:
+        node = ours(v, axis=axis, keepdims=keepdims)
+        got = sg.function([v], node)(x)
+        want = theirs(x, axis=axis, keepdims=keepdims)
+        assert node.shape == want.shape and got.dtype == want.dtype == node.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+def test_nan_reductions_send_no_derivative_to_the_nans():
+    x = np.array([[1.0, np.nan, 3.0], [np.nan, 2.0, 4.0]])
+    v = sg.var("x", (2, 3))
+    g_sum = sg.function([v], sg.grad(sg.nansum(v), v))(x)
+    np.testing.assert_array_equal(g_sum, [[1, 0, 1], [0, 1, 1]])
+    g_mean = sg.function([v], sg.grad(sg.nanmean(v, axis=1).sum(), v))(x)
+    np.testing.assert_array_equal(g_mean, [[0.5, 0, 0.5], [0, 0.5, 0.5]])
