@@ -41,6 +41,7 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
     ("Compiling and running", ("symgraph.runtime",)),
     ("Graphs and types", ("symgraph.graph", "symgraph.types")),
     ("Drawing", ("symgraph.render",)),
+    ("Saving and exchanging models", ("symgraph.onnx", "symgraph.io")),
     ("Errors", ("symgraph.errors",)),
 ]
 # Names whose objects do not say where they come from (plain values, the package's own).

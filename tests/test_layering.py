@@ -21,6 +21,7 @@ RANKS = {
     "passes": 4,
     "runtime": 5,
     "render": 6,
+    "onnx": 6,
     "testing": 6,
     "nn": 7, "optim": 7, "train": 7,
     "demo": 8, "__main__": 8, "__init__": 8,

@@ -31,11 +31,16 @@ class Optimizer:
         return node
 
     def updates(self, loss: sg.Node, params: Sequence[sg.Node],
-                grads: Optional[Sequence[sg.Node]] = None) -> dict:
-        """``{param or state: new value}`` for one step on ``loss``."""
+                grads: Optional[Sequence[sg.Node]] = None,
+                clip_norm: Optional[float] = None) -> dict:
+        """``{param or state: new value}`` for one step on ``loss``; with ``clip_norm``,
+        the gradients are first clipped together to that global norm."""
         params = list(params)
         if grads is None:
             grads = sg.grad(loss, params)
+        if clip_norm is not None:
+            from symgraph.optim.clip import clip_by_global_norm
+            grads = clip_by_global_norm(grads, clip_norm)
         with sg.scope("optim"):
             k = sg.param(np.float64(0.0), name="step")
         self.step_counter = k
@@ -51,8 +56,10 @@ class Optimizer:
 
 def step_function(inputs: Sequence[sg.Node], loss: sg.Node, params: Sequence[sg.Node],
                   optimizer: Optimizer, outputs: Sequence[sg.Node] = (),
-                  extra_updates: Optional[dict] = None) -> sg.Function:
-    """Compile one training step: returns ``[loss, *outputs]`` and applies the update."""
-    updates = optimizer.updates(loss, params)
+                  extra_updates: Optional[dict] = None,
+                  clip_norm: Optional[float] = None) -> sg.Function:
+    """Compile one training step: returns ``[loss, *outputs]`` and applies the update
+    (gradients clipped to the global norm ``clip_norm`` when given)."""
+    updates = optimizer.updates(loss, params, clip_norm=clip_norm)
     updates.update(extra_updates or {})
     return sg.function(list(inputs), [loss, *outputs], updates=updates)

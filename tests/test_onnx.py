@@ -1,0 +1,182 @@
+"""ONNX exchange: exported models run in onnxruntime and agree with symgraph; models made
+with the onnx helper API import, evaluate and differentiate correctly (checked against
+finite differences); export then import gives the same graph."""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+import pytest
+
+import symgraph as sg
+from symgraph import nn
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from symgraph.onnx import export_onnx, import_onnx  # noqa: E402
+from symgraph.onnx.export import OnnxExportError  # noqa: E402
+from symgraph.onnx.importer import OnnxImportError  # noqa: E402
+
+
+def _run(model, feeds: dict) -> list:
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, feeds)
+
+
+def _mlp(rng, dtype="float32"):
+    x, y = sg.var("x", (None, 6), dtype), sg.var("y", (None,), "int64")
+    return x, y, nn.MLP([6, 8, 4], activation="tanh", seed=3, dtype=dtype)
+
+
+def test_mlp_forward_and_gradient_run_in_onnxruntime(rng, tmp_path):
+    x, y, model = _mlp(rng)
+    logits = model(x)
+    loss = nn.softmax_cross_entropy(logits, y)
+    grads = sg.grad(loss, model.params())
+    f = sg.function([x, y], [logits, loss, *grads])
+    path = tmp_path / "mlp.onnx"
+    export_onnx(f, path)
+    for n in (1, 5, 17):                               # one model, any batch size
+        X = rng.standard_normal((n, 6)).astype(np.float32)
+        Y = rng.integers(0, 4, n)
+        got = _run(onnx.load(path), {"x": X, "y": Y})
+        for a, b in zip(got, f(X, Y)):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_cnn_forward_runs_in_onnxruntime(rng):
+    # float32: onnxruntime's CPU Conv has no float64 kernel
+    model = nn.Sequential([
+        nn.Conv2D(1, 3, 3, padding="same", activation="relu", seed=1, dtype="float32",
+                  name="conv"),
+        nn.MaxPool2D(2, name="pool"), nn.Flatten(name="flat"),
+        nn.Dense(3 * 16, 5, seed=2, dtype="float32", name="dense")])
+    x = sg.var("x", (None, 1, 8, 8), "float32")
+    f = sg.function([x], sg.softmax(model(x), axis=-1))
+    X = rng.standard_normal((4, 1, 8, 8)).astype(np.float32)
+    (got,) = _run(export_onnx(f), {"x": X})
+    np.testing.assert_allclose(got, f(X), rtol=1e-5, atol=1e-6)
+
+
+def test_weak_scalars_and_mixed_dtypes_are_cast_as_numpy_promotes(rng):
+    x = sg.var("x", (3,), "float32")
+    i = sg.var("i", (3,), "int64")
+    outs = [x * 2.0 + 1, sg.cast(i, "float32") * x, sg.where(x > 0.0, x, 0.5 * x),
+            sg.clip(x, -0.5, None), sg.log1p(sg.abs(x)), sg.expm1(x), sg.square(x),
+            x[::2], x[None, 1:], sg.stack([x, x], 1).sum(axis=0)]
+    f = sg.function([x, i], outs)
+    X = rng.standard_normal(3).astype(np.float32)
+    I = np.array([1, 2, 3])
+    got = _run(export_onnx(f), {"x": X, "i": I})
+    for a, b in zip(got, f(X, I)):
+        assert a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_unsupported_ops_are_listed_in_one_error():
+    x = sg.var("x", (2, 3))
+    y = sg.dropout_mask(sg.param(np.array(0)), x, keep=0.5, seed=1)
+    with pytest.raises(OnnxExportError, match="dropout_mask") as err:
+        export_onnx([y * x], inputs=[x])
+    assert "test_onnx.py" in str(err.value)          # the user's line
+
+
+def test_inputs_must_cover_the_graph():
+    a, b = sg.var("a", (2,)), sg.var("b", (2,))
+    with pytest.raises(ValueError, match="b"):
+        export_onnx([a + b], inputs=[a])
+
+
+def test_export_then_import_gives_the_same_graph(rng):
+    x, _, model = _mlp(rng, "float64")
+    probs = sg.softmax(model(x), axis=-1)
+    imported = import_onnx(export_onnx(sg.function([x], probs)).SerializeToString())
+
+    def shape_of_graph(outputs):
+        return [(n.op, n.attrs, n.shape, str(n.dtype)) for n in sg.Graph(outputs).nodes
+                if n.op not in ("var", "param", "const")]
+    f = sg.function([x], probs)
+    g = imported.function()
+    assert shape_of_graph(g.graph.outputs) == shape_of_graph(f.graph.outputs)
+    assert sorted(imported.params) == sorted(f"{p.scope}/{p.name}" for p in model.params())
+    X = rng.standard_normal((3, 6))
+    np.testing.assert_array_equal(g(X), f(X))
+
+
+def _helper_model() -> onnx.ModelProto:
+    # y = sum(relu(Gemm(x, W, b)) ** 2): a small model written with the onnx helper API
+    W = numpy_helper.from_array(np.array([[0.5, -1.0, 0.3], [0.2, 0.8, -0.4]]), "W")
+    b = numpy_helper.from_array(np.array([0.1, -0.2, 0.05]), "b")
+    two = numpy_helper.from_array(np.array(2.0), "two")
+    nodes = [helper.make_node("Gemm", ["x", "W", "b"], ["h"]),
+             helper.make_node("Relu", ["h"], ["r"]),
+             helper.make_node("Pow", ["r", "two"], ["p"]),
+             helper.make_node("ReduceSum", ["p"], ["y"], keepdims=0)]
+    graph = helper.make_graph(
+        nodes, "small", [helper.make_tensor_value_info("x", TensorProto.DOUBLE, ["n", 2])],
+        [helper.make_tensor_value_info("y", TensorProto.DOUBLE, [])], initializer=[W, b, two])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+
+
+def test_a_helper_made_model_imports_evaluates_and_differentiates(rng):
+    model = _helper_model()
+    imported = import_onnx(model)
+    (x,), (y,) = imported.inputs, imported.outputs
+    assert x.shape == (None, 2)
+    X = rng.uniform(0.5, 1.5, (4, 2))
+    (want,) = _run(model, {"x": X})
+    np.testing.assert_allclose(imported.function()(X), want, rtol=1e-12)
+    W = imported.params["W"]
+    gW = sg.grad(y, W)
+    # central differences of the ONNX model itself (onnxruntime), not of symgraph
+    eps, fd = 1e-6, np.zeros((2, 3))
+    for k in np.ndindex(2, 3):
+        for sign in (1, -1):
+            m = _helper_model()
+            arr = numpy_helper.to_array(m.graph.initializer[0]).copy()
+            arr[k] += sign * eps
+            m.graph.initializer[0].CopyFrom(numpy_helper.from_array(arr, "W"))
+            fd[k] += sign * _run(m, {"x": X})[0] / (2 * eps)
+    np.testing.assert_allclose(sg.function([x], gW)(X), fd, rtol=1e-6, atol=1e-8)
+    # and a second derivative, which ONNX itself cannot give
+    hvp = sg.hvp(y, W, np.ones((2, 3)))
+    assert np.isfinite(sg.function([x], hvp)(X)).all()
+
+
+def test_unknown_onnx_ops_are_listed_in_one_error():
+    nodes = [helper.make_node("Erf", ["x"], ["a"]), helper.make_node("Celu", ["a"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    with pytest.raises(OnnxImportError, match="Celu, Erf"):
+        import_onnx(model)
+
+
+def test_missing_extra_names_the_install(monkeypatch):
+    real = builtins.__import__
+
+    def no_onnx(name, *args, **kwargs):
+        if name == "onnx" or name.startswith("onnx."):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_onnx)
+    with pytest.raises(ImportError, match=r"pip install symgraph\[onnx\]"):
+        sg.export_onnx([sg.var("x", (2,)) * 2.0])
+
+
+def test_exported_file_is_written_atomically(tmp_path, monkeypatch):
+    path = tmp_path / "m.onnx"
+    path.write_bytes(b"old")
+    x = sg.var("x", (2,))
+    import os
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        export_onnx([x * 2.0], path)
+    assert path.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
