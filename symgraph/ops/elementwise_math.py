@@ -15,9 +15,8 @@ import numpy as np
 
 from symgraph.graph import Node
 from symgraph.ops.elementwise import (_binary, _declare, _sum_tangents, _unary, _unary_rules,
-                                      abs, add, cos, divide, equal, exp, less, log,
-                                      logical_not, multiply, negative, power, reciprocal,
-                                      sin, sqrt, square, subtract, where)
+                                      abs, add, cos, divide, exp, less, multiply, negative,
+                                      power, reciprocal, sqrt, square, subtract, where)
 from symgraph.ops.registry import apply, as_node
 
 _LN2 = math.log(2.0)
