@@ -19,13 +19,14 @@ from symgraph.ops import (abs, add, broadcast_to, cast, clip, concatenate, const
                           subtract, sum, tanh, transpose, var, where, zeros_like)
 # np-elementwise: NumPy's elementwise functions, complex parts, reductions, statistics, scans
 # (NumPy's diff is symgraph.ops.diff: sg.diff is the graph diff of symgraph.render)
-from symgraph.ops import (all, angle, any, arccos, arccosh, arcsin, arcsinh, arctan, arctan2,
-                          arctanh, argmax, argmin, around, average, ceil, conj, conjugate, cosh,
-                          count_nonzero, cumprod, cumsum, deg2rad, degrees, exp2, floor,
-                          floor_divide, fmod, heaviside, hypot, imag, isfinite, isinf, isnan,
-                          log2, log10, logaddexp, logaddexp2, mod, nan_to_num, nanmean, nansum,
-                          prod, rad2deg, radians, real, remainder, rint, round, sinc, sinh, std,
-                          tan, trunc, variance)
+from symgraph.ops import (absolute, all, angle, any, arccos, arccosh, arcsin, arcsinh, arctan,
+                          arctan2, arctanh, argmax, argmin, around, average, cbrt, ceil, conj,
+                          conjugate, copysign, cosh, count_nonzero, cumprod, cumsum, deg2rad,
+                          degrees, exp2, fabs, fix, float_power, floor, floor_divide, fmax, fmin,
+                          fmod, heaviside, hypot, imag, isfinite, isinf, isnan, log2, log10,
+                          logaddexp, logaddexp2, logical_xor, mod, nan_to_num, nanmean, nansum,
+                          positive, prod, ptp, rad2deg, radians, real, remainder, rint, round,
+                          signbit, sinc, sinh, std, tan, true_divide, trunc, variance)
 from symgraph.autodiff import grad, jvp, vjp
 from symgraph.autodiff import (DEFAULT_HVP_METHOD, HVP_METHODS, hessian, hvp, jacobian,
                                nth_derivative, nth_derivatives, taylor_coefficients,

@@ -7,7 +7,7 @@ import numpy as np
 
 import symgraph as sg
 
-from op_case import Case, Inputs, nonzero, normal, positive
+from op_case import Case, Inputs, apart, nonzero, normal, positive
 
 
 def uniform(lo: float, hi: float, *shapes: tuple) -> Inputs:
@@ -57,6 +57,7 @@ CASES: list[Case] = [
     _u("log2", sg.log2, np.log2, positive((2, 3))),
     _u("log10", sg.log10, np.log10, positive((2, 3))),
     _u("exp2", sg.exp2, np.exp2, normal((2, 3))),
+    _u("cbrt", sg.cbrt, np.cbrt, nonzero((2, 3))),
     _u("deg2rad", sg.deg2rad, np.deg2rad, normal((2, 3))),
     _u("rad2deg", sg.rad2deg, np.rad2deg, normal((2, 3))),
     _u("sinc", sg.sinc, np.sinc, uniform(-2.5, 2.5, (2, 4))),
@@ -73,6 +74,10 @@ CASES: list[Case] = [
          sg.hypot, np.hypot),
     Case("logaddexp", "logaddexp", normal((2, 3), (3,)), sg.logaddexp, np.logaddexp),
     Case("logaddexp2", "logaddexp2", normal((2, 3), (2, 1)), sg.logaddexp2, np.logaddexp2),
+    Case("fmax", "fmax", apart((2, 3), (3,)), sg.fmax, np.fmax),
+    Case("fmin", "fmin", apart((2, 3), (2, 3)), sg.fmin, np.fmin),
+    Case("copysign", "copysign", lambda rng: nonzero((2, 3))(rng) + nonzero((3,))(rng),
+         sg.copysign, np.copysign),
     Case("remainder", "remainder", off_multiples((2, 3)), lambda a, b: a % b,
          np.remainder),
     Case("remainder-negative-divisor", "remainder", off_multiples((2, 3), sign_b=-1.0),
@@ -89,6 +94,11 @@ CASES: list[Case] = [
          lambda a: np.round(a, 1), differentiable=False),
     Case("heaviside", "heaviside", lambda rng: [np.array([-1.5, 0.0, 2.0])],
          lambda a: sg.heaviside(a, 0.5), lambda a: np.heaviside(a, 0.5), differentiable=False),
+    Case("signbit", "signbit", lambda rng: [np.array([-1.5, -0.0, 0.0, 2.0])], sg.signbit,
+         np.signbit, differentiable=False),
+    Case("logical_xor", "logical_xor", normal((2, 3), (3,)),
+         lambda a, b: sg.logical_xor(a > 0.0, b > 0.0), lambda a, b: np.logical_xor(a > 0, b > 0),
+         differentiable=False),
     Case("isnan", "isnan", lambda rng: [_SPECIAL], sg.isnan, np.isnan, differentiable=False),
     Case("isinf", "isinf", lambda rng: [_SPECIAL], sg.isinf, np.isinf, differentiable=False),
     Case("isfinite", "isfinite", lambda rng: [_SPECIAL], sg.isfinite, np.isfinite,

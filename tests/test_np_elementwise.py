@@ -28,6 +28,9 @@ UNARY = {
     "trunc": (sg.trunc, np.trunc, (-3, 3)), "isnan": (sg.isnan, np.isnan, (-3, 3)),
     "isinf": (sg.isinf, np.isinf, (-3, 3)), "isfinite": (sg.isfinite, np.isfinite, (-3, 3)),
     "nan_to_num": (sg.nan_to_num, np.nan_to_num, (-3, 3)),
+    "cbrt": (sg.cbrt, np.cbrt, (-3, 3)), "fix": (sg.fix, np.fix, (-3, 3)),
+    "signbit": (sg.signbit, np.signbit, (-3, 3)), "fabs": (sg.fabs, np.fabs, (-3, 3)),
+    "absolute": (sg.absolute, np.absolute, (-3, 3)), "positive": (sg.positive, np.positive, (-3, 3)),
     "real": (sg.real, np.real, (-3, 3)), "imag": (sg.imag, np.imag, (-3, 3)),
     "conj": (sg.conj, np.conj, (-3, 3)), "angle": (sg.angle, np.angle, (-3, 3)),
 }
@@ -36,6 +39,9 @@ BINARY = {
     "logaddexp": (sg.logaddexp, np.logaddexp), "logaddexp2": (sg.logaddexp2, np.logaddexp2),
     "remainder": (sg.remainder, np.remainder), "mod": (sg.mod, np.mod), "fmod": (sg.fmod, np.fmod),
     "floor_divide": (sg.floor_divide, np.floor_divide), "heaviside": (sg.heaviside, np.heaviside),
+    "fmax": (sg.fmax, np.fmax), "fmin": (sg.fmin, np.fmin), "copysign": (sg.copysign, np.copysign),
+    "float_power": (lambda a, b: sg.float_power(sg.abs(a), b), lambda a, b: np.float_power(np.abs(a), b)),
+    "true_divide": (sg.true_divide, np.true_divide),
     "%": (lambda a, b: a % b, lambda a, b: a % b), "//": (lambda a, b: a // b, lambda a, b: a // b),
 }
 
@@ -94,6 +100,19 @@ def _special_values(x, v):
                          (lambda a: sg.nan_to_num(a, nan=-1.0, posinf=9.0), lambda a: np.nan_to_num(a, nan=-1.0, posinf=9.0)),
                          (sg.nan_to_num, np.nan_to_num), (sg.sinc, np.sinc)]:
         np.testing.assert_array_equal(ours(v).eval({v: x}), theirs(x))
+
+
+def test_fmax_and_fmin_ignore_nans_in_values_and_derivatives():
+    a = np.array([1.0, np.nan, 3.0, np.nan])
+    b = np.array([2.0, 5.0, np.nan, np.nan])
+    va, vb = sg.var("a", (4,)), sg.var("b", (4,))
+    for ours, theirs in [(sg.fmax, np.fmax), (sg.fmin, np.fmin)]:
+        y = ours(va, vb)
+        np.testing.assert_array_equal(y.eval({va: a, vb: b}), theirs(a, b))
+        ga, gb = sg.function([va, vb], sg.grad(sg.nansum(y), [va, vb]))(a, b)
+        picked_a = [float(theirs(a[0], b[0]) == a[0]), 0.0, 1.0, 0.0]
+        np.testing.assert_array_equal(ga, picked_a)
+        np.testing.assert_array_equal(gb, [1.0 - picked_a[0], 1.0, 0.0, 0.0])
 
 
 def test_sinc_derivatives_at_zero_match_closed_forms():

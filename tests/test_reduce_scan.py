@@ -19,7 +19,7 @@ SCAN_SHAPES_AXES = [((5,), None), ((5,), 0), ((3, 4), None), ((3, 4), 0), ((3, 4
 # name -> (symgraph, NumPy); each called as f(x, axis=..., keepdims=...)
 REDUCERS = {
     "sum": (sg.sum, np.sum), "mean": (sg.mean, np.mean), "prod": (sg.prod, np.prod),
-    "max": (sg.max, np.max), "min": (sg.min, np.min),
+    "max": (sg.max, np.max), "min": (sg.min, np.min), "ptp": (sg.ptp, np.ptp),
     "variance": (sg.variance, np.var), "std": (sg.std, np.std),
     "variance-ddof1": (lambda x, **k: sg.variance(x, ddof=1, **k), lambda x, **k: np.var(x, ddof=1, **k)),
     "std-ddof1": (lambda x, **k: sg.std(x, ddof=1, **k), lambda x, **k: np.std(x, ddof=1, **k)),
@@ -35,7 +35,7 @@ SCANS = {
     "diff2": (lambda x, axis: diff(x, 2, axis=-1 if axis is None else axis),
               lambda x, axis: np.diff(x, 2, axis=-1 if axis is None else axis)),
 }
-DIFFERENTIABLE = ["sum", "mean", "prod", "variance", "std", "variance-ddof1", "std-ddof1",
+DIFFERENTIABLE = ["sum", "mean", "prod", "ptp", "variance", "std", "variance-ddof1", "std-ddof1",
                   "average", "nansum", "nanmean"]
 
 

@@ -15,13 +15,16 @@ from symgraph.ops.linalg import dot, matmul, outer
 from symgraph.ops.nn import (avg_pool2d, conv2d, dropout_mask, max_pool2d,
                              sparse_softmax_cross_entropy)
 # np-elementwise: NumPy's elementwise functions, complex parts, reductions, statistics, scans
+from symgraph.ops.elementwise import absolute, fabs, true_divide
 from symgraph.ops.elementwise_math import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2,
-                                           arctanh, around, ceil, cosh, deg2rad, degrees, exp2,
-                                           fmod, floor, floor_divide, heaviside, hypot,
+                                           arctanh, around, cbrt, ceil, copysign, cosh,
+                                           deg2rad, degrees, exp2, fix, float_power, fmax,
+                                           fmin, fmod, floor, floor_divide, heaviside, hypot,
                                            isfinite, isinf, isnan, log2, log10, logaddexp,
-                                           logaddexp2, mod, nan_to_num, rad2deg, radians,
-                                           remainder, rint, round, sinc, sinh, tan, trunc)
+                                           logaddexp2, logical_xor, mod, nan_to_num, positive,
+                                           rad2deg, radians, remainder, rint, round, signbit,
+                                           sinc, sinh, tan, trunc)
 from symgraph.ops.complex import angle, conj, conjugate, imag, real
 from symgraph.ops.reduce import (all, any, argmax, argmin, average, count_nonzero, nanmean,
-                                 nansum, prod, std, variance)
+                                 nansum, prod, ptp, std, variance)
 from symgraph.ops.scan import cumprod, cumsum, diff

@@ -365,6 +365,7 @@ add = _binary("add", 'a + b')
 subtract = _binary("subtract", 'a - b')
 multiply = _binary("multiply", 'a * b')
 divide = _binary("divide", 'a / b')
+true_divide = divide
 power = _binary("power", 'a ** b')
 maximum = _binary("maximum", 'The larger of a and b')
 minimum = _binary("minimum", 'The smaller of a and b')
@@ -386,6 +387,7 @@ expm1 = _unary("expm1", 'exp(x) - 1, accurate for small x')
 sqrt = _unary("sqrt", 'The square root of x')
 square = _unary("square", 'x * x')
 abs = _unary("abs", '|x|')  # noqa: A001 - NumPy's name
+absolute = fabs = abs
 sign = _unary("sign", 'The sign of x, -1, 0 or 1 (no derivative)')
 sin = _unary("sin", 'sin(x)')
 cos = _unary("cos", 'cos(x)')

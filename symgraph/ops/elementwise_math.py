@@ -14,9 +14,10 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from symgraph.graph import Node
-from symgraph.ops.elementwise import (_binary, _declare, _sum_tangents, _unary, _unary_rules,
-                                      abs, add, cos, divide, exp, less, multiply, negative,
-                                      power, reciprocal, sqrt, square, subtract, where)
+from symgraph.ops.elementwise import (_binary, _declare, _or_zero, _sum_tangents, _unary,
+                                      _unary_rules, abs, add, cast, cos, divide, exp,
+                                      greater_equal, less, less_equal, logical_or, multiply, negative,
+                                      power, reciprocal, sign, sqrt, square, subtract, where)
 from symgraph.ops.registry import apply, as_node
 
 _LN2 = math.log(2.0)
@@ -41,6 +42,7 @@ _arctanh_vjp, _arctanh_jvp = _unary_rules(lambda y: reciprocal(subtract(1, squar
 _log2_vjp, _log2_jvp = _unary_rules(lambda y: reciprocal(multiply(y.inputs[0], _LN2)))
 _log10_vjp, _log10_jvp = _unary_rules(lambda y: reciprocal(multiply(y.inputs[0], _LN10)))
 _exp2_vjp, _exp2_jvp = _unary_rules(lambda y: multiply(y, _LN2))
+_cbrt_vjp, _cbrt_jvp = _unary_rules(lambda y: reciprocal(multiply(3, square(y))))   # 1/(3 y²)
 _deg2rad_vjp, _deg2rad_jvp = _unary_rules(lambda y: math.pi / 180.0)
 _rad2deg_vjp, _rad2deg_jvp = _unary_rules(lambda y: 180.0 / math.pi)
 
@@ -122,6 +124,32 @@ def _fmod_partials(node):
     return as_node(1.0), negative(trunc(divide(a, b)))
 
 
+def _fmax_pick_a(node: Node) -> Node:
+    # fmax(a, b) is a where a >= b or b is NaN (NumPy's fmax ignores NaNs); ties go to a
+    a, b = node.inputs
+    return logical_or(greater_equal(a, b) if node.op == "fmax" else less_equal(a, b), isnan(b))
+
+
+def _fmax_vjp(node, g):
+    pick_a = _fmax_pick_a(node)
+    return (where(pick_a, g, 0.0), where(pick_a, 0.0, g))
+
+
+def _fmax_jvp(node, t):
+    return where(_fmax_pick_a(node), _or_zero(t[0]), _or_zero(t[1]))
+
+
+def _copysign_vjp(node, g):
+    # copysign(a, b) = |a| sign(b): d/da = sign(a) times the sign of b's sign bit, d/db = 0
+    a, b = node.inputs
+    return (multiply(g, multiply(sign(a), copysign(1.0, b))), None)
+
+
+def _copysign_jvp(node, t):
+    a, b = node.inputs
+    return None if t[0] is None else multiply(t[0], multiply(sign(a), copysign(1.0, b)))
+
+
 _arctan2_vjp, _arctan2_jvp = _binary_rules(_arctan2_partials)
 _hypot_vjp, _hypot_jvp = _binary_rules(_hypot_partials)
 _logaddexp_vjp, _logaddexp_jvp = _binary_rules(_logaddexp_partials)
@@ -148,6 +176,7 @@ _declare("arctanh", np.arctanh, _arctanh_vjp, _arctanh_jvp, complex_ok=True)
 _declare("log2", np.log2, _log2_vjp, _log2_jvp, complex_ok=True)
 _declare("log10", np.log10, _log10_vjp, _log10_jvp, complex_ok=True)
 _declare("exp2", np.exp2, _exp2_vjp, _exp2_jvp, complex_ok=True)
+_declare("cbrt", np.cbrt, _cbrt_vjp, _cbrt_jvp)
 _declare("deg2rad", np.deg2rad, _deg2rad_vjp, _deg2rad_jvp)
 _declare("rad2deg", np.rad2deg, _rad2deg_vjp, _rad2deg_jvp)
 _declare("sinc", np.sinc, _sinc_vjp, _sinc_jvp)
@@ -156,6 +185,9 @@ _declare("arctan2", np.arctan2, _arctan2_vjp, _arctan2_jvp)
 _declare("hypot", np.hypot, _hypot_vjp, _hypot_jvp, commutative=True)
 _declare("logaddexp", np.logaddexp, _logaddexp_vjp, _logaddexp_jvp, commutative=True)
 _declare("logaddexp2", np.logaddexp2, _logaddexp2_vjp, _logaddexp2_jvp, commutative=True)
+_declare("fmax", np.fmax, _fmax_vjp, _fmax_jvp)
+_declare("fmin", np.fmin, _fmax_vjp, _fmax_jvp)
+_declare("copysign", np.copysign, _copysign_vjp, _copysign_jvp)
 _declare("remainder", np.remainder, _remainder_vjp, _remainder_jvp)
 _declare("fmod", np.fmod, _fmod_vjp, _fmod_jvp)
 _declare("floor_divide", np.floor_divide, differentiable=False)
@@ -167,6 +199,8 @@ _declare("heaviside", np.heaviside, differentiable=False)
 _declare("isnan", np.isnan, differentiable=False)
 _declare("isinf", np.isinf, differentiable=False)
 _declare("isfinite", np.isfinite, differentiable=False)
+_declare("signbit", np.signbit, differentiable=False)
+_declare("logical_xor", np.logical_xor, differentiable=False, commutative=True)
 
 # --- the public functions ------------------------------------------------------------------
 tan = _unary("tan", 'tan(x)')
@@ -181,6 +215,7 @@ arctanh = _unary("arctanh", 'The inverse hyperbolic tangent of x')
 log2 = _unary("log2", 'The base-2 logarithm of x')
 log10 = _unary("log10", 'The base-10 logarithm of x')
 exp2 = _unary("exp2", '2 ** x')
+cbrt = _unary("cbrt", 'The cube root of x')
 deg2rad = _unary("deg2rad", 'x degrees in radians')
 rad2deg = _unary("rad2deg", 'x radians in degrees')
 radians = deg2rad
@@ -189,6 +224,8 @@ sinc = _unary("sinc", "NumPy's normalised sinc, sin(pi x) / (pi x) (1 at 0)")
 floor = _unary("floor", 'The largest integer <= x (no derivative)')
 ceil = _unary("ceil", 'The smallest integer >= x (no derivative)')
 trunc = _unary("trunc", 'x rounded towards zero (no derivative)')
+fix = trunc
+signbit = _unary("signbit", 'True where the sign bit of x is set (-0.0 included; no derivative)')
 isnan = _unary("isnan", 'True where x is NaN')
 isinf = _unary("isinf", 'True where x is +inf or -inf')
 isfinite = _unary("isfinite", 'True where x is neither NaN nor infinite')
@@ -196,11 +233,27 @@ arctan2 = _binary("arctan2", 'The angle of the point (x2, x1), arctan(x1 / x2) i
 hypot = _binary("hypot", 'sqrt(a**2 + b**2), without overflow')
 logaddexp = _binary("logaddexp", 'log(exp(a) + exp(b)), without overflow')
 logaddexp2 = _binary("logaddexp2", 'log2(2**a + 2**b), without overflow')
+fmax = _binary("fmax", 'The larger of a and b, ignoring NaNs (a at ties)')
+fmin = _binary("fmin", 'The smaller of a and b, ignoring NaNs (a at ties)')
+copysign = _binary("copysign", '|a| with the sign of b')
+logical_xor = _binary("logical_xor", 'a xor b (no derivative)')
 remainder = _binary("remainder", "a mod b with the sign of b (Python's %)")
 mod = remainder
 fmod = _binary("fmod", 'a mod b with the sign of a (C\'s fmod)')
 floor_divide = _binary("floor_divide", "floor(a / b) (Python's //; no derivative)")
 heaviside = _binary("heaviside", '0 where x1 < 0, x2 where x1 == 0, 1 where x1 > 0 (no derivative)')
+
+
+def float_power(a: Any, b: Any) -> Node:
+    """``a ** b`` computed in float64 (complex128 for complex inputs), as NumPy's float_power."""
+    a, b = as_node(a), as_node(b)
+    wide = "complex128" if "c" in (a.dtype.kind, b.dtype.kind) else "float64"
+    return power(cast(a, wide), cast(b, wide))
+
+
+def positive(x: Any) -> Node:
+    """``+x``: ``x`` itself (nodes are never changed in place, so no copy is needed)."""
+    return as_node(x)
 
 
 def round(x: Any, decimals: int = 0, name_: Optional[str] = None) -> Node:  # noqa: A001

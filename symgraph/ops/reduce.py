@@ -279,6 +279,13 @@ all.__doc__ = "True where every element along ``axis`` is nonzero (no derivative
 any.__doc__ = "True where some element along ``axis`` is nonzero (no derivative)."
 
 
+def ptp(a: Any, axis: Any = None, keepdims: bool = False) -> Node:
+    """The range max - min along ``axis``, as ``np.ptp`` (ties share the derivative as in
+    ``max`` and ``min``)."""
+    a = as_node(a)
+    return subtract(max(a, axis, keepdims), min(a, axis, keepdims))
+
+
 def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Node:
     """How many elements along ``axis`` are nonzero (no derivative)."""
     return sum(not_equal(a, 0), axis, keepdims)
