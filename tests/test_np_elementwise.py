@@ -115,6 +115,17 @@ def test_fmax_and_fmin_ignore_nans_in_values_and_derivatives():
         np.testing.assert_array_equal(gb, [1.0 - picked_a[0], 1.0, 0.0, 0.0])
 
 
+def test_clip_takes_array_and_node_bounds():
+    a = np.array([[-2.0, -0.3, 0.2], [0.7, 1.6, -1.2]])
+    lo, hi = np.array([-1.0, -0.2, 0.0]), sg.var("hi", (2, 1))
+    x = sg.var("x", (2, 3))
+    y = x.clip(lo, hi)
+    got = sg.function([x, hi], y)(a, np.array([[0.5], [1.0]]))
+    np.testing.assert_array_equal(got, np.clip(a, lo, np.array([[0.5], [1.0]])))
+    check_grads(y, [x, hi], [a, np.array([[0.5], [1.3]])], order=2, optimize=False)
+    assert sg.clip(x, np.float64(-1.0), None).op in ("clip", "maximum")
+
+
 def test_sinc_derivatives_at_zero_match_closed_forms():
     # sinc(x) = 1 - (πx)²/6 + (πx)⁴/120 - ...: sinc'(0) = 0, sinc''(0) = -π²/3
     x = sg.var("x")
@@ -288,3 +299,20 @@ def test_node_methods_of_the_shape_ops(method, args, ref):
     a = np.arange(12.0).reshape(3, 4)
     x = sg.var("x", (3, 4))
     np.testing.assert_allclose(getattr(x, method)(*args).eval({x: a}), ref(a))
+
+
+@pytest.mark.parametrize("dtype", [np.complex128, np.complex64])
+@pytest.mark.parametrize("name", ["real", "imag", "conj", "angle", "abs", "exp", "log", "sqrt",
+                                  "tan", "sinh", "cosh", "arcsinh", "arctan", "log2", "log10",
+                                  "exp2", "prod", "cumsum", "variance", "mean", "sum"])
+def test_complex_values_match_numpy(name, dtype):
+    ours = getattr(sg, name)
+    theirs = {"variance": np.var, "abs": np.abs}.get(name, getattr(np, name, None))
+    rng = np.random.default_rng(7)
+    z = (rng.uniform(0.2, 1, (3, 4)) + 1j * rng.uniform(-1, 1, (3, 4))).astype(dtype)
+    v = sg.var("z", (3, 4), dtype)
+    node = ours(v)
+    got = sg.function([v], node)(z)
+    want = np.asarray(theirs(z))
+    assert node.dtype == got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=2e-6 if dtype == np.complex64 else 1e-13)

@@ -405,10 +405,15 @@ def where(condition: Any, a: Any, b: Any, name_: Optional[str] = None) -> Node:
 
 def clip(x: Any, lo: Optional[float] = None, hi: Optional[float] = None,
          name_: Optional[str] = None) -> Node:
-    """``x`` limited to ``[lo, hi]``; bounds are Python numbers (``None`` for no bound)."""
+    """``x`` limited to ``[lo, hi]`` (``None`` for no bound). Python numbers make one clip
+    node; array or node bounds (broadcasting, as NumPy allows) make
+    ``minimum(maximum(x, lo), hi)``, which has the same derivative."""
     if lo is None and hi is None:
         raise ValueError("clip: give lo, hi or both")
-    return apply("clip", [as_node(x)], name_, lo=lo, hi=hi)
+    if all(b is None or type(b) in (int, float) for b in (lo, hi)):
+        return apply("clip", [as_node(x)], name_, lo=lo, hi=hi)
+    out = as_node(x) if lo is None else maximum(x, lo)
+    return out if hi is None else minimum(out, hi, name_)
 
 
 def cast(x: Any, dtype: Any, name_: Optional[str] = None) -> Node:
