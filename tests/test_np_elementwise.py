@@ -193,6 +193,8 @@ def test_abs_of_complex_differentiates_to_conj_over_abs():
     ti = sg.jvp(sg.abs(one), one, np.array(1j))
     np.testing.assert_allclose(sg.function([one], [t, ti])(np.array(1 + 1j)),
                                [1 / np.sqrt(2), 1 / np.sqrt(2)], rtol=1e-14)
+    # at 0, the derivative is 0 (as sign(0) for reals), not 0/0
+    np.testing.assert_array_equal(g.eval({z: np.array([0j, 1, 1j, -1])}), [0, 1, -1j, -1])
 
 
 @pytest.mark.parametrize("build", [

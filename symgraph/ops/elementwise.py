@@ -246,12 +246,18 @@ _softplus_vjp, _softplus_jvp = _unary_rules(lambda y: sigmoid(y.inputs[0]))
 _reciprocal_vjp, _reciprocal_jvp = _unary_rules(lambda y: negative(square(y)))
 
 
+def _abs_direction(node: Node) -> Node:
+    # conj(z)/|z|, written |z|/z; 0 at z = 0 as sign(0) = 0 is for reals
+    z = node.inputs[0]
+    return divide(node, where(equal(z, 0), 1, z))
+
+
 def _abs_vjp(node, g):
     x = node.inputs[0]
     if x.dtype.kind == "c":
-        # |z| is not holomorphic: the cotangent is g (d|z|/dx - i d|z|/dy) = g conj(z)/|z|,
-        # written |z|/z (docs/higher-order.md, "Complex numbers").
-        return (multiply(g, divide(node, x)),)
+        # |z| is not holomorphic: the cotangent is g (d|z|/dx - i d|z|/dy) = g conj(z)/|z|
+        # (docs/higher-order.md, "Complex numbers")
+        return (multiply(g, _abs_direction(node)),)
     return (multiply(g, sign(x)),)
 
 
@@ -260,7 +266,7 @@ def _abs_jvp(node, t):
     if x.dtype.kind == "c":
         # d|z| = Re(conj(z) dz) / |z|
         from symgraph.ops.complex import real
-        return real(multiply(t[0], divide(node, x)))
+        return real(multiply(t[0], _abs_direction(node)))
     return multiply(t[0], sign(x))
 
 
