@@ -249,10 +249,16 @@ class Node:
     @property
     def T(self): return _ops().transpose(self)
 
-    def sum(self, axis=None, keepdims=False): return _ops().sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return _ops().mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return _ops().max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return _ops().min(self, axis, keepdims)
+    # Reductions take ndarray's argument order: (axis, dtype, out, keepdims); out= must stay
+    # None, as nothing is written in place.
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False):
+        return _ops().sum(self, axis, _no_out(keepdims, out, "sum"), dtype=dtype)
+    def mean(self, axis=None, dtype=None, out=None, keepdims=False):
+        return _ops().mean(self, axis, _no_out(keepdims, out, "mean"), dtype=dtype)
+    def max(self, axis=None, out=None, keepdims=False):
+        return _ops().max(self, axis, _no_out(keepdims, out, "max"))
+    def min(self, axis=None, out=None, keepdims=False):
+        return _ops().min(self, axis, _no_out(keepdims, out, "min"))
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
@@ -277,20 +283,27 @@ class Node:
     def __floordiv__(self, other): return _ops().floor_divide(self, other)
     def __rfloordiv__(self, other): return _ops().floor_divide(other, self)
     def dot(self, other): return _ops().dot(self, other)
-    def prod(self, axis=None, dtype=None, keepdims=False):
-        return _ops().prod(self, axis, keepdims, dtype=dtype)
-    def var(self, axis=None, dtype=None, ddof=0, keepdims=False):
-        return _ops().variance(self, axis, dtype, ddof, keepdims)
-    def std(self, axis=None, dtype=None, ddof=0, keepdims=False):
-        return _ops().std(self, axis, dtype, ddof, keepdims)
-    def argmax(self, axis=None, keepdims=False): return _ops().argmax(self, axis, keepdims)
-    def argmin(self, axis=None, keepdims=False): return _ops().argmin(self, axis, keepdims)
-    def all(self, axis=None, keepdims=False): return _ops().all(self, axis, keepdims)
-    def any(self, axis=None, keepdims=False): return _ops().any(self, axis, keepdims)
-    def cumsum(self, axis=None, dtype=None): return _ops().cumsum(self, axis, dtype)
-    def cumprod(self, axis=None, dtype=None): return _ops().cumprod(self, axis, dtype)
-    def clip(self, min=None, max=None): return _ops().clip(self, min, max)  # noqa: A002
-    def round(self, decimals=0): return _ops().round(self, decimals)
+    def prod(self, axis=None, dtype=None, out=None, keepdims=False):
+        return _ops().prod(self, axis, _no_out(keepdims, out, "prod"), dtype=dtype)
+    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+        return _ops().variance(self, axis, dtype, ddof, _no_out(keepdims, out, "var"))
+    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+        return _ops().std(self, axis, dtype, ddof, _no_out(keepdims, out, "std"))
+    def argmax(self, axis=None, out=None, keepdims=False):
+        return _ops().argmax(self, axis, _no_out(keepdims, out, "argmax"))
+    def argmin(self, axis=None, out=None, keepdims=False):
+        return _ops().argmin(self, axis, _no_out(keepdims, out, "argmin"))
+    def all(self, axis=None, out=None, keepdims=False):
+        return _ops().all(self, axis, _no_out(keepdims, out, "all"))
+    def any(self, axis=None, out=None, keepdims=False):
+        return _ops().any(self, axis, _no_out(keepdims, out, "any"))
+    def cumsum(self, axis=None, dtype=None, out=None):
+        return _ops().cumsum(self, axis, _no_out(dtype, out, "cumsum"))
+    def cumprod(self, axis=None, dtype=None, out=None):
+        return _ops().cumprod(self, axis, _no_out(dtype, out, "cumprod"))
+    def clip(self, min=None, max=None, out=None):  # noqa: A002 - ndarray's names
+        return _ops().clip(self, min, _no_out(max, out, "clip"))
+    def round(self, decimals=0, out=None): return _ops().round(self, _no_out(decimals, out, "round"))
     def ravel(self): return _ops().ravel(self)
     def flatten(self): return _ops().flatten(self)
     def trace(self, offset=0, axis1=0, axis2=1): return _ops().trace(self, offset, axis1, axis2)
@@ -298,6 +311,14 @@ class Node:
         return _ops().diagonal(self, offset, axis1, axis2)
     def swapaxes(self, axis1, axis2): return _ops().swapaxes(self, axis1, axis2)
     def repeat(self, repeats, axis=None): return _ops().repeat(self, repeats, axis)
+
+
+def _no_out(value: Any, out: Any, method: str) -> Any:
+    """``value``, after checking that ``out=`` was not given (nodes are never written)."""
+    if out is not None:
+        raise TypeError(f"Node.{method}: out= is not supported: nodes are immutable, "
+                        f"so use the returned node instead")
+    return value
 
 
 def _ops():

@@ -286,6 +286,23 @@ def test_node_methods_match_ndarray():
         np.testing.assert_allclose(got, want, rtol=1e-6 if np.asarray(want).dtype == np.float32 else 1e-13)
 
 
+def test_node_reductions_take_ndarray_argument_order():
+    a = np.random.default_rng(4).uniform(-2, 2, (3, 4)).astype(np.float32)
+    x = sg.var("x", (3, 4), "float32")
+    for got, want in [(x.sum(1, "float64", None, True), a.sum(1, "float64", None, True)),
+                      (x.mean(0, None, None, True), a.mean(0, None, None, True)),
+                      (x.max(1, None, True), a.max(1, None, True)),
+                      (x.prod(None, "float64"), a.prod(None, "float64")),
+                      (x.var(0, None, None, 1), a.var(0, None, None, 1)),
+                      (x.argmin(1, None, keepdims=True), a.argmin(1, None, keepdims=True)),
+                      (x.cumsum(0, "float64"), a.cumsum(0, "float64"))]:
+        value = got.eval({x: a})
+        assert value.dtype == want.dtype and value.shape == want.shape
+        np.testing.assert_allclose(value, want, rtol=1e-6)
+    with pytest.raises(TypeError, match=r"Node.sum: out= is not supported"):
+        x.sum(out=np.zeros(4))
+
+
 @pytest.mark.parametrize("method,args,ref", [
     ("ravel", (), lambda a: a.ravel()), ("flatten", (), lambda a: a.flatten()),
     ("trace", (), lambda a: a.trace()), ("diagonal", (1,), lambda a: a.diagonal(1)),
