@@ -37,10 +37,12 @@ LINEAR_OPS = frozenset({
     "concatenate", "stack", "cast", "where", "maximum", "minimum", "relu", "abs", "clip",
     "max", "min", "stop_gradient", "avg_pool2d", "max_pool2d",
     "cumsum", "real", "imag", "conj", "deg2rad", "rad2deg", "remainder", "fmod", "nan_to_num",
+    "fmax", "fmin", "copysign",
 })
 # The part of LINEAR_OPS that is linear only piecewise, between kinks.
 PIECEWISE_LINEAR_OPS = frozenset({"maximum", "minimum", "relu", "abs", "clip", "max", "min",
-                                  "max_pool2d", "remainder", "fmod", "nan_to_num"})
+                                  "max_pool2d", "remainder", "fmod", "nan_to_num", "fmax",
+                                  "fmin", "copysign"})
 # Linear in each input separately: coefficient k is sum_j op(a_j, b_{k-j}).
 BILINEAR_OPS = frozenset({"multiply", "matmul"})
 
