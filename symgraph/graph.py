@@ -284,26 +284,26 @@ class Node:
     def __rfloordiv__(self, other): return _ops().floor_divide(other, self)
     def dot(self, other): return _ops().dot(self, other)
     def prod(self, axis=None, dtype=None, out=None, keepdims=False):
-        return _ops().prod(self, axis, _no_out(keepdims, out, "prod"), dtype=dtype)
+        return _ops().prod(self, axis, dtype, out, keepdims)
     def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-        return _ops().variance(self, axis, dtype, ddof, _no_out(keepdims, out, "var"))
+        return _ops().variance(self, axis, dtype, out, ddof, keepdims)
     def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-        return _ops().std(self, axis, dtype, ddof, _no_out(keepdims, out, "std"))
+        return _ops().std(self, axis, dtype, out, ddof, keepdims)
     def argmax(self, axis=None, out=None, keepdims=False):
-        return _ops().argmax(self, axis, _no_out(keepdims, out, "argmax"))
+        return _ops().argmax(self, axis, out, keepdims=keepdims)
     def argmin(self, axis=None, out=None, keepdims=False):
-        return _ops().argmin(self, axis, _no_out(keepdims, out, "argmin"))
+        return _ops().argmin(self, axis, out, keepdims=keepdims)
     def all(self, axis=None, out=None, keepdims=False):
-        return _ops().all(self, axis, _no_out(keepdims, out, "all"))
+        return _ops().all(self, axis, out, keepdims)
     def any(self, axis=None, out=None, keepdims=False):
-        return _ops().any(self, axis, _no_out(keepdims, out, "any"))
+        return _ops().any(self, axis, out, keepdims)
     def cumsum(self, axis=None, dtype=None, out=None):
-        return _ops().cumsum(self, axis, _no_out(dtype, out, "cumsum"))
+        return _ops().cumsum(self, axis, dtype, out)
     def cumprod(self, axis=None, dtype=None, out=None):
-        return _ops().cumprod(self, axis, _no_out(dtype, out, "cumprod"))
+        return _ops().cumprod(self, axis, dtype, out)
     def clip(self, min=None, max=None, out=None):  # noqa: A002 - ndarray's names
         return _ops().clip(self, min, _no_out(max, out, "clip"))
-    def round(self, decimals=0, out=None): return _ops().round(self, _no_out(decimals, out, "round"))
+    def round(self, decimals=0, out=None): return _ops().round(self, decimals, out)
     def ravel(self): return _ops().ravel(self)
     def flatten(self): return _ops().flatten(self)
     def trace(self, offset=0, axis1=0, axis2=1): return _ops().trace(self, offset, axis1, axis2)
@@ -315,9 +315,7 @@ class Node:
 
 def _no_out(value: Any, out: Any, method: str) -> Any:
     """``value``, after checking that ``out=`` was not given (nodes are never written)."""
-    if out is not None:
-        raise TypeError(f"Node.{method}: out= is not supported: nodes are immutable, "
-                        f"so use the returned node instead")
+    _ops().registry.no_out(f"Node.{method}", out)
     return value
 
 

@@ -223,3 +223,24 @@ def test_nan_reductions_send_no_derivative_to_the_nans():
     np.testing.assert_array_equal(g_sum, [[1, 0, 1], [0, 1, 1]])
     g_mean = sg.function([v], sg.grad(sg.nanmean(v, axis=1).sum(), v))(x)
     np.testing.assert_array_equal(g_mean, [[0.5, 0, 0.5], [0, 0.5, 0.5]])
+
+
+def test_functions_take_numpys_positional_order_and_refuse_out():
+    a = _draw((3, 4), np.float32, seed=8)
+    x = sg.var("x", (3, 4), "float32")
+    for got, want in [(sg.prod(x, 0, "float64"), np.prod(a, 0, "float64")),
+                      (sg.variance(x, 1, None, None, 1, True), np.var(a, 1, None, None, 1, True)),
+                      (sg.std(x, 0, "float64", None, 1), np.std(a, 0, "float64", None, 1)),
+                      (sg.argmax(x, 1, None, keepdims=True), np.argmax(a, 1, None, keepdims=True)),
+                      (sg.cumsum(x, 0, "float64"), np.cumsum(a, 0, "float64")),
+                      (sg.cumprod(x, 1, "float64"), np.cumprod(a, 1, "float64")),
+                      (sg.nansum(x, 0, "float64", None, True), np.nansum(a, 0, "float64", None, True)),
+                      (sg.nanmean(x, 1, None, None, True), np.nanmean(a, 1, None, None, True)),
+                      (sg.all(x > 0, 0, None, True), np.all(a > 0, 0, None, True)),
+                      (sg.ptp(x, 1, None, True), np.ptp(a, 1, None, True))]:
+        value = got.eval({x: a})
+        assert value.dtype == want.dtype and value.shape == want.shape, got
+        np.testing.assert_allclose(value, want, rtol=1e-6)
+    for fn in (sg.prod, sg.variance, sg.std, sg.argmax, sg.cumsum, sg.nansum, sg.any, sg.round):
+        with pytest.raises(TypeError, match="out= is not supported"):
+            fn(x, out=np.zeros(4))

@@ -18,7 +18,7 @@ from symgraph.ops.elementwise import (_binary, _declare, _or_zero, _sum_tangents
                                       _unary_rules, abs, add, cast, cos, divide, exp,
                                       greater_equal, less, less_equal, logical_or, multiply, negative,
                                       power, reciprocal, sign, sqrt, square, subtract, where)
-from symgraph.ops.registry import apply, as_node
+from symgraph.ops.registry import apply, as_node, no_out
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -256,14 +256,15 @@ def positive(x: Any) -> Node:
     return as_node(x)
 
 
-def round(x: Any, decimals: int = 0, name_: Optional[str] = None) -> Node:  # noqa: A001
+def round(x: Any, decimals: int = 0, out: Any = None, name_: Optional[str] = None) -> Node:  # noqa: A001
     """``x`` rounded to ``decimals`` places, halves to even as NumPy does (no derivative)."""
+    no_out("round", out)
     return apply("round", [as_node(x)], name_, decimals=int(decimals))
 
 
 def rint(x: Any, name_: Optional[str] = None) -> Node:
     """``x`` rounded to the nearest integer, halves to even (no derivative)."""
-    return round(x, 0, name_)
+    return round(x, 0, None, name_)
 
 
 around = round

@@ -17,7 +17,7 @@ from symgraph.graph import Node, _user_location
 from symgraph.ops.elementwise import (abs, cast, divide, equal, exp, logical_not, multiply,
                                       not_equal, sqrt, square, subtract, where)
 from symgraph.ops.elementwise_math import isnan
-from symgraph.ops.registry import Op, apply, as_node, const, register
+from symgraph.ops.registry import Op, apply, as_node, const, no_out, register
 from symgraph.ops.scan import accumulator_dtype, exclusive_product
 from symgraph.ops.shape import broadcast_like, expand_dims, reshape
 from symgraph.types import TensorType, normalize_axes
@@ -235,11 +235,19 @@ def _reducer(name: str):
 
 
 sum = _reducer("sum")  # noqa: A001 - NumPy's name
-prod = _reducer("prod")
 mean = _reducer("mean")
 max = _reducer("max")  # noqa: A001
 min = _reducer("min")  # noqa: A001
 logsumexp = _reducer("logsumexp")
+
+
+def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False,
+         name_: Optional[str] = None) -> Node:
+    """NumPy's ``prod`` over ``axis`` (all axes by default). Its derivative is the product
+    of the other elements, exact where some are zero."""
+    no_out("prod", out)
+    a = as_node(a) if dtype is None else cast(as_node(a), dtype)
+    return apply("prod", [a], name_, axis=_user_axes("prod", axis, a.ndim), keepdims=bool(keepdims))
 
 
 def softmax(x: Any, axis: int = -1, name_: Optional[str] = None) -> Node:
@@ -256,14 +264,15 @@ def log_softmax(x: Any, axis: int = -1, name_: Optional[str] = None) -> Node:
 
 # --- reductions without a derivative ---------------------------------------------------------
 def _arg(name: str, summary: str):
-    def fn(x: Any, axis: Optional[int] = None, keepdims: bool = False,
+    def fn(a: Any, axis: Optional[int] = None, out: Any = None, *, keepdims: bool = False,
            name_: Optional[str] = None) -> Node:
-        x = as_node(x)
+        no_out(name, out)
+        a = as_node(a)
         if axis is not None:
             if not isinstance(axis, (int, np.integer)):
                 raise TypeError(f"{name}: axis must be an int or None, got {axis!r}")
-            axis = _user_axes(name, int(axis), x.ndim)[0]
-        return apply(name, [x], name_, axis=axis, keepdims=bool(keepdims))
+            axis = _user_axes(name, int(axis), a.ndim)[0]
+        return apply(name, [a], name_, axis=axis, keepdims=bool(keepdims))
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = summary
     return fn
@@ -273,15 +282,24 @@ argmax = _arg("argmax", "The index of the largest element along ``axis`` (of the
                         "array by default); the first one among ties, as NumPy. No derivative.")
 argmin = _arg("argmin", "The index of the smallest element along ``axis`` (of the flattened "
                         "array by default); the first one among ties, as NumPy. No derivative.")
-all = _reducer("all")  # noqa: A001
-any = _reducer("any")  # noqa: A001
-all.__doc__ = "True where every element along ``axis`` is nonzero (no derivative)."
-any.__doc__ = "True where some element along ``axis`` is nonzero (no derivative)."
+def _logical_reducer(name: str, summary: str):
+    def fn(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Node:
+        no_out(name, out)
+        a = as_node(a)
+        return apply(name, [a], axis=_user_axes(name, axis, a.ndim), keepdims=bool(keepdims))
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = summary
+    return fn
 
 
-def ptp(a: Any, axis: Any = None, keepdims: bool = False) -> Node:
+all = _logical_reducer("all", "True where every element along ``axis`` is nonzero (no derivative).")  # noqa: A001
+any = _logical_reducer("any", "True where some element along ``axis`` is nonzero (no derivative).")  # noqa: A001
+
+
+def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Node:
     """The range max - min along ``axis``, as ``np.ptp`` (ties share the derivative as in
     ``max`` and ``min``)."""
+    no_out("ptp", out)
     a = as_node(a)
     return subtract(max(a, axis, keepdims), min(a, axis, keepdims))
 
@@ -310,12 +328,13 @@ def _reduced_count(x: Node, axes: tuple[int, ...]) -> Node:
     return apply("axis_size", [x], axis=axes, dtype=dtype)
 
 
-def variance(x: Any, axis: Any = None, dtype: Any = None, ddof: float = 0, keepdims: bool = False,
-             *, correction: Optional[float] = None) -> Node:
+def variance(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: float = 0,
+             keepdims: bool = False, *, correction: Optional[float] = None) -> Node:
     """NumPy's ``var``: the mean squared deviation from the mean along ``axis``, divided by
     ``N - ddof`` instead of ``N`` (``correction`` is NumPy 2's other name for ``ddof``). For
     complex ``x``, the mean of ``|x - mean|**2``. Named ``variance`` because ``sg.var``
     makes an input; ``symgraph.numpy.var`` is this function."""
+    no_out("variance", out)
     if correction is not None:
         if ddof:
             raise ValueError("variance: give ddof or correction, not both")
@@ -327,11 +346,12 @@ def variance(x: Any, axis: Any = None, dtype: Any = None, ddof: float = 0, keepd
     return divide(sum(sq, axes, keepdims), subtract(_reduced_count(x, axes), ddof))
 
 
-def std(x: Any, axis: Any = None, dtype: Any = None, ddof: float = 0, keepdims: bool = False,
-        *, correction: Optional[float] = None) -> Node:
+def std(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: float = 0,
+        keepdims: bool = False, *, correction: Optional[float] = None) -> Node:
     """NumPy's ``std``: the square root of ``variance`` (same arguments). Its derivative
     is infinite where every element along ``axis`` is equal."""
-    return sqrt(variance(x, axis, dtype, ddof, keepdims, correction=correction))
+    no_out("std", out)
+    return sqrt(variance(x, axis, dtype, None, ddof, keepdims, correction=correction))
 
 
 def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *,
@@ -355,16 +375,20 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
     return (avg, broadcast_like(scale, avg)) if returned else avg
 
 
-def nansum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Node:
+def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+           keepdims: bool = False) -> Node:
     """``sum`` with NaNs counted as zero; no derivative flows to the NaNs."""
+    no_out("nansum", out)
     a = as_node(a) if dtype is None else cast(as_node(a), dtype)
     if a.dtype.kind in "fc":
         a = where(isnan(a), 0, a)
     return sum(a, axis, keepdims)
 
 
-def nanmean(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Node:
+def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+            keepdims: bool = False) -> Node:
     """``mean`` of the elements that are not NaN (NaN where all of them are)."""
+    no_out("nanmean", out)
     a = _float_input("nanmean", a, dtype)
     present = logical_not(isnan(a))
     count = sum(cast(present, np.finfo(a.dtype).dtype), axis, keepdims)

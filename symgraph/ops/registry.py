@@ -127,3 +127,10 @@ def as_node(value: Any) -> Node:
         return value
     return const(value)
 
+
+
+def no_out(fn: str, out: Any) -> None:
+    """NumPy's ``out=`` names a buffer to write into; nodes are never written."""
+    if out is not None:
+        raise TypeError(f"{fn}: out= is not supported: nodes are immutable, so use the "
+                        f"returned node")

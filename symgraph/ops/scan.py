@@ -16,7 +16,7 @@ import numpy as np
 from symgraph.errors import ShapeError
 from symgraph.graph import Node
 from symgraph.ops.elementwise import cast, multiply, subtract
-from symgraph.ops.registry import Op, apply, as_node, const, register
+from symgraph.ops.registry import Op, apply, as_node, const, no_out, register
 from symgraph.ops.shape import broadcast_like, concatenate, getitem, reshape
 from symgraph.types import TensorType, format_shape, normalize_axes
 
@@ -123,16 +123,19 @@ def _prepare(fn: str, x: Any, axis: Any, dtype: Any) -> tuple[Node, int]:
 
 
 # --- the public functions ------------------------------------------------------------------
-def cumsum(x: Any, axis: Optional[int] = None, dtype: Any = None, name_: Optional[str] = None) -> Node:
+def cumsum(x: Any, axis: Optional[int] = None, dtype: Any = None, out: Any = None,
+           name_: Optional[str] = None) -> Node:
     """Running sums along ``axis`` (of the flattened array by default), as ``np.cumsum``."""
+    no_out("cumsum", out)
     x, axis = _prepare("cumsum", x, axis, dtype)
     return apply("cumsum", [x], name_, axis=axis, reverse=False)
 
 
-def cumprod(x: Any, axis: Optional[int] = None, dtype: Any = None) -> Node:
+def cumprod(x: Any, axis: Optional[int] = None, dtype: Any = None, out: Any = None) -> Node:
     """Running products along ``axis`` (of the flattened array by default), as
     ``np.cumprod``; its derivatives are exact where some elements are zero. The size of
     ``axis`` must be known when the graph is built."""
+    no_out("cumprod", out)
     x, axis = _prepare("cumprod", x, axis, dtype)
     return _scan_product(x, axis, "cumprod")
 
