@@ -247,7 +247,8 @@ def prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims:
     of the other elements, exact where some are zero."""
     no_out("prod", out)
     a = as_node(a) if dtype is None else cast(as_node(a), dtype)
-    return apply("prod", [a], name_, axis=_user_axes("prod", axis, a.ndim), keepdims=bool(keepdims))
+    return apply("prod", [a], name_, axis=_user_axes("prod", axis, a.ndim),
+                 keepdims=bool(keepdims))
 
 
 def softmax(x: Any, axis: int = -1, name_: Optional[str] = None) -> Node:
@@ -282,6 +283,8 @@ argmax = _arg("argmax", "The index of the largest element along ``axis`` (of the
                         "array by default); the first one among ties, as NumPy. No derivative.")
 argmin = _arg("argmin", "The index of the smallest element along ``axis`` (of the flattened "
                         "array by default); the first one among ties, as NumPy. No derivative.")
+
+
 def _logical_reducer(name: str, summary: str):
     def fn(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Node:
         no_out(name, out)
@@ -292,8 +295,10 @@ def _logical_reducer(name: str, summary: str):
     return fn
 
 
-all = _logical_reducer("all", "True where every element along ``axis`` is nonzero (no derivative).")  # noqa: A001
-any = _logical_reducer("any", "True where some element along ``axis`` is nonzero (no derivative).")  # noqa: A001
+all = _logical_reducer("all", "True where every element along ``axis`` is nonzero "  # noqa: A001
+                       "(no derivative).")
+any = _logical_reducer("any", "True where some element along ``axis`` is nonzero "  # noqa: A001
+                       "(no derivative).")
 
 
 def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Node:
