@@ -244,3 +244,35 @@ def test_functions_take_numpys_positional_order_and_refuse_out():
     for fn in (sg.prod, sg.variance, sg.std, sg.argmax, sg.cumsum, sg.nansum, sg.any, sg.round):
         with pytest.raises(TypeError, match="out= is not supported"):
             fn(x, out=np.zeros(4))
+
+
+# --- random compositions of the new functions -------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_STEPS = {
+    "arctan": sg.arctan, "sinh": lambda a: sg.sinh(0.5 * a), "cosh": lambda a: sg.cosh(0.5 * a),
+    "arcsinh": sg.arcsinh, "tan": lambda a: sg.tan(0.3 * sg.tanh(a)), "exp2": lambda a: sg.exp2(sg.tanh(a)),
+    "log2": lambda a: sg.log2(sg.square(a) + 1.0), "sinc": lambda a: sg.sinc(0.4 * a),
+    "cumsum": lambda a: sg.cumsum(a, axis=-1), "cumprod": lambda a: sg.cumprod(sg.tanh(a), axis=0),
+    "prod": lambda a: a * sg.prod(sg.tanh(a), axis=-1, keepdims=True),
+    "var": lambda a: a - sg.variance(a, axis=0, keepdims=True),
+    "std": lambda a: a * sg.std(a, keepdims=True), "avg": lambda a: a - sg.average(a, axis=-1, keepdims=True),
+}
+_PAIRS = {"hypot": sg.hypot, "logaddexp": sg.logaddexp, "logaddexp2": sg.logaddexp2,
+          "arctan2": lambda a, b: sg.arctan2(a, sg.square(b) + 1.0)}
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(sorted(_STEPS) + sorted(_PAIRS)), st.integers(0, 9)),
+                min_size=1, max_size=5))
+def test_random_compositions_of_the_new_functions_match_finite_differences(program):
+    x = sg.var("x", (3, 4))
+    nodes = [x]
+    for name, j in program:
+        a = nodes[-1]
+        nodes.append(_STEPS[name](a) if name in _STEPS else _PAIRS[name](a, nodes[j % len(nodes)]))
+    total = nodes[-1].sum()
+    value = np.random.default_rng(12).uniform(-1, 1, (3, 4))
+    check_grads(total, [x], [value], order=2, optimize=False, seed=1)
+    check_grads(total, [x], [value], order=1, optimize=True, seed=2)
