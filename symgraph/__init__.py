@@ -25,8 +25,9 @@ from symgraph.ops import (absolute, all, angle, any, arccos, arccosh, arcsin, ar
                           degrees, exp2, fabs, fix, float_power, floor, floor_divide, fmax, fmin,
                           fmod, heaviside, hypot, imag, isfinite, isinf, isnan, log2, log10,
                           logaddexp, logaddexp2, logical_xor, mod, nan_to_num, nanmean, nansum,
-                          positive, prod, ptp, rad2deg, radians, real, remainder, rint, round,
-                          signbit, sinc, sinh, std, tan, true_divide, trunc, variance)
+                          positive, prod, ptp, rad2deg, radians, real, real_if_close, remainder,
+                          rint, round, signbit, sinc, sinh, std, tan, true_divide, trunc,
+                          variance)
 from symgraph.autodiff import grad, jvp, vjp
 from symgraph.autodiff import (DEFAULT_HVP_METHOD, HVP_METHODS, hessian, hvp, jacobian,
                                nth_derivative, nth_derivatives, taylor_coefficients,

@@ -343,3 +343,10 @@ def test_stabilisation_leaves_complex_log_sum_exp_alone():
     f = sg.function([z], y)
     assert "logsumexp" not in [n.op for n in f.graph.nodes]
     np.testing.assert_allclose(f(Z[:3]), np.log(np.sum(np.exp(Z[:3]))), rtol=1e-14)
+
+
+def test_real_if_close_is_the_identity_on_reals_and_refuses_complex():
+    x = sg.var("x", (3,))
+    assert sg.real_if_close(x) is x
+    with pytest.raises(sg.DTypeError, match="real_if_close: the result's dtype would depend"):
+        sg.real_if_close(sg.var("z", (3,), "complex128"))

@@ -276,3 +276,17 @@ def test_random_compositions_of_the_new_functions_match_finite_differences(progr
     value = np.random.default_rng(12).uniform(-1, 1, (3, 4))
     check_grads(total, [x], [value], order=2, optimize=False, seed=1)
     check_grads(total, [x], [value], order=1, optimize=True, seed=2)
+
+
+def test_reductions_over_a_single_element_or_none():
+    # std over one element is constant 0: its derivative is 0, not sqrt'(0) * 0 = NaN;
+    # prod over no axes (a 0-d input) is the input itself
+    v = sg.var("x", (1, 3))
+    x = np.array([[0.3, -1.2, 0.8]])
+    check_grads(sg.std(v, axis=0), [v], [x], order=2, optimize=False)
+    check_grads(sg.std(v, axis=0, keepdims=True), [v], [x], order=1, optimize=True)
+    g = sg.function([v], sg.grad(sg.std(v * 0.0 + 1.0), v))(x)    # all equal: 0, not NaN
+    np.testing.assert_array_equal(g, np.zeros((1, 3)))
+    s = sg.var("s")
+    for build in (sg.prod, sg.std, sg.variance, sg.cumprod):
+        check_grads(build(s), [s], [np.array(3.5)], order=2, optimize=False)

@@ -24,7 +24,7 @@ from symgraph.ops.elementwise_math import (arccos, arccosh, arcsin, arcsinh, arc
                                            logaddexp2, logical_xor, mod, nan_to_num, positive,
                                            rad2deg, radians, remainder, rint, round, signbit,
                                            sinc, sinh, tan, trunc)
-from symgraph.ops.complex import angle, conj, conjugate, imag, real
+from symgraph.ops.complex import angle, conj, conjugate, imag, real, real_if_close
 from symgraph.ops.reduce import (all, any, argmax, argmin, average, count_nonzero, nanmean,
                                  nansum, prod, ptp, std, variance)
 from symgraph.ops.scan import cumprod, cumsum, diff

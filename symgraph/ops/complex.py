@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from symgraph.errors import DTypeError
 from symgraph.graph import Node
 from symgraph.ops.elementwise import _declare, _unary, divide, multiply
 from symgraph.ops.elementwise_math import rad2deg
@@ -62,3 +63,15 @@ def angle(z: Any, deg: bool = False, name_: Optional[str] = None) -> Node:
     """The argument of ``z`` in radians (degrees with ``deg=True``), in (-pi, pi]."""
     out = apply("angle", [as_node(z)], name_)
     return rad2deg(out) if deg else out
+
+
+def real_if_close(a: Any, tol: float = 100) -> Node:
+    """NumPy's ``real_if_close`` for real ``a`` (``a`` itself). For complex ``a`` NumPy's
+    result dtype depends on the values, which a graph must know when it is built: use
+    ``sg.real`` where the imaginary parts are known to be negligible."""
+    a = as_node(a)
+    if _is_complex(a):
+        raise DTypeError(f"real_if_close: the result's dtype would depend on the values of "
+                         f"{a.label} ({a.type}); use sg.real(x) when the imaginary parts are "
+                         f"negligible{a.where()}")
+    return a

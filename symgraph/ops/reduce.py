@@ -14,8 +14,8 @@ import numpy as np
 
 from symgraph.errors import ShapeError
 from symgraph.graph import Node, _user_location
-from symgraph.ops.elementwise import (abs, cast, divide, equal, exp, logical_not, multiply,
-                                      not_equal, sqrt, square, subtract, where)
+from symgraph.ops.elementwise import (abs, cast, divide, equal, exp, greater, logical_not,
+                                      multiply, not_equal, sqrt, square, subtract, where)
 from symgraph.ops.elementwise_math import isnan
 from symgraph.ops.registry import Op, apply, as_node, const, no_out, register
 from symgraph.ops.scan import accumulator_dtype, exclusive_product
@@ -112,10 +112,14 @@ def _others_product(x: Node, axes: tuple[int, ...]) -> Node:
 # d prod(x) = sum_i (prod_{j != i} x_j) dx_i: no division, so zeros are no special case
 def _prod_vjp(node, g):
     x = node.inputs[0]
+    if not _axes(node):              # a product over no axes (of a 0-d x) is x itself
+        return (g,)
     return (multiply(broadcast_like(_keep(node, g), x), _others_product(x, _axes(node))),)
 
 
 def _prod_jvp(node, t):
+    if not _axes(node):
+        return t[0]
     others = _others_product(node.inputs[0], _axes(node))
     return sum(multiply(t[0], others), _axes(node), node.attr("keepdims"))
 
@@ -353,10 +357,14 @@ def variance(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof:
 
 def std(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: float = 0,
         keepdims: bool = False, *, correction: Optional[float] = None) -> Node:
-    """NumPy's ``std``: the square root of ``variance`` (same arguments). Its derivative
-    is infinite where every element along ``axis`` is equal."""
+    """NumPy's ``std``: the square root of ``variance`` (same arguments). Where the
+    variance is 0 the derivative is taken as 0: exact when ``axis`` has one element (std is
+    then constant), the subgradient nearest 0 where several elements are equal."""
     no_out("std", out)
-    return sqrt(variance(x, axis, dtype, None, ddof, keepdims, correction=correction))
+    v = variance(x, axis, dtype, None, ddof, keepdims, correction=correction)
+    # sqrt'(0) is infinite and times dv = 0 makes NaN; the unused branch gets a safe 1
+    positive = greater(v, 0)
+    return where(positive, sqrt(where(positive, v, 1)), 0)
 
 
 def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *,
