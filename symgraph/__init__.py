@@ -24,8 +24,9 @@ from symgraph.ops import (absolute, all, angle, any, arccos, arccosh, arcsin, ar
                           conjugate, copysign, cosh, count_nonzero, cumprod, cumsum, deg2rad,
                           degrees, exp2, fabs, fix, float_power, floor, floor_divide, fmax, fmin,
                           fmod, heaviside, hypot, imag, isfinite, isinf, isnan, log2, log10,
-                          logaddexp, logaddexp2, logical_xor, mod, nan_to_num, nanmean, nansum,
-                          positive, prod, ptp, rad2deg, radians, real, real_if_close, remainder,
+                          logaddexp, logaddexp2, logical_xor, mod, nan_to_num, nanargmax,
+                          nanargmin, nancumprod, nancumsum, nanmax, nanmean, nanmin, nanprod,
+                          nanstd, nansum, nanvar, positive, prod, ptp, rad2deg, radians, real, real_if_close, remainder,
                           rint, round, signbit, sinc, sinh, std, tan, true_divide, trunc,
                           variance)
 from symgraph.autodiff import grad, jvp, vjp

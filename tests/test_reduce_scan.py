@@ -25,18 +25,23 @@ REDUCERS = {
     "std-ddof1": (lambda x, **k: sg.std(x, ddof=1, **k), lambda x, **k: np.std(x, ddof=1, **k)),
     "average": (sg.average, np.average),
     "nansum": (sg.nansum, np.nansum), "nanmean": (sg.nanmean, np.nanmean),
+    "nanprod": (sg.nanprod, np.nanprod), "nanmax": (sg.nanmax, np.nanmax),
+    "nanmin": (sg.nanmin, np.nanmin), "nanvar": (sg.nanvar, np.nanvar),
+    "nanstd": (sg.nanstd, np.nanstd),
+    "nanvar-ddof1": (lambda x, **k: sg.nanvar(x, ddof=1, **k), lambda x, **k: np.nanvar(x, ddof=1, **k)),
     "count_nonzero": (sg.count_nonzero, np.count_nonzero),
     "all": (sg.all, np.all), "any": (sg.any, np.any),
 }
 SCANS = {
     "cumsum": (sg.cumsum, np.cumsum), "cumprod": (sg.cumprod, np.cumprod),
+    "nancumsum": (sg.nancumsum, np.nancumsum), "nancumprod": (sg.nancumprod, np.nancumprod),
     "diff": (lambda x, axis: diff(x, axis=-1 if axis is None else axis),
              lambda x, axis: np.diff(x, axis=-1 if axis is None else axis)),
     "diff2": (lambda x, axis: diff(x, 2, axis=-1 if axis is None else axis),
               lambda x, axis: np.diff(x, 2, axis=-1 if axis is None else axis)),
 }
 DIFFERENTIABLE = ["sum", "mean", "prod", "ptp", "variance", "std", "variance-ddof1", "std-ddof1",
-                  "average", "nansum", "nanmean"]
+                  "average", "nansum", "nanmean", "nanprod", "nanmax", "nanmin", "nanvar", "nanstd"]
 
 
 def _draw(shape, dtype, seed=0, zeros=False):
@@ -78,6 +83,8 @@ def test_reductions_match_numpy(name, shape, axis, dtype, keepdims):
 def test_scans_match_numpy(name, shape, axis, dtype):
     ours, theirs = SCANS[name]
     x = _draw(shape, dtype, zeros=name == "cumprod")
+    if name.startswith("nan"):
+        x.reshape(-1)[1::5] = np.nan
     v = sg.var("x", shape, dtype)
     node = ours(v, axis=axis)
     got = sg.function([v], node)(x)
@@ -290,3 +297,28 @@ def test_reductions_over_a_single_element_or_none():
     s = sg.var("s")
     for build in (sg.prod, sg.std, sg.variance, sg.cumprod):
         check_grads(build(s), [s], [np.array(3.5)], order=2, optimize=False)
+
+
+@pytest.mark.parametrize("name", ["nansum", "nanmean", "nanprod", "nanmax", "nanmin", "nanvar",
+                                  "nanstd", "nancumsum", "nancumprod"])
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_nan_functions_differentiate_around_the_nans(name, axis):
+    # The NaNs stay NaN when moved, so finite differences see 0 there, as the rules give.
+    ours = REDUCERS[name][0] if name in REDUCERS else SCANS[name][0]
+    x = _draw((3, 4), np.float64, seed=10)
+    x[0, 1] = x[2, 3] = x[1, 0] = np.nan
+    v = sg.var("x", (3, 4))
+    check_grads(ours(v, axis=axis), [v], [x], order=2, optimize=False)
+    check_grads(ours(v, axis=axis), [v], [x], order=1, optimize=True)
+
+
+def test_nan_extrema_of_slices_of_nans_only():
+    x = np.array([[np.nan, np.nan], [1.0, np.nan]])
+    v = sg.var("x", (2, 2))
+    with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning):
+        want = np.nanmax(x, axis=1)
+    np.testing.assert_array_equal(sg.nanmax(v, axis=1).eval({v: x}), want)
+    g = sg.function([v], sg.grad(sg.nansum(sg.nanmin(v, axis=1)), v))(x)
+    np.testing.assert_array_equal(g, [[0, 0], [1, 0]])
+    np.testing.assert_array_equal(sg.nanargmax(v, axis=0).eval({v: x}), [1, 0])
+    np.testing.assert_array_equal(sg.nanargmin(v.T, axis=1).eval({v: x}), [1, 0])

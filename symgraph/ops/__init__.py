@@ -25,6 +25,8 @@ from symgraph.ops.elementwise_math import (arccos, arccosh, arcsin, arcsinh, arc
                                            rad2deg, radians, remainder, rint, round, signbit,
                                            sinc, sinh, tan, trunc)
 from symgraph.ops.complex import angle, conj, conjugate, imag, real, real_if_close
-from symgraph.ops.reduce import (all, any, argmax, argmin, average, count_nonzero, nanmean,
-                                 nansum, prod, ptp, std, variance)
+from symgraph.ops.reduce import (all, any, argmax, argmin, average, count_nonzero, prod, ptp,
+                                 std, variance)
+from symgraph.ops.nanfunctions import (nanargmax, nanargmin, nancumprod, nancumsum, nanmax,
+                                       nanmean, nanmin, nanprod, nanstd, nansum, nanvar)
 from symgraph.ops.scan import cumprod, cumsum, diff

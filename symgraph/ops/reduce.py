@@ -1,6 +1,6 @@
 """Reductions over axes (sum, prod, mean, max, min, logsumexp, argmax/argmin, all/any), the
-statistics built from them (variance, std, average, count_nonzero, nansum, nanmean) and the
-softmax family.
+statistics built from them (variance, std, average, ptp, count_nonzero) and the softmax
+family. The NaN-ignoring versions are in ``nanfunctions.py``.
 
 max and min share the derivative equally among tied maxima (see ``_argmax_weights``);
 argmax, argmin, all, any and count_nonzero have no derivative.
@@ -14,9 +14,8 @@ import numpy as np
 
 from symgraph.errors import ShapeError
 from symgraph.graph import Node, _user_location
-from symgraph.ops.elementwise import (abs, cast, divide, equal, exp, greater, logical_not,
+from symgraph.ops.elementwise import (abs, cast, divide, equal, exp, greater,
                                       multiply, not_equal, sqrt, square, subtract, where)
-from symgraph.ops.elementwise_math import isnan
 from symgraph.ops.registry import Op, apply, as_node, const, no_out, register
 from symgraph.ops.scan import accumulator_dtype, exclusive_product
 from symgraph.ops.shape import broadcast_like, expand_dims, reshape
@@ -319,7 +318,7 @@ def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Node:
 
 
 # --- statistics: compositions of the ops above ------------------------------------------------
-def _float_input(fn: str, x: Any, dtype: Any) -> Node:
+def float_input(fn: str, x: Any, dtype: Any) -> Node:
     x = as_node(x)
     if dtype is not None:
         x = cast(x, dtype)
@@ -328,7 +327,7 @@ def _float_input(fn: str, x: Any, dtype: Any) -> Node:
     return x
 
 
-def _reduced_count(x: Node, axes: tuple[int, ...]) -> Node:
+def reduced_count(x: Node, axes: tuple[int, ...]) -> Node:
     """The number of elements each output gathers, a real node of x's precision."""
     dtype = np.dtype(np.finfo(x.dtype).dtype)      # float32 for complex64, say
     sizes = [x.shape[a] for a in axes]
@@ -348,11 +347,11 @@ def variance(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof:
         if ddof:
             raise ValueError("variance: give ddof or correction, not both")
         ddof = correction
-    x = _float_input("variance", x, dtype)
+    x = float_input("variance", x, dtype)
     axes = _user_axes("variance", axis, x.ndim)
     d = subtract(x, mean(x, axes, keepdims=True))
     sq = square(abs(d)) if x.dtype.kind == "c" else square(d)
-    return divide(sum(sq, axes, keepdims), subtract(_reduced_count(x, axes), ddof))
+    return divide(sum(sq, axes, keepdims), subtract(reduced_count(x, axes), ddof))
 
 
 def std(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: float = 0,
@@ -361,8 +360,12 @@ def std(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: floa
     variance is 0 the derivative is taken as 0: exact when ``axis`` has one element (std is
     then constant), the subgradient nearest 0 where several elements are equal."""
     no_out("std", out)
-    v = variance(x, axis, dtype, None, ddof, keepdims, correction=correction)
-    # sqrt'(0) is infinite and times dv = 0 makes NaN; the unused branch gets a safe 1
+    return sqrt_of_variance(variance(x, axis, dtype, None, ddof, keepdims, correction=correction))
+
+
+def sqrt_of_variance(v: Node) -> Node:
+    """sqrt(v) with derivative 0 where v = 0 (sqrt'(0) is infinite, and times dv = 0 NaN);
+    the unused branch gets a safe 1."""
     positive = greater(v, 0)
     return where(positive, sqrt(where(positive, v, 1)), 0)
 
@@ -372,11 +375,11 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
     """NumPy's ``average``: the mean along ``axis`` weighted by ``weights`` (the shape of
     ``a``, or 1-D along a single ``axis``). ``returned=True`` also gives the sum of the
     weights, broadcast to the result's shape."""
-    a = _float_input("average", a, None)
+    a = float_input("average", a, None)
     axes = _user_axes("average", axis, a.ndim)
     if weights is None:
         avg = mean(a, axes, keepdims)
-        return (avg, broadcast_like(_reduced_count(a, axes), avg)) if returned else avg
+        return (avg, broadcast_like(reduced_count(a, axes), avg)) if returned else avg
     w = as_node(weights)
     if w.shape != a.shape:
         if axis is None or len(axes) != 1 or w.ndim != 1:
@@ -386,23 +389,3 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
     scale = sum(broadcast_like(w, multiply(a, w)), axes, keepdims)
     avg = divide(sum(multiply(a, w), axes, keepdims), scale)
     return (avg, broadcast_like(scale, avg)) if returned else avg
-
-
-def nansum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
-           keepdims: bool = False) -> Node:
-    """``sum`` with NaNs counted as zero; no derivative flows to the NaNs."""
-    no_out("nansum", out)
-    a = as_node(a) if dtype is None else cast(as_node(a), dtype)
-    if a.dtype.kind in "fc":
-        a = where(isnan(a), 0, a)
-    return sum(a, axis, keepdims)
-
-
-def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
-            keepdims: bool = False) -> Node:
-    """``mean`` of the elements that are not NaN (NaN where all of them are)."""
-    no_out("nanmean", out)
-    a = _float_input("nanmean", a, dtype)
-    present = logical_not(isnan(a))
-    count = sum(cast(present, np.finfo(a.dtype).dtype), axis, keepdims)
-    return divide(sum(where(present, a, 0), axis, keepdims), count)
