@@ -41,8 +41,8 @@ LINEAR_OPS = frozenset({
 })
 # The part of LINEAR_OPS that is linear only piecewise, between kinks.
 PIECEWISE_LINEAR_OPS = frozenset({"maximum", "minimum", "relu", "abs", "clip", "max", "min",
-                                  "max_pool2d", "remainder", "fmod", "nan_to_num", "fmax",
-                                  "fmin", "copysign"})
+                                  "max_pool2d", "remainder", "fmod", "fmax", "fmin",
+                                  "copysign"})
 # Linear in each input separately: coefficient k is sum_j op(a_j, b_{k-j}).
 BILINEAR_OPS = frozenset({"multiply", "matmul"})
 
