@@ -22,12 +22,12 @@ from symgraph.ops import (abs, add, broadcast_to, cast, clip, concatenate, const
 from symgraph.ops import (absolute, all, angle, any, arccos, arccosh, arcsin, arcsinh, arctan,
                           arctan2, arctanh, argmax, argmin, around, average, cbrt, ceil, conj,
                           conjugate, copysign, cosh, count_nonzero, cumprod, cumsum, deg2rad,
-                          degrees, exp2, fabs, fix, float_power, floor, floor_divide, fmax, fmin,
-                          fmod, heaviside, hypot, imag, isfinite, isinf, isnan, log2, log10,
-                          logaddexp, logaddexp2, logical_xor, mod, nan_to_num, nanargmax,
-                          nanargmin, nancumprod, nancumsum, nanmax, nanmean, nanmin, nanprod,
-                          nanstd, nansum, nanvar, positive, prod, ptp, rad2deg, radians, real, real_if_close, remainder,
-                          rint, round, signbit, sinc, sinh, std, tan, true_divide, trunc,
+                          degrees, divmod, exp2, fabs, fix, float_power, floor, floor_divide, fmax,
+                          fmin, fmod, heaviside, hypot, imag, isfinite, isinf, isnan, log10, log2,
+                          logaddexp, logaddexp2, logical_xor, mod, nan_to_num, nanargmax, nanargmin,
+                          nancumprod, nancumsum, nanmax, nanmean, nanmin, nanprod, nanstd, nansum,
+                          nanvar, positive, prod, ptp, rad2deg, radians, real, real_if_close,
+                          remainder, rint, round, signbit, sinc, sinh, std, tan, true_divide, trunc,
                           variance)
 from symgraph.autodiff import grad, jvp, vjp
 from symgraph.autodiff import (DEFAULT_HVP_METHOD, HVP_METHODS, hessian, hvp, jacobian,

@@ -282,6 +282,9 @@ class Node:
     def __rmod__(self, other): return _ops().remainder(other, self)
     def __floordiv__(self, other): return _ops().floor_divide(self, other)
     def __rfloordiv__(self, other): return _ops().floor_divide(other, self)
+    def __divmod__(self, other): return _ops().divmod(self, other)
+    def __rdivmod__(self, other): return _ops().divmod(other, self)
+    def __round__(self, ndigits=None): return _ops().round(self, ndigits or 0)
     def dot(self, other): return _ops().dot(self, other)
     def prod(self, axis=None, dtype=None, out=None, keepdims=False):
         return _ops().prod(self, axis, dtype, out, keepdims)

@@ -275,7 +275,9 @@ def test_node_methods_match_ndarray():
         (x.cumprod(axis=1), a.cumprod(axis=1)), (x.clip(-1, 1), a.clip(-1, 1)),
         (x.round(1), a.round(1)), (x.astype("float32"), a.astype("float32")), (x.real, a.real),
         (x.imag, a.imag), (x.conj(), a.conj()), (x % 0.7, a % 0.7), (x // 0.7, a // 0.7),
-        (2.5 % x, 2.5 % a), (2.5 // x, 2.5 // a), ((x > 0).all(axis=0), (a > 0).all(axis=0)),
+        (2.5 % x, 2.5 % a), (2.5 // x, 2.5 // a), (divmod(x, 0.7)[0], divmod(a, 0.7)[0]),
+        (divmod(2.5, x)[1], divmod(2.5, a)[1]), (sg.divmod(x, 0.7)[1], np.divmod(a, 0.7)[1]),
+        (round(x, 1), np.round(a, 1)), ((x > 0).all(axis=0), (a > 0).all(axis=0)),
         ((x > 0).any(), (a > 0).any()),
     ]
     for got, want in checks:

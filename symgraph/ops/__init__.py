@@ -17,13 +17,13 @@ from symgraph.ops.nn import (avg_pool2d, conv2d, dropout_mask, max_pool2d,
 # np-elementwise: NumPy's elementwise functions, complex parts, reductions, statistics, scans
 from symgraph.ops.elementwise import absolute, fabs, true_divide
 from symgraph.ops.elementwise_math import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2,
-                                           arctanh, around, cbrt, ceil, copysign, cosh,
-                                           deg2rad, degrees, exp2, fix, float_power, fmax,
-                                           fmin, fmod, floor, floor_divide, heaviside, hypot,
-                                           isfinite, isinf, isnan, log2, log10, logaddexp,
+                                           arctanh, around, cbrt, ceil, copysign, cosh, deg2rad,
+                                           degrees, divmod, exp2, fix, float_power, floor,
+                                           floor_divide, fmax, fmin, fmod, heaviside, hypot,
+                                           isfinite, isinf, isnan, log10, log2, logaddexp,
                                            logaddexp2, logical_xor, mod, nan_to_num, positive,
-                                           rad2deg, radians, remainder, rint, round, signbit,
-                                           sinc, sinh, tan, trunc)
+                                           rad2deg, radians, remainder, rint, round, signbit, sinc,
+                                           sinh, tan, trunc)
 from symgraph.ops.complex import angle, conj, conjugate, imag, real, real_if_close
 from symgraph.ops.reduce import (all, any, argmax, argmin, average, count_nonzero, prod, ptp,
                                  std, variance)

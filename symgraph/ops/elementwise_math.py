@@ -244,6 +244,11 @@ floor_divide = _binary("floor_divide", "floor(a / b) (Python's //; no derivative
 heaviside = _binary("heaviside", '0 where x1 < 0, x2 where x1 == 0, 1 where x1 > 0 (no derivative)')
 
 
+def divmod(a: Any, b: Any) -> tuple[Node, Node]:  # noqa: A001 - NumPy's name
+    """``(a // b, a % b)``, as ``np.divmod``."""
+    return floor_divide(a, b), remainder(a, b)
+
+
 def float_power(a: Any, b: Any) -> Node:
     """``a ** b`` computed in float64 (complex128 for complex inputs), as NumPy's float_power."""
     a, b = as_node(a), as_node(b)
