@@ -38,6 +38,8 @@ from symgraph.testing import check_grads
 from symgraph.runtime import Function, function
 from symgraph.render import (GraphvizError, diff, draw, gradient_view, optimization_view,
                              render, to_dot)
+# render: the interactive HTML explorer (also sg.render(target, "graph.html"))
+from symgraph.render.html import explore
 
 # ONNX exchange (the optional extra symgraph[onnx], imported on first call)
 from symgraph.onnx import export_onnx, import_onnx

@@ -112,9 +112,27 @@ def optimization() -> Drawing:
     return sg.optimization_view(([out], cse([out])), names={out: "out"}, **FIXED)
 
 
+def _classifier():
+    from symgraph import nn
+    model = nn.MLP([4, 3, 2], name="mlp")
+    x, labels = sg.var("x", shape=(None, 4)), sg.var("labels", shape=(None,), dtype="int64")
+    return nn.softmax_cross_entropy(model(x), labels)
+
+
+def mlp_layers() -> Drawing:
+    """An nn.MLP's loss in the layers style: both layers (the logits kept) and the loss."""
+    return sg.draw(_classifier(), style="layers", **FIXED)
+
+
+def mlp_units() -> Drawing:
+    """The same unit by unit: layer1[1], layer1[2], ... never read as another layer."""
+    return sg.draw(_classifier(), style="units", **FIXED)
+
+
 FIGURES = {
     "xor_layers": xor_layers, "xor_units": xor_units, "z_xy": z_xy,
     "logistic_regression": logistic_regression, "relu_layer": relu_layer,
     "fff_gradient": fff_gradient, "mlp_cost": mlp_cost,
     "mlp_cost_gradient": mlp_cost_gradient, "optimization": optimization,
+    "mlp_layers": mlp_layers, "mlp_units": mlp_units,
 }

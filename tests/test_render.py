@@ -108,7 +108,7 @@ def test_labels_show_types_with_question_marks_and_names():
     assert "W\nfloat64 (2, 3)" in text
     assert any(t.startswith("loss: sum") for t in text)
     assert "1\nfloat64 ()" in text                        # a scalar constant shows its value
-    assert all("\n" not in t for t in dp.labels(sg.to_dot(y, types=False)))
+    assert not any("float64" in t for t in dp.labels(sg.to_dot(y, types=False)))
 
 
 def test_tooltips_hold_op_type_and_a_machine_independent_location():
@@ -163,7 +163,12 @@ def test_budget_collapses_the_deepest_scopes_first_and_says_so():
     boxes = dp.nodes(dot)
     assert len(boxes) == 1 + 30                 # x and one box per step scope
     assert f"{n} nodes above the budget of 40: scopes at depth 2 and deeper collapsed" in dot
+    # Alike scopes fold into one box per run before a shallower cut is taken.
     dot = sg.to_dot(h, budget=10)
+    assert [a["label"] for a in dp.nodes(dot).values()][1:4] == [
+        "step0\\n3 nodes", "step1 … step8 (×8)\\n24 nodes", "step9\\n3 nodes"]
+    assert "3 run(s) of alike scopes drawn as one box each (10 boxes)" in dot
+    dot = sg.to_dot(h, budget=5)
     assert [a["label"].split("\\n")[0] for a in dp.nodes(dot).values()] == [
         "x", "block0", "block1", "block2"]
 
@@ -226,14 +231,14 @@ def test_units_style_connects_every_unit_and_caps_wide_layers():
     y, names = _xor()
     dot = sg.to_dot(y, style="units", names=names)
     labels = {k: a["label"] for k, a in dp.nodes(dot).items()}
-    assert sorted(labels.values()) == ["h1", "h2", "x1", "x2", "y"]
+    assert sorted(labels.values()) == ["h₁", "h₂", "x₁", "x₂", "y"]
     pairs = sorted((labels[s], labels[d]) for s, d, _ in dp.edges(dot))
-    assert pairs == [("h1", "y"), ("h2", "y"), ("x1", "h1"), ("x1", "h2"), ("x2", "h1"),
-                     ("x2", "h2")]
+    assert pairs == [("h₁", "y"), ("h₂", "y"), ("x₁", "h₁"), ("x₁", "h₂"), ("x₂", "h₁"),
+                     ("x₂", "h₂")]
     wide = sg.tanh(sg.var("v", shape=(None, 20)) @ sg.param(np.ones((20, 3)), name="V"))
     dot = sg.to_dot(wide, style="units", max_units=5)
     names_drawn = [a["label"] for a in dp.nodes(dot).values()]
-    assert names_drawn[:6] == ["v1", "v2", "v3", "v4", "… 15 more", "v20"]
+    assert names_drawn[:6] == ["v₁", "v₂", "v₃", "v₄", "… 15 more", "v₂₀"]
     unknown = sg.tanh(sg.var("u", shape=(2, None)))
     assert "u (? units)" in dp.labels(sg.to_dot(unknown, style="units"))
 
@@ -252,7 +257,8 @@ def test_gradient_view_draws_shared_nodes_once():
     octagons = [a for a in boxes.values() if a["shape"] == "octagon"]
     assert len(octagons) == sum(n.is_grad and bool(n.inputs) for n in g.nodes) >= 5
     # The cos nodes read the forward values w, x, y directly: edges into the gradient part.
-    cos_inputs = {s for s, dst, _ in dp.edges(d.dot) if "cos" in boxes[dst]["label"]}
+    cos_inputs = {s for s, dst, a in dp.edges(d.dot)
+                  if "cos" in boxes[dst]["label"] and a.get("style") != "invis"}
     assert cos_inputs == {"n0", "n1", "n2"}
 
 
@@ -405,8 +411,9 @@ def test_network_styles_follow_weights_through_reshapes_and_convolutions():
     dot = sg.to_dot(loss, style="layers")
     labels = {k: a["label"] for k, a in dp.nodes(dot).items()}
     edges = sorted((labels[s], labels[d], a.get("label", "")) for s, d, a in dp.edges(dot))
-    # The dense weight W reaches the loss from the conv layer (through pool and flatten),
-    # not from the labels y; the kernel K is a weight, not an intercept.
-    assert edges == [("conv", "h(1)", "W"), ("x", "conv", "K"), ("y", "h(1)", "")]
+    # Each layer object's output is a layer (the logits of "dense" too); the kernel K is a
+    # weight, not an intercept; the scalar output is drawn as the loss.
+    assert edges == [("conv", "pool", ""), ("dense", "loss", ""), ("flatten", "dense", "W"),
+                     ("pool", "flatten", ""), ("x", "conv", "K"), ("y", "loss", "")]
     units = dp.labels(sg.to_dot(loss, style="units"))
-    assert "conv128" in units and "… 120 more" in units     # 2 x 8 x 8 units per image
+    assert "conv[128]" in units and "… 120 more" in units     # 2 x 8 x 8 units per image

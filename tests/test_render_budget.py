@@ -89,7 +89,7 @@ def test_units_style_counts_unit_boxes_against_the_budget():
     boxes = _check_bounded(dot, 40)
     assert "101 layers (303 boxes) above the budget of 40" in dot
     drawn_units = [a["label"] for a in boxes.values() if a.get("shape") == "circle"]
-    assert len(drawn_units) % 3 == 0 and {"x1", "x2", "x3"} <= set(drawn_units)
+    assert len(drawn_units) % 3 == 0 and {"x₁", "x₂", "x₃"} <= set(drawn_units)
     # Each drawn layer is still one rank, and ranks only name drawn boxes.
     for line in dot.splitlines():
         if line.strip().startswith("{ rank=same; n"):

@@ -8,12 +8,13 @@ several boxes (a layer drawn unit by unit).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from symgraph.graph import Node
 from symgraph.render import palette
-from symgraph.render.figure import Box, Link
+from symgraph.render.figure import Box, Figure, Link
 
 
 ELIDED = "\u2026"   # the group of nodes left out of an over-budget drawing
@@ -66,33 +67,38 @@ def _ends(weights: Sequence[int], budget: int) -> tuple[int, int]:
 
 
 def plan_collapse(nodes: Sequence[Node], budget: int, collapse: Sequence[str],
-                  weights: Optional[Sequence[int]] = None, noun: str = "nodes") -> CollapsePlan:
+                  weights: Optional[Sequence[int]] = None, noun: str = "nodes",
+                  scopes: Optional[Sequence[str]] = None) -> CollapsePlan:
     """Decide which nodes to fold into scope boxes (see the module docstring). ``weights``:
-    boxes each node is drawn as (1 each by default); ``noun`` names the nodes in the note."""
+    boxes each node is drawn as (1 each by default); ``noun`` names the nodes in the note;
+    ``scopes``: the scope each node is drawn in (its own by default)."""
     weights = [1] * len(nodes) if weights is None else list(weights)
     explicit = sorted((c.strip("/").split("/") for c in collapse if c.strip("/")), key=len)
-    parts_of = [n.scope.split("/") if n.scope else [] for n in nodes]
+    scopes = [n.scope for n in nodes] if scopes is None else list(scopes)
+    parts_of = [s.split("/") if s else [] for s in scopes]
     fixed = [_explicit_group(p, explicit) for p in parts_of]
     depth = max((len(p) for p in parts_of), default=0)
-    cut = 0
+    cut, runs = 0, 0
+    group_of = _groups(nodes, parts_of, fixed, 0)
     count = _count(parts_of, fixed, weights, 0)
-    # Collapse one level at a time, deepest first, until the drawing fits the budget.
+    # Collapse one level at a time, deepest first, until the drawing fits the budget; at
+    # each level, runs of alike scopes (layer1 ... layer31) fold before a shallower cut.
     while count > budget and depth >= 1:
         cut = depth
+        group_of = _groups(nodes, parts_of, fixed, cut)
         count = _count(parts_of, fixed, weights, cut)
+        if count > budget:
+            count, runs = _merge_repeats(group_of, nodes, count, budget)
         depth -= 1
-    group_of: dict[int, str] = {}
-    for n, parts, group in zip(nodes, parts_of, fixed):
-        if group:
-            group_of[id(n)] = group
-        elif cut and len(parts) >= cut:
-            group_of[id(n)] = "/".join(parts[:cut])
     total = sum(weights)
     size = f"{len(nodes)} {noun}" + (f" ({total} boxes)" if total != len(nodes) else "")
     note = ""
     if cut:
         note = (f"{size} above the budget of {budget}: scopes at depth {cut} and deeper "
-                f"collapsed ({count} boxes)")
+                f"collapsed")
+        if runs:
+            note += f", {runs} run(s) of alike scopes drawn as one box each"
+        note += f" ({count} boxes)"
     if count > budget:
         # No scope left to fold: keep both ends of the order (the inputs and the outputs)
         # and stand one box in for the middle, so Graphviz never gets a drawing it would
@@ -104,6 +110,53 @@ def plan_collapse(nodes: Sequence[Node], budget: int, collapse: Sequence[str],
             f" the middle {len(elided)} {noun} (topological order) drawn as one box; "
             "pass budget=... to draw more")
     return CollapsePlan(group_of, note)
+
+
+REPEAT = re.compile(r"^(.*?)(\d+)$")
+
+
+def _groups(nodes: Sequence[Node], parts_of: list[list[str]], fixed: list[str],
+            cut: int) -> dict[int, str]:
+    """``id(node) -> collapsed scope path`` when scopes at depth ``cut`` and deeper fold."""
+    group_of: dict[int, str] = {}
+    for n, parts, group in zip(nodes, parts_of, fixed):
+        if group:
+            group_of[id(n)] = group
+        elif cut and len(parts) >= cut:
+            group_of[id(n)] = "/".join(parts[:cut])
+    return group_of
+
+
+def _merge_repeats(group_of: dict, nodes: Sequence[Node], count: int,
+                   budget: int) -> tuple[int, int]:
+    """Fold runs of three or more collapsed sibling scopes named alike (``layer1`` ...
+    ``layer31``: a deep network's layers, or their gradient blocks) so the first and the
+    last stay and one box stands for those between (``layer2 … layer30``). Returns the
+    new box count and the number of runs folded."""
+    runs: dict[tuple[str, str], dict[str, None]] = {}   # (parent, stem) -> paths in order
+    for n in nodes:
+        path = group_of.get(id(n))
+        if path is None:
+            continue
+        parent, _, leaf = path.rpartition("/")
+        match = REPEAT.match(leaf)
+        if match:
+            runs.setdefault((parent, match.group(1)), {})[path] = None
+    merged = 0
+    for (parent, stem), ordered in runs.items():
+        paths = list(ordered)
+        if len(paths) < 3 or count <= budget:
+            continue
+        middle = set(paths[1:-1])
+        first = paths[1].rpartition("/")[2]
+        last = paths[-2].rpartition("/")[2]
+        name = (parent + "/" if parent else "") + f"{first} … {last} (×{len(middle)})"
+        for n in nodes:
+            if group_of.get(id(n)) in middle:
+                group_of[id(n)] = name
+        count -= len(middle) - 1
+        merged += 1
+    return count, merged
 
 
 def _elide_middle(nodes: Sequence[Node], weights: Sequence[int], group_of: dict,
@@ -170,3 +223,25 @@ def join_caption(caption: Optional[str], note: str) -> str:
     """The caller's caption with the budget's note under it: a drawing that leaves nodes
     out always says so."""
     return "\n".join(t for t in (caption, note) if t)
+
+
+# The layout cost (boxes + edges) a default drawing may have: Graphviz lays out such a
+# drawing in about a second on a laptop core (benchmarks/render_layout.py measures the
+# zoo of real models). A budget the caller gives is used as given.
+MAX_COST = 650
+
+
+def layout_cost(fig: Figure) -> int:
+    """What Graphviz's time grows with: boxes and edges (invisible ones included)."""
+    return len(fig.boxes) + len(fig.links)
+
+
+def fit_cost(build: Callable[[int], Figure], budget: int, given: bool) -> Figure:
+    """``build(budget)``, and when the caller left the budget at its default, rebuilt with
+    smaller budgets until its layout cost is at most ``MAX_COST``."""
+    fig = build(budget)
+    while not given and layout_cost(fig) > MAX_COST and budget > 8:
+        # Cost grows about in proportion to the budget: aim a little under the limit.
+        budget = max(8, min(budget - 1, int(budget * 0.9 * MAX_COST / layout_cost(fig))))
+        fig = build(budget)
+    return fig

@@ -1,10 +1,11 @@
 """What to draw: turns any drawable object into a ``Figure`` in the requested style."""
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 from symgraph.graph import Graph, Node
+from symgraph.render.budget import fit_cost
 from symgraph.render.figure import Figure, Options
 from symgraph.render.network import layers_figure, units_figure
 from symgraph.render.styles import graph_figure
@@ -53,8 +54,6 @@ def build_figure(obj: Any, style: str, options: dict) -> Figure:
     """``obj`` drawn in ``style`` with ``options`` (see ``sg.to_dot``)."""
     opts = make_options(style, options)
     graph = as_graph(obj)
-    if style == "layers":
-        return layers_figure(graph, opts)
-    if style == "units":
-        return units_figure(graph, opts)
-    return graph_figure(graph, opts)
+    draw = {"layers": layers_figure, "units": units_figure}.get(style, graph_figure)
+    return fit_cost(lambda budget: draw(graph, replace(opts, budget=budget)), opts.budget,
+                    "budget" in options)

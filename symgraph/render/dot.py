@@ -6,18 +6,18 @@ numbered in sorted scope order, attributes are written in a fixed order.
 from __future__ import annotations
 
 import functools
-from typing import Any
+import warnings
+from typing import Any, Optional
 
-from symgraph.render import palette
+from symgraph.render import escape, palette
 from symgraph.render.figure import Box, Drawing, Figure
 
 FONT = "Helvetica"
 
 
 def quote(text: str) -> str:
-    """A DOT string literal; newlines become DOT's centred line breaks."""
-    text = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + text.replace("\n", "\\n") + '"'
+    """A DOT string literal (through ``escape``, the one place that makes text safe)."""
+    return escape.dot_string(escape.shorten(text))
 
 
 def _attr_list(attrs: list[tuple[str, str]]) -> str:
@@ -106,13 +106,48 @@ def _emit_legend(lines: list[str], entries: tuple[str, ...]) -> None:
     lines.append("  }")
 
 
+def _warn_long_labels(fig: Figure) -> None:
+    """Name the nodes whose text the drawing shortens (Graphviz fails on strings over
+    16,384 characters, without saying whose)."""
+    long = [b for b in fig.boxes if len(b.label) > escape.MAX_LABEL]
+    if not long:
+        return
+    where = "; ".join(f"{b.key} ({escape.clean(escape.shorten(b.label, 40))}"
+                      + (f", {escape.clean(b.tooltip.splitlines()[-1])[:200]}" if b.tooltip
+                         else "") + ")" for b in long[:3])
+    more = f" and {len(long) - 3} more" if len(long) > 3 else ""
+    warnings.warn(f"drawing: label of {len(long)} node(s) over {escape.MAX_LABEL} "
+                  f"characters shortened: {where}{more}", RuntimeWarning, stacklevel=4)
+
+
+# Above this many boxes, Graphviz's network-simplex passes (ranking and x placement) are
+# capped: they are what takes minutes on a deep gradient graph; the cap costs little
+# straightness (measured in benchmarks/render_layout.py).
+BIG_DRAWING = 150
+
+
+def _between_clusters(a: str, b: str) -> bool:
+    """True for an edge between two scope clusters neither of which holds the other."""
+    if not a or not b or a == b:
+        return False
+    return not (a.startswith(b + "/") or b.startswith(a + "/"))
+
+
+def _layout_limits(boxes: int) -> list[tuple[str, str]]:
+    if boxes <= BIG_DRAWING:
+        return []
+    return [("nslimit", "2"), ("nslimit1", "2"), ("mclimit", "0.5")]
+
+
 def figure_to_dot(fig: Figure) -> str:
     """The DOT source of ``fig``."""
+    _warn_long_labels(fig)
     lines = ["digraph symgraph {"]
     graph_attrs = [("rankdir", fig.rankdir), ("fontname", FONT), ("newrank", "true"),
                    ("labelloc", "b"), ("fontsize", "11")]
     if fig.caption:
         graph_attrs.append(("label", fig.caption))
+    graph_attrs += list(fig.attrs) + _layout_limits(len(fig.boxes))
     lines.append(f"  graph [{_attr_list(graph_attrs)}];")
     lines.append(f"  node [{_attr_list([('fontname', FONT), ('fontsize', '10')])}];")
     lines.append(f"  edge [{_attr_list([('fontname', FONT), ('fontsize', '9'), ('color', '#444444'), ('arrowsize', '0.7')])}];")
@@ -129,8 +164,14 @@ def figure_to_dot(fig: Figure) -> str:
         lines.append(f"    graph [{_attr_list([('label', label), ('style', 'rounded'), ('color', '#666666'), ('fontsize', '12')])}];")
         _emit_boxes(lines, by_group[g], fig.clusters, counter, "    ")
         lines.append("  }")
+    scope_of = {b.key: b.scope for b in fig.boxes} if fig.clusters else {}
     for link in fig.links:
         attrs = ([("label", link.label)] if link.label else []) + list(link.attrs)
+        if _between_clusters(scope_of.get(link.src, ""), scope_of.get(link.dst, "")):
+            # A rank between two sibling clusters (a layer's weights sit one rank above
+            # its matmul, where the previous layer ends): without it dot cannot stack
+            # the clusters and draws a deep network as a staircase many times too wide.
+            attrs.append(("minlen", "2"))
         tail = f" [{_attr_list(attrs)}]" if attrs else ""
         lines.append(f"  {link.src} -> {link.dst}{tail};")
     for rank in fig.ranks:
@@ -139,33 +180,40 @@ def figure_to_dot(fig: Figure) -> str:
         lines.append("  " + " -> ".join(rank) + " [style=invis];")
     if fig.legend:
         _emit_legend(lines, fig.legend)
+        if fig.legend_below:
+            # Hung under every output: a tall drawing keeps its width.
+            lines.extend(f"  {b.key} -> legend0 [style=invis];" for b in fig.boxes if b.output)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def to_dot(obj: Any, style: str = "ops", **options: Any) -> str:
+def to_dot(obj: Any, style: Optional[str] = None, **options: Any) -> str:
     """DOT text for ``obj`` — a node, a list of nodes, a ``Graph``, a compiled
-    ``Function`` (its optimised graph) or a finished drawing from a view.
+    ``Function`` (its optimised graph) or a finished drawing from a view (redrawn with the
+    options given, which override the ones it was drawn with).
 
-    Styles: ``"ops"`` (values as boxes, operations as ellipses), ``"expr"`` (the textbook's
-    variables u(1), u(2), ...), ``"layers"`` (one node per layer, weights on the edges),
-    ``"units"`` (one node per scalar unit). Options: ``rankdir`` ("TB", "LR", "BT", "RL"),
-    ``legend``, ``types`` (dtype and shape in labels), ``locations`` (the user's file:line
-    in tooltips), ``budget`` (boxes before the deepest scopes collapse), ``collapse``
-    (scopes always drawn as one box), ``clusters`` (draw scopes), ``names`` ({node: label}),
-    ``caption``, ``max_units`` and ``show_biases`` (network styles).
+    Styles: ``"ops"`` (the default: values as boxes, operations as ellipses), ``"expr"``
+    (the textbook's variables u(1), u(2), ...), ``"layers"`` (one node per layer, weights on
+    the edges), ``"units"`` (one node per scalar unit). Options: ``rankdir`` ("TB", "LR",
+    "BT", "RL"), ``legend``, ``types`` (dtype and shape in labels), ``locations`` (the
+    user's file:line in tooltips), ``budget`` (boxes before the deepest scopes collapse),
+    ``collapse`` (scopes always drawn as one box), ``clusters`` (draw scopes), ``names``
+    ({node: label}), ``caption``, ``max_units`` and ``show_biases`` (network styles).
+    An option that cannot apply raises ``TypeError`` or ``ValueError``.
     """
-    if isinstance(obj, Drawing):
-        return obj.dot
-    from symgraph.render.build import build_figure
-    return figure_to_dot(build_figure(obj, style, options))
+    return draw(obj, style, **options).dot
 
 
-def draw(obj: Any, style: str = "ops", **options: Any) -> Drawing:
+def draw(obj: Any, style: Optional[str] = None, **options: Any) -> Drawing:
     """``obj`` drawn in ``style`` as a ``Drawing``: DOT text that displays itself in
     Jupyter and writes files with ``.render(path)`` (options as for ``to_dot``)."""
     if isinstance(obj, Drawing):
-        return obj
+        return obj.redraw(style, **options)
     from symgraph.render.build import build_figure
-    fig = build_figure(obj, style, options)
-    return Drawing(figure_to_dot(fig), fig.caption, (("boxes", len(fig.boxes)),))
+    fig = build_figure(obj, style or "ops", options)
+    return Drawing(figure_to_dot(fig), fig.caption, (("boxes", len(fig.boxes)),),
+                   remake=functools.partial(_draw_again, obj, style, options))
+
+
+def _draw_again(obj: Any, style: Optional[str], base: dict, **new: Any) -> Drawing:
+    return draw(obj, new.pop("style", style), **dict(base, **new))

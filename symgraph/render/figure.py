@@ -6,8 +6,9 @@ from DOT text lets views recolour or combine figures without parsing DOT.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Optional
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
 
 # Keys of the record fields a box may override on top of its kind's look.
 Attrs = tuple[tuple[str, str], ...]
@@ -50,6 +51,8 @@ class Figure:
     legend: tuple[str, ...] = ()               # palette entries shown in the legend
     clusters: bool = True                      # draw name scopes as clusters
     ranks: tuple[tuple[str, ...], ...] = ()    # boxes drawn side by side (same rank)
+    attrs: Attrs = ()                          # extra graph attributes (spacing, limits)
+    legend_below: bool = False                 # legend under the outputs, not beside them
 
 
 @dataclass(frozen=True)
@@ -77,13 +80,39 @@ class Drawing:
     dot: str
     caption: str = ""
     counts: tuple[tuple[str, int], ...] = ()
+    # How to draw the same thing again with other options (``remake(style=..., **options)``
+    # overriding the ones it was drawn with); None for a drawing made from DOT text alone.
+    remake: Optional[Callable[..., "Drawing"]] = field(default=None, compare=False,
+                                                       repr=False)
+
+    def __deepcopy__(self, memo: dict) -> "Drawing":
+        return self       # frozen: a copy would be the same drawing
+
+    def __reduce__(self) -> tuple:
+        # A pickled drawing keeps its DOT text, caption and counts, not how to remake it
+        # (that holds the graph); redrawing an unpickled one with options says so.
+        return (Drawing, (self.dot, self.caption, self.counts))
 
     def count(self, what: str) -> int:
         """One of the drawing's counts (e.g. ``"added"`` for a diff), 0 when absent."""
         return dict(self.counts).get(what, 0)
 
+    def redraw(self, style: Optional[str] = None, **options: Any) -> "Drawing":
+        """The same drawing with ``style`` and ``options`` changed (the others as before);
+        itself when nothing is asked. A drawing that cannot be redrawn says so."""
+        if style is None and not options:
+            return self
+        if self.remake is None:
+            asked = ", ".join((["style"] if style is not None else []) + sorted(options))
+            raise TypeError(f"cannot apply {asked} to this drawing: it holds DOT text only "
+                            "(draw the graph itself with these options instead)")
+        if style is not None:
+            options["style"] = style
+        return self.remake(**options)
+
     def render(self, path: str, **options: Any) -> str:
-        """Write the drawing to ``path`` (format by suffix); returns the path."""
+        """Write the drawing to ``path`` (format by suffix); options as for ``sg.render``
+        (drawing options redraw it first); returns the path."""
         from symgraph.render.svg import render
         return render(self, path, **options)
 
@@ -93,3 +122,14 @@ class Drawing:
 
     def __str__(self) -> str:
         return self.dot
+
+
+def remaker(fn: Callable[..., Drawing], *args: Any, **base: Any) -> Callable[..., Drawing]:
+    """``Drawing.remake`` for a view: calls ``fn(*args, **base)`` with new options laid
+    over ``base`` (a partial of a module-level function, so a drawing pickles when its
+    graph does)."""
+    return functools.partial(_again, fn, args, base)
+
+
+def _again(fn: Callable[..., Drawing], args: tuple, base: dict, **new: Any) -> Drawing:
+    return fn(*args, **dict(base, **new))

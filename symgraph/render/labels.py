@@ -92,10 +92,30 @@ def tooltip(node: Node, locations: bool) -> str:
 
 def leaf_names(leaves: list[Node], names: dict[int, str]) -> dict[int, str]:
     """Names for parameters (or inputs) that tell them apart: a name two of them share is
-    written with the scope, ``hidden/W`` and ``output/W``. Keyed by ``id(node)``."""
+    written with the scope, ``hidden/W`` and ``output/W``, less the scope they all share
+    (``mlp/layer1/W`` and ``mlp/layer2/W`` read ``layer1/W`` and ``layer2/W``). Keyed by
+    ``id(node)``."""
     plain = {id(p): given_name(p, names) or "θ" for p in leaves}
     seen: dict[str, int] = {}
     for p in leaves:
         seen[plain[id(p)]] = seen.get(plain[id(p)], 0) + 1
-    return {id(p): f"{p.scope}/{plain[id(p)]}" if seen[plain[id(p)]] > 1 and p.scope
-            else plain[id(p)] for p in leaves}
+    scoped = [p for p in leaves if seen[plain[id(p)]] > 1 and p.scope]
+    common = _common_parts([p.scope.split("/") for p in scoped])
+    out = {}
+    for p in leaves:
+        if seen[plain[id(p)]] > 1 and p.scope:
+            rest = "/".join(p.scope.split("/")[common:])
+            out[id(p)] = f"{rest}/{plain[id(p)]}" if rest else f"{p.scope}/{plain[id(p)]}"
+        else:
+            out[id(p)] = plain[id(p)]
+    return out
+
+
+def _common_parts(paths: list[list[str]]) -> int:
+    """How many leading scope parts all ``paths`` share (0 for fewer than two paths)."""
+    if len(paths) < 2:
+        return 0
+    k = 0
+    while all(len(p) > k and p[k] == paths[0][k] for p in paths):
+        k += 1
+    return k

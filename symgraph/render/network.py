@@ -7,6 +7,7 @@ between two layers (affine maps, bias adds) are folded into the edge.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Optional
 
@@ -41,21 +42,57 @@ def _is_activation(n: Node) -> bool:
     return n.op == "maximum" and any(i.op == "const" for i in n.inputs)
 
 
-def _is_layer(n: Node, outputs: set[int], names: dict[int, str]) -> bool:
+def _is_layer(n: Node, outputs: set[int], names: dict[int, str], leaves_scope: set[int]) -> bool:
     if n.op == "var" or id(n) in outputs:
         return True
     if n.op in ("param", "const"):
         return False
-    return bool(labels.given_name(n, names)) or _is_activation(n)
+    return bool(labels.given_name(n, names)) or _is_activation(n) or id(n) in leaves_scope
+
+
+def _scope_outputs(graph: Graph) -> set[int]:
+    """Nodes read from outside their name scope: what a layer object hands on (the logits
+    of a model's last, linear layer among them)."""
+    out: set[int] = set()
+    for n in graph.nodes:
+        for i in n.inputs:
+            if i.scope and i.scope != n.scope and not n.scope.startswith(i.scope + "/"):
+                out.add(id(i))
+    return out
+
+
+SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def hidden_name(k: int) -> str:
+    """The textbook's name of the k-th unnamed hidden layer: ``h⁽¹⁾``, ``h⁽²⁾``, ..."""
+    return "h" + f"({k})".translate(SUPERSCRIPT)
+
+
+def unit_name(layer: str, j: int) -> str:
+    """Unit ``j`` of a layer, never readable as another layer: a one-letter name takes a
+    subscript (``x₁``, ``h₂⁽¹⁾``), any other name an index (``layer1[2]``)."""
+    head, rest = layer[:1], layer[1:]
+    if head.isalpha() and (not rest or all(c in "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾" for c in rest)):
+        return head + str(j).translate(SUBSCRIPT) + rest
+    return f"{layer}[{j}]"
+
+
+def _is_loss(n: Node, outputs: set[int]) -> bool:
+    # A scalar computed output of a network drawing is its loss (or cost).
+    return id(n) in outputs and n.ndim == 0 and bool(n.inputs)
 
 
 def find_layers(graph: Graph, names: dict[int, str]) -> list[Layer]:
     """Every layer of ``graph`` in topological order, with what feeds it."""
     outputs = {id(o) for o in graph.outputs}
-    is_layer = [_is_layer(n, outputs, names) for n in graph.nodes]
+    leaves_scope = _scope_outputs(graph)
+    is_layer = [_is_layer(n, outputs, names, leaves_scope) for n in graph.nodes]
     layer_ids = {id(n) for n, flag in zip(graph.nodes, is_layer) if flag}
     # An unnamed layer alone in its name scope is called after the scope ("hidden");
-    # other unnamed layers are h(1), h(2), ... as in the textbook.
+    # a scalar output is the loss; other unnamed layers are h⁽¹⁾, h⁽²⁾, ... as in the
+    # textbook.
     per_scope: dict[str, int] = {}
     for n, flag in zip(graph.nodes, is_layer):
         if flag and n.scope and not labels.given_name(n, names):
@@ -66,13 +103,36 @@ def find_layers(graph: Graph, names: dict[int, str]) -> list[Layer]:
         if not flag:
             continue
         name = labels.given_name(n, names)
+        if not name and _is_loss(n, outputs):
+            name = "loss"
         if not name and per_scope.get(n.scope) == 1:
             name = n.scope.rpartition("/")[2]
         if not name:
             hidden += 1
-            name = f"h({hidden})"
+            name = hidden_name(hidden)
         layers.append(_feeds(graph, n, name, layer_ids))
     return layers
+
+
+def warn_without_weights(layers: list[Layer], style: str) -> None:
+    """Warn when a graph of several layers has no weight at all: it is not a network, and
+    the network styles would draw its activations as a chain of unlabelled layers."""
+    hidden = sum(1 for l in layers if l.node.op != "var")
+    if hidden >= 3 and not any(l.weights for l in layers):
+        warnings.warn(f"style {style!r}: this graph has {hidden} layers but no weights "
+                      "(parameters read by matmul, dot, multiply, outer or conv2d), so it is "
+                      "not drawn as a network; style='ops' draws it node by node",
+                      RuntimeWarning, stacklevel=4)
+
+
+def check_network(graph: Graph, style: str) -> None:
+    """Refuse a graph the network styles cannot draw: one with gradient nodes, whose
+    layers would be a tangle of back-propagated values."""
+    n_grad = sum(1 for n in graph.nodes if n.is_grad)
+    if n_grad:
+        raise ValueError(f"style {style!r} draws a network's forward graph, but this graph "
+                         f"holds {n_grad} gradient nodes; draw it with style='ops' or "
+                         "'expr', or draw the forward graph and use sg.gradient_view")
 
 
 def _feeds(graph: Graph, layer: Node, name: str, layer_ids: set[int]) -> Layer:
@@ -142,6 +202,13 @@ def _layer_kind(layer: Layer) -> str:
     return palette.INPUT if layer.node.op == "var" else palette.OPERATION
 
 
+def _layer_look(layer: Layer, text: str) -> tuple[tuple[str, str], ...]:
+    # A loss is a box (a number, not a vector of units); short names fit a circle.
+    if layer.node.ndim == 0 and layer.node.op != "var" and layer.label == "loss":
+        return (("shape", "box"),)
+    return (("shape", "circle"),) if len(text) <= 4 else ()
+
+
 def _layer_tooltip(layer: Layer, opts: Options) -> str:
     tip = labels.tooltip(layer.node, opts.locations)
     if layer.biases:
@@ -174,8 +241,10 @@ def _folded(layers: list[Layer], plan: CollapsePlan) -> tuple[dict[int, str], di
 def layers_figure(graph: Graph, opts: Options) -> Figure:
     """The ``"layers"`` style (see the module docstring); above the budget, layers in the
     deepest scopes fold into one box per scope, then the middle layers into one box."""
+    check_network(graph, "layers")
     names = labels.name_map(opts.names)
     layers = find_layers(graph, names)
+    warn_without_weights(layers, "layers")
     outputs = {id(o) for o in graph.outputs}
     plan = plan_collapse([l.node for l in layers], opts.budget, opts.collapse, noun="layers")
     key_of, folded = _folded(layers, plan)
@@ -197,7 +266,7 @@ def layers_figure(graph: Graph, opts: Options) -> Figure:
                 text += f"\n{labels.type_text(layer.node)}"
             boxes.append(Box(key, text, _layer_kind(layer), "", "",
                              _layer_tooltip(layer, opts), output=id(layer.node) in outputs,
-                             attrs=(("shape", "circle"),) if len(text) <= 4 else ()))
+                             attrs=_layer_look(layer, text)))
         per_source = _edge_labels(layer, opts.show_biases, param_names)
         for s in layer.sources:
             links.append(Link(key_of[id(s)], key, ", ".join(per_source[id(s)])))
@@ -238,7 +307,7 @@ def _unit_boxes(layer: Layer, key: str, opts: Options, output: bool) -> list[Box
         return [Box(key, f"{layer.label} (? units)", kind, tooltip=tip, output=output)]
     if count == 1:
         return [Box(key, layer.label, kind, tooltip=tip, output=output,
-                    attrs=(("shape", "circle"),))]
+                    attrs=_layer_look(layer, layer.label))]
     shown = list(range(count))
     if count > opts.max_units:
         # The first units, an ellipsis standing for the rest, and the last unit.
@@ -250,7 +319,7 @@ def _unit_boxes(layer: Layer, key: str, opts: Options, output: bool) -> list[Box
             boxes.append(Box(f"{key}_more", f"… {hidden} more", palette.ELLIPSIS,
                              tooltip=f"{hidden} units of {layer.label} not drawn"))
             continue
-        boxes.append(Box(f"{key}_{j + 1}", f"{layer.label}{j + 1}", kind, tooltip=tip,
+        boxes.append(Box(f"{key}_{j + 1}", unit_name(layer.label, j + 1), kind, tooltip=tip,
                          output=output, attrs=(("shape", "circle"),)))
     return boxes
 
@@ -267,8 +336,10 @@ def units_figure(graph: Graph, opts: Options) -> Figure:
     """The ``"units"`` style: every layer drawn unit by unit, consecutive layers fully
     connected, each layer's units on one rank. The budget counts unit boxes: above it,
     whole layers fold into scope boxes, then the middle layers into one box."""
+    check_network(graph, "units")
     names = labels.name_map(opts.names)
     layers = find_layers(graph, names)
+    warn_without_weights(layers, "units")
     outputs = {id(o) for o in graph.outputs}
     plan = plan_collapse([l.node for l in layers], opts.budget, opts.collapse,
                          weights=[_unit_slots(l, opts.max_units) for l in layers],

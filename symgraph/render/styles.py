@@ -23,7 +23,8 @@ def ops_label(node: Node, names: dict[int, str], types: bool) -> str:
         title = name or node.op
     else:
         attrs = labels.attr_text(node)
-        title = node.op + (f" ({attrs})" if attrs else "")
+        # Attributes on their own line keep boxes narrow (dot's width is the widest rank).
+        title = node.op + (f"\n{attrs}" if attrs else "")
         title = f"{name}: {title}" if name else title
     return f"{title}\n{labels.type_text(node)}" if types else title
 
@@ -56,12 +57,16 @@ def _legend(boxes: list[Box]) -> tuple[str, ...]:
     return tuple("kind:" + k for k in kinds)
 
 
-def graph_figure(graph: Graph, opts: Options, prefix: str = "n", group: str = "") -> Figure:
-    """One box per node of ``graph`` (or per collapsed scope), one link per input."""
+def graph_figure(graph: Graph, opts: Options, prefix: str = "n", group: str = "",
+                 scopes: Optional[dict[int, str]] = None) -> Figure:
+    """One box per node of ``graph`` (or per collapsed scope), one link per input;
+    ``scopes`` (``id(node) -> scope``) collapses some nodes with another scope than their
+    own (a node drawn on its own stays outside that scope's cluster)."""
     names = labels.name_map(opts.names)
     expr = opts.style == "expr"
     types = opts.types if opts.types is not None else not expr
-    plan = plan_collapse(graph.nodes, opts.budget, opts.collapse)
+    scope_list = None if scopes is None else [scopes.get(id(n), n.scope) for n in graph.nodes]
+    plan = plan_collapse(graph.nodes, opts.budget, opts.collapse, scopes=scope_list)
     text = expr_labels(graph, names) if expr else None
     outputs = {id(o) for o in graph.outputs}
     key_of: dict[int, str] = {}

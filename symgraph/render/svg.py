@@ -60,15 +60,61 @@ def _complete(output: bytes, fmt: str) -> bool:
     return fmt == "png" and output.startswith(b"\x89PNG") and b"IEND" in output[-16:]
 
 
-def render(obj: Any, path: str, style: str = "ops", timeout: float = 120.0,
-           **options: Any) -> str:
-    """Draw ``obj`` (anything ``sg.to_dot`` takes) to ``path``; the suffix (.svg, .png, .pdf,
-    .dot) chooses the format. Returns ``path``."""
+def page_attrs(size: Any = None, dpi: Any = None) -> str:
+    """The DOT graph attributes for ``size`` (inches: one number, ``(width, height)`` or
+    Graphviz's ``"8,6"``; the drawing is scaled down to fit) and ``dpi`` (resolution of
+    PNG output and the scale of SVG/PDF); "" when neither is given."""
+    attrs = []
+    if size is not None:
+        parts = size.split(",") if isinstance(size, str) else (
+            [size, size] if isinstance(size, (int, float)) else list(size))
+        try:
+            inches = [float(p) for p in parts]
+        except (TypeError, ValueError):
+            inches = []
+        if len(inches) != 2 or not all(0 < v < 1e4 for v in inches) or isinstance(size, bool):
+            raise ValueError(f"render: size must be inches as a number, (width, height) or "
+                             f"'width,height', all positive, got {size!r}")
+        attrs.append(f'size="{inches[0]:g},{inches[1]:g}"')
+    if dpi is not None:
+        if isinstance(dpi, bool) or not isinstance(dpi, (int, float)) or not 1 <= dpi <= 2400:
+            raise ValueError(f"render: dpi must be a number from 1 to 2400, got {dpi!r}")
+        attrs.append(f'dpi="{dpi:g}"')
+    return f"  graph [{', '.join(attrs)}];" if attrs else ""
+
+
+def _check_folder(path: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"render: the folder {os.path.dirname(str(path))!r} of "
+                                f"{str(path)!r} does not exist; create it first")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"render: {str(path)!r} is a folder; give a file name "
+                                f"ending in one of {', '.join(sorted(FORMATS))}")
+
+
+def render(obj: Any, path: str, style: Optional[str] = None, timeout: float = 120.0,
+           size: Any = None, dpi: Any = None, **options: Any) -> str:
+    """Draw ``obj`` (anything ``sg.to_dot`` takes) to ``path``; the suffix (.svg, .png,
+    .pdf, .dot, or .html for the interactive explorer) chooses the format. ``size``
+    (inches) and ``dpi`` set the page; other options as for ``sg.to_dot``. Returns
+    ``path``."""
+    _check_folder(str(path))
     suffix = os.path.splitext(str(path))[1].lower()
-    if suffix not in FORMATS:
+    if suffix not in FORMATS and suffix not in (".html", ".htm"):
         raise ValueError(f"render: cannot tell the format of {str(path)!r}; use one of "
-                         f"{', '.join(sorted(FORMATS))}")
-    text = to_dot(obj, style=style, **options)
+                         f"{', '.join(sorted(FORMATS) + ['.html'])}")
+    if suffix in (".html", ".htm"):
+        if size is not None or dpi is not None:
+            raise ValueError("render: size and dpi apply to Graphviz drawings (.svg .png "
+                             ".pdf .dot), not to the .html explorer, which pans and zooms")
+        from symgraph.render.html import write_explorer
+        return write_explorer(obj, str(path), style=style, **options)
+    page = page_attrs(size, dpi)
+    text = to_dot(obj, style, **options)
+    if page:
+        head, _, rest = text.partition("\n")
+        text = f"{head}\n{page}\n{rest}"
     if FORMATS[suffix] == "dot":
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)

@@ -10,13 +10,26 @@ import numpy as np
 
 from symgraph.graph import Graph, Node
 from symgraph.render import palette
-from symgraph.render.budget import collapsed_box, join_caption, merge_links, plan_collapse
+from symgraph.render.budget import (collapsed_box, fit_cost, join_caption, merge_links,
+                                    plan_collapse)
 from symgraph.render.build import as_graph, make_options
 from symgraph.render.dot import figure_to_dot
-from symgraph.render.figure import Box, Drawing, Figure, Link
+from symgraph.render.figure import Box, Drawing, Figure, Link, remaker
 from symgraph.render.labels import leaf_names, name_map, tooltip
 from symgraph.render.styles import graph_figure, legend_entries, ops_label
 from symgraph.runtime.function import Function
+
+
+VIEW_STYLES = ("ops", "expr")
+
+
+def _view_style(view: str, style: str, allowed: tuple[str, ...] = VIEW_STYLES) -> str:
+    """``style`` when ``view`` can draw in it; otherwise a clear error (never silently
+    another style)."""
+    if style not in allowed:
+        raise ValueError(f"{view} draws in the {' or '.join(repr(s) for s in allowed)} style, "
+                         f"not {style!r} (the network styles draw forward graphs only)")
+    return style
 
 
 # --- gradient view --------------------------------------------------------------------------
@@ -26,6 +39,8 @@ def gradient_view(y: Any, wrt: Optional[Any] = None, style: str = "ops",
     parameter) and drawn with the forward graph; nodes both use are drawn once. Without
     parameters and ``wrt``, ``y`` (a node or list) is drawn as given."""
     from symgraph.autodiff import grad
+    again = remaker(gradient_view, y, wrt, style=style, **options)
+    _view_style("gradient_view", style)
     outs = [y] if isinstance(y, Node) else list(y)
     if wrt is None:
         params = Graph(outs).params
@@ -41,9 +56,102 @@ def gradient_view(y: Any, wrt: Optional[Any] = None, style: str = "ops",
     caption = (f"{len(graph) - n_grad} forward nodes + {n_grad} gradient nodes appended by "
                "differentiation (shared nodes drawn once)")
     opts = make_options(style, dict(options, caption=options.get("caption") or caption))
-    fig = graph_figure(graph, opts)
+    scopes = gradient_scopes(graph)
+    fig = fit_cost(lambda budget: _stacked(graph_figure(graph, replace(opts, budget=budget),
+                                                        scopes=scopes)),
+                   opts.budget, "budget" in options)
     return Drawing(figure_to_dot(fig), fig.caption,
-                   (("forward", len(graph) - n_grad), ("gradient", n_grad)))
+                   (("forward", len(graph) - n_grad), ("gradient", n_grad)), again)
+
+
+GRAD = "∇"   # the first part of the drawing scope of a gradient node: ∇layer1/dense
+
+
+def gradient_scopes(graph: Graph) -> dict[int, str]:
+    """A drawing scope for each gradient node (gradient nodes have none of their own): the
+    scope of the latest forward value it reads, marked ``∇`` (``∇mlp/layer3``), else that
+    of its gradient inputs; constants only gradient nodes read go with their first reader,
+    and unscoped values computed from a gradient (a parameter's update) with it.
+    So the gradient of a deep network collapses layer by layer, as its forward graph does."""
+    out: dict[int, str] = {}
+    users: dict[int, list[Node]] = {}
+    for n in graph.nodes:
+        for i in n.inputs:
+            users.setdefault(id(i), []).append(n)
+        if not n.is_grad:
+            # An unscoped value computed from a gradient (an update W - lr * g) goes with
+            # it, so a training step's updates fold with their layer's gradient block.
+            if not n.scope and n.inputs and n.op != "const":
+                out_scope = next((out[id(i)] for i in n.inputs if out.get(id(i))), "")
+                if out_scope:
+                    out[id(n)] = out_scope
+            continue
+        forward = [i for i in n.inputs if not i.is_grad and i.op not in ("const", "var")]
+        if forward:
+            latest = max(forward, key=graph.index)
+            out[id(n)] = GRAD + latest.scope if latest.scope else ""
+        else:
+            out[id(n)] = next((out[id(i)] for i in n.inputs if out.get(id(i))), "")
+    for n in graph.nodes:
+        readers = users.get(id(n), [])
+        if n.op == "const" and readers and all(id(r) in out for r in readers):
+            out[id(n)] = out[id(readers[0])]
+    return out
+
+
+def _in_gradient(box: Box) -> bool:
+    return box.kind == palette.GRADIENT or box.tooltip.startswith("scope " + GRAD)
+
+
+def _stacked(fig: Figure) -> Figure:
+    """The gradient drawn under the forward graph as its own block: edges from forward
+    values into gradient nodes do not pull those nodes up (``constraint=false``, grey), and
+    invisible edges hang the gradient's first nodes under the loss. This keeps the view
+    about as wide as the wider of the two parts rather than their sum."""
+    back = {b.key for b in fig.boxes if _in_gradient(b)}
+    if not back:
+        return fig
+    # Constants only the gradient reads (the seed 1, the 2 of d x²) belong to its block.
+    readers: dict[str, list[str]] = {}
+    for link in fig.links:
+        readers.setdefault(link.src, []).append(link.dst)
+    back |= {b.key for b in fig.boxes if b.kind == palette.CONSTANT and readers.get(b.key)
+             and all(r in back for r in readers[b.key])}
+    fed = {l.dst for l in fig.links if l.src in back}
+    loss_key = _loss_box(fig, back)
+    links = []
+    for link in fig.links:
+        if link.dst in back and link.src not in back:
+            link = replace(link, attrs=link.attrs + (("constraint", "false"),
+                                                     ("color", "#9a9a9a")))
+        links.append(link)
+    if loss_key is not None:
+        links += [Link(loss_key, b.key, "", (("style", "invis"),)) for b in fig.boxes
+                  if b.key in back and b.key not in fed]
+    return replace(fig, links=tuple(links),
+                   attrs=fig.attrs + (("nodesep", "0.12"), ("ranksep", "0.3")))
+
+
+def _loss_box(fig: Figure, back: set[str]) -> Optional[str]:
+    """The forward output the gradient hangs under: of the outputs that read no gradient
+    node (an update ``W - lr * g`` does), the one with the most boxes upstream (the loss,
+    not a step counter)."""
+    inputs: dict[str, list[str]] = {}
+    for link in fig.links:
+        inputs.setdefault(link.dst, []).append(link.src)
+    best, best_size = None, -1
+    for box in fig.boxes:
+        if not box.output or box.key in back:
+            continue
+        seen, stack = {box.key}, [box.key]
+        while stack:
+            for src in inputs.get(stack.pop(), ()):
+                if src not in seen:
+                    seen.add(src)
+                    stack.append(src)
+        if not seen & back and len(seen) > best_size:
+            best, best_size = box.key, len(seen)
+    return best
 
 
 def _gradient_names(y: Node, wrts: list[Node], grads: list[Node],
@@ -90,6 +198,8 @@ def optimization_view(f: Any, after: bool = True, style: str = "ops",
     """The user's graph before compiling, each node coloured by its fate (kept, merged into
     another node, folded, rewritten, dead), beside the optimised graph when ``after``."""
     user_graph, new_graph, fates = _compiled_parts(f)
+    again = remaker(optimization_view, f, after=after, style=style, **options)
+    _view_style("optimization_view", style)
     counts: dict[str, int] = {}
     for n in user_graph.nodes:
         fate = fates.get(n.id)
@@ -97,10 +207,24 @@ def optimization_view(f: Any, after: bool = True, style: str = "ops",
         counts[how] = counts.get(how, 0) + 1
     caption = fate_caption(len(user_graph), len(new_graph), counts)
     opts = make_options(style, options)
+    fig = fit_cost(lambda budget: _fates_figure(user_graph, new_graph, fates, counts, after,
+                                                replace(opts, budget=budget), caption),
+                   opts.budget, "budget" in options)
+    return Drawing(figure_to_dot(fig), fig.caption, tuple(sorted(counts.items())), again)
+
+
+def _fates_figure(user_graph: Graph, new_graph: Graph, fates: dict, counts: dict,
+                  after: bool, opts: Any, caption: str) -> Figure:
     budget_before, budget_after = _split_budget(opts.budget, len(user_graph),
                                                 len(new_graph) if after else 0)
+    # A training step's graph holds gradient nodes: each half is drawn as the gradient view
+    # is (the gradient under the forward graph), and "after" goes under "before", not
+    # beside it, so the view is about as wide as one half.
+    grads = any(n.is_grad for n in user_graph.nodes)
+    scopes = gradient_scopes(user_graph) if grads else None
     before = graph_figure(user_graph, replace(opts, caption=None, budget=budget_before),
-                          prefix="b", group="before")
+                          prefix="b", group="before", scopes=scopes)
+    before = _stacked(before) if grads else before
     boxes, links = _colour_by_fate(user_graph, fates, before)
     groups = [("before", f"before: {len(user_graph)} nodes")]
     notes = [f"before: {before.caption}" if before.caption else ""]
@@ -108,7 +232,18 @@ def optimization_view(f: Any, after: bool = True, style: str = "ops",
         fig_after = graph_figure(new_graph, replace(opts, legend=False, caption=None,
                                                     budget=budget_after,
                                                     names=_names_after(opts.names, fates)),
-                                 prefix="a", group="after")
+                                 prefix="a", group="after",
+                                 scopes=gradient_scopes(new_graph) if grads else None)
+        if grads:
+            fig_after = _stacked(fig_after)
+            # The outputs of "before" (else, when they are folded away, its last boxes)
+            # over every first box of "after".
+            fed = {link.dst for link in fig_after.links}
+            read = {link.src for link in before.links}
+            ends = [b for b in before.boxes if b.output] or [
+                b for b in before.boxes if b.key not in read]
+            links += [Link(b.key, r.key, "", (("style", "invis"),)) for b in ends
+                      for r in fig_after.boxes if r.key not in fed]
         boxes += list(fig_after.boxes)
         links += list(fig_after.links)
         groups.append(("after", f"after: {len(new_graph)} nodes"))
@@ -119,9 +254,8 @@ def optimization_view(f: Any, after: bool = True, style: str = "ops",
         legend = tuple(e for e in legend_entries(boxes) if e != "kind:operation") + tuple(
             "fate:" + h for h in palette.FATE_ORDER if counts.get(h)) + tuple(
             "fate:" + h for h in sorted(counts) if h not in palette.FATE_ORDER)
-    fig = Figure(tuple(boxes), tuple(links), caption, before.rankdir, tuple(groups), legend,
-                 before.clusters)
-    return Drawing(figure_to_dot(fig), caption, tuple(sorted(counts.items())))
+    return Figure(tuple(boxes), tuple(links), caption, before.rankdir, tuple(groups), legend,
+                  before.clusters, attrs=before.attrs, legend_below=grads and after)
 
 
 def _split_budget(budget: int, before: int, after: int) -> tuple[int, int]:
@@ -270,16 +404,26 @@ def diff(g1: Any, g2: Any, **options: Any) -> Drawing:
     only in ``g2`` as added. Nodes match by structure, so a recompiled copy matches. Above
     the budget, scopes collapse as in the ops style."""
     a, b = as_graph(g1), as_graph(g2)
-    opts = make_options("ops", options)
+    again = remaker(diff, g1, g2, **options)
+    opts = make_options(_view_style("diff", options.pop("style", "ops"), ("ops",)), options)
     table: dict = {}
     occ_a = _occurrences(_structure(a.nodes, table))
     occ_b = _occurrences(_structure(b.nodes, table))
     entries = _diff_entries(a, b, occ_a, occ_b)
-    plan = plan_collapse([e.node for e in entries], opts.budget, opts.collapse)
     counts = {palette.SHARED: 0, palette.ADDED: 0, palette.REMOVED: 0}
-    tally: dict[str, dict[str, int]] = {}   # collapsed group -> status -> nodes
     for e in entries:
         counts[e.status] += 1
+    fig = fit_cost(lambda budget: _diff_figure(a, b, entries, counts,
+                                               replace(opts, budget=budget)),
+                   opts.budget, "budget" in options)
+    return Drawing(figure_to_dot(fig), fig.caption, tuple(sorted(counts.items())), again)
+
+
+def _diff_figure(a: Graph, b: Graph, entries: list[_Entry], counts: dict,
+                 opts: Any) -> Figure:
+    plan = plan_collapse([e.node for e in entries], opts.budget, opts.collapse)
+    tally: dict[str, dict[str, int]] = {}   # collapsed group -> status -> nodes
+    for e in entries:
         path = plan.group_of.get(id(e.node))
         if path is not None:
             group = tally.setdefault(path, {})
@@ -310,6 +454,5 @@ def diff(g1: Any, g2: Any, **options: Any) -> Drawing:
     if opts.legend:
         legend = legend_entries(boxes) + tuple(
             "diff:" + s for s in (palette.SHARED, palette.REMOVED, palette.ADDED) if counts[s])
-    fig = Figure(tuple(boxes), tuple(links), caption, opts.rankdir or "TB", (),
-                 legend, opts.clusters)
-    return Drawing(figure_to_dot(fig), caption, tuple(sorted(counts.items())))
+    return Figure(tuple(boxes), tuple(links), caption, opts.rankdir or "TB", (),
+                  legend, opts.clusters)
