@@ -44,6 +44,9 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
     ("Graphs and types", ("symgraph.graph", "symgraph.types")),
     ("Drawing", ("symgraph.render",)),
     ("Saving and exchanging models", ("symgraph.onnx", "symgraph.io")),
+    ("NumPy's shape, indexing, ordering and creation functions",
+     ("symgraph.ops.rearrange", "symgraph.ops.join", "symgraph.ops.indexing",
+      "symgraph.ops.ordering", "symgraph.ops.series", "symgraph.ops.creation")),
     ("Errors", ("symgraph.errors",)),
 ]
 # Names whose objects do not say where they come from (plain values, the package's own).

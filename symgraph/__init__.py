@@ -29,6 +29,20 @@ from symgraph.ops import (absolute, all, angle, any, arccos, arccosh, arcsin, ar
                           nanvar, positive, prod, ptp, rad2deg, radians, real, real_if_close,
                           remainder, rint, round, signbit, sinc, sinh, std, tan, true_divide, trunc,
                           variance)
+# NumPy's shape, indexing, ordering and creation functions (np-shape; sg.arange below stays;
+# NumPy's numerical gradient is snp.gradient only, so it is never mistaken for sg.grad)
+from symgraph.ops import (append, argpartition, argsort, array_split, atleast_1d, atleast_2d,
+                          atleast_3d, block, broadcast_arrays, choose, column_stack, convolve,
+                          corrcoef, correlate, cov, cross, delete, diag, diag_indices_from,
+                          diagflat, diagonal, digitize, dsplit, dstack, ediff1d, empty, empty_like,
+                          eye, flatten, flip, full, full_like, geomspace, hsplit, hstack, identity,
+                          index_add, insert, interp, isin, kron, lexsort, linspace, logspace,
+                          median, meshgrid, moveaxis, nanmedian, nanpercentile, nanquantile, ones,
+                          ones_like, pad, partition, percentile, poly, polyadd, polyder, polyint,
+                          polymul, polysub, polyval, quantile, ravel, repeat, resize, roll,
+                          rollaxis, rot90, searchsorted, select, sort, split, swapaxes, take,
+                          take_along_axis, tile, trace, trapezoid, tri, tril, tril_indices_from,
+                          triu, triu_indices_from, unstack, vander, vsplit, vstack, zeros)
 from symgraph.autodiff import grad, jvp, vjp
 from symgraph.autodiff import (DEFAULT_HVP_METHOD, HVP_METHODS, hessian, hvp, jacobian,
                                nth_derivative, nth_derivatives, taylor_coefficients,

@@ -22,6 +22,10 @@ class InputError(SymgraphError, ValueError):
     """A compiled function was called with arguments it cannot take."""
 
 
+class UnsupportedError(SymgraphError, TypeError):
+    """A NumPy function or argument that symgraph does not offer on nodes (np.* dispatch)."""
+
+
 class DisconnectedError(SymgraphError, ValueError):
     """A derivative was asked for with respect to a node the output does not depend on."""
 

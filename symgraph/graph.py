@@ -104,8 +104,23 @@ class Node:
 
     __slots__ = ("id", "op", "inputs", "attrs", "type", "name", "scope", "location",
                  "is_grad", "payload", "__weakref__")
-    # NumPy defers ``array + node`` to ``Node.__radd__`` instead of looping over the array.
-    __array_ufunc__ = None
+
+    # --- NumPy dispatch (NEP 13 and 18): np.exp(node), np.sum(node), array + node ----------
+    # Each builds graph nodes through symgraph.numpy, a higher stage loaded on first use.
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        from symgraph.numpy._dispatch import array_ufunc
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        from symgraph.numpy._dispatch import array_function
+        return array_function(func, types, args, kwargs)
+
+    def __array__(self, dtype=None, copy=None):
+        from symgraph.errors import UnsupportedError
+        raise UnsupportedError(
+            f"{self!r} is symbolic: it holds no data until it is evaluated, so NumPy cannot "
+            f"convert it to an array; evaluate it (node.eval({{...}}) or sg.function), or keep "
+            f"building: np.exp(node), np.sum(node) and symgraph.numpy build nodes{self.where()}")
 
     def __init__(self, op: str, inputs: Sequence["Node"], attrs: tuple, type_: TensorType,
                  name: Optional[str] = None, payload: Any = None,
@@ -237,6 +252,20 @@ class Node:
     def __gt__(self, other): return _ops().greater(self, other)
     def __ge__(self, other): return _ops().greater_equal(self, other)
     def __getitem__(self, index): return _ops().getitem(self, index)
+    # ndarray's indexing methods (np-shape); the other shape methods sit with ndarray's
+    # further methods further down
+    def take(self, indices, axis=None): return _ops().take(self, indices, axis)
+    def argsort(self, axis=-1): return _ops().argsort(self, axis)
+    def squeeze(self, axis=None):
+        if axis is None:   # every axis of size 1, as ndarray.squeeze
+            axis = tuple(i for i, d in enumerate(self.shape) if d == 1)
+        return _ops().squeeze(self, axis)
+
+    @property
+    def at(self):
+        """JAX-style updates that build new nodes: ``x.at[idx].add(v)``, ``x.at[idx].get()``."""
+        from symgraph.ops.indexing import IndexUpdateHelper
+        return IndexUpdateHelper(self)
 
     def __len__(self) -> int:
         if not self.shape or self.shape[0] is None:
@@ -263,7 +292,10 @@ class Node:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return _ops().reshape(self, shape)
-    def transpose(self, *axes): return _ops().transpose(self, axes or None)
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _ops().transpose(self, axes or None)
     def astype(self, dtype): return _ops().cast(self, dtype)
 
     # --- more of ndarray's methods (np-elementwise); ravel, flatten, trace, diagonal,

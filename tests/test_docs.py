@@ -42,6 +42,15 @@ X_train = _rng.standard_normal((64, 64)); y_train = _rng.integers(0, 10, 64)
 }
 
 
+# Pages whose snippets need a part of symgraph that another branch adds; skipped until present.
+NEEDS = {"docs/numpy.md": ("symgraph.linalg", "symgraph.ops.einsum")}
+
+
+def _missing_parts(page: str) -> list[str]:
+    import importlib.util
+    return [m for m in NEEDS.get(page, ()) if importlib.util.find_spec(m) is None]
+
+
 def _read(page: str) -> str:
     with open(os.path.join(ROOT, page), encoding="utf-8") as fh:
         return fh.read()
@@ -121,6 +130,8 @@ def _run_checking_claims(source: str, name: str, ns: dict) -> None:
 def test_python_snippets_run_and_print_what_the_doc_says(page, tmp_path, monkeypatch):
     if page == "docs/rendering.md" and shutil.which("dot") is None:
         pytest.skip("the rendering page writes SVG files through Graphviz's dot")
+    if _missing_parts(page):
+        pytest.skip(f"{page} needs {_missing_parts(page)}")
     monkeypatch.chdir(tmp_path)          # snippets write figures into the working folder
     ns: dict = {"__name__": "__docs__"}
     exec(SETUP.get(page, ""), ns)

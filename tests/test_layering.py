@@ -21,6 +21,7 @@ RANKS = {
     "passes": 4,
     "runtime": 5,
     "render": 6,
+    "numpy": 7,   # symgraph.numpy: NumPy names over the public functions (np-shape)
     "onnx": 6,
     "testing": 6,
     "nn": 7, "optim": 7, "train": 7,

@@ -31,7 +31,7 @@ Series = list                    # [y_0 (the node itself), y_1, ..., y_K]
 # Each coefficient is the op's JVP rule applied to the inputs' coefficients: exact for ops
 # linear in their inputs, and for piecewise-linear ops away from their kinks.
 LINEAR_OPS = frozenset({
-    "add", "subtract", "negative", "sum", "mean", "reshape", "transpose", "expand_dims",
+    "add", "subtract", "negative", "sum", "mean", "reshape", "transpose", "expand_dims", "pad",
     "squeeze", "broadcast_to", "broadcast_like", "sum_to_like", "getitem", "getitem_grad",
     "concat_part",
     "concatenate", "stack", "cast", "where", "maximum", "minimum", "relu", "abs", "clip",

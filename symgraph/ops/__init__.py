@@ -30,3 +30,21 @@ from symgraph.ops.reduce import (all, any, argmax, argmin, average, count_nonzer
 from symgraph.ops.nanfunctions import (nanargmax, nanargmin, nancumprod, nancumsum, nanmax,
                                        nanmean, nanmin, nanprod, nanstd, nansum, nanvar)
 from symgraph.ops.scan import cumprod, cumsum, diff
+# NumPy's shape, indexing and creation functions (np-shape)
+from symgraph.ops.rearrange import (append, delete, flatten, flip, insert, moveaxis, pad, ravel,
+                                    repeat, resize, roll, rollaxis, rot90, swapaxes, tile,
+                                    unstack)
+from symgraph.ops.join import (array_split, atleast_1d, atleast_2d, atleast_3d, block,
+                               broadcast_arrays, c_, column_stack, convolve, correlate, cross,
+                               dsplit, dstack, hsplit, hstack, kron, meshgrid, r_, split, vander,
+                               vsplit, vstack)
+from symgraph.ops.indexing import (choose, diag, diag_indices_from, diagflat, diagonal,
+                                   index_add, isin, select, take, take_along_axis, trace, tril,
+                                   tril_indices_from, triu, triu_indices_from)
+from symgraph.ops.ordering import (argpartition, argsort, digitize, interp, lexsort, median,
+                                   nanmedian, nanpercentile, nanquantile, partition, percentile,
+                                   quantile, searchsorted, sort)
+from symgraph.ops.series import (corrcoef, cov, ediff1d, gradient, poly, polyadd, polyder,
+                                 polyfit, polyint, polymul, polysub, polyval, trapezoid)
+from symgraph.ops.creation import (arange, empty, empty_like, eye, full, full_like, geomspace,
+                                   identity, linspace, logspace, ones, ones_like, tri, zeros)

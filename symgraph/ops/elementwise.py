@@ -404,8 +404,14 @@ softplus = _unary("softplus", 'log(1 + exp(x)), without overflow')
 stop_gradient = _unary("stop_gradient", 'x unchanged, with no derivative flowing through it')
 
 
-def where(condition: Any, a: Any, b: Any, name_: Optional[str] = None) -> Node:
+def where(condition: Any, a: Any = None, b: Any = None, name_: Optional[str] = None) -> Node:
     """``a`` where ``condition`` holds, else ``b`` (broadcasting all three)."""
+    if a is None or b is None:
+        from symgraph.errors import UnsupportedError
+        raise UnsupportedError(
+            "where(condition) with one argument is NumPy's nonzero(condition): integer "
+            "positions whose count depends on the data, so it is not differentiable and has "
+            "no static shape; give where(condition, a, b) to choose between values")
     return apply("where", [as_node(condition), as_node(a), as_node(b)], name_)
 
 
