@@ -26,6 +26,7 @@ import argparse
 import math
 import os
 import statistics
+import sys
 import time
 from typing import Callable
 
@@ -34,6 +35,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 import symgraph as sg  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rounds import run_rounds  # noqa: E402
 
 SIZES = (784, 256, 256, 10)
 BATCH = 128
@@ -54,13 +58,6 @@ def build(dtype: str, rng: np.random.Generator):
             h = sg.tanh(h)
     loss = -sg.mean(sg.log_softmax(h)[sg.arange(BATCH), labels])
     return x, labels, params, loss
-
-
-def time_once(fn: Callable[[], object], reps: int) -> float:
-    start = time.perf_counter()
-    for _ in range(reps):
-        fn()
-    return (time.perf_counter() - start) / reps
 
 
 def matmul_macs(graph: sg.Graph) -> int:
@@ -107,6 +104,9 @@ def jax_jobs(values: list[np.ndarray], X: np.ndarray, Y: np.ndarray,
         import jax.numpy as jnp
     except ImportError:
         return {}
+    if any(v.dtype == np.float64 for v in values):
+        # JAX computes in float32 unless told otherwise, whatever the arrays' dtype.
+        jax.config.update("jax_enable_x64", True)
 
     def loss(ps, x, y):
         h = x
@@ -163,42 +163,37 @@ def main() -> None:
         "linearised hvp": lambda: H.matvec(V),
     }
     jobs.update(jax_jobs([p.value for p in params], X, Y, V))
-    for fn in jobs.values():   # warm up caches and allocator (and JAX's compiler)
-        fn()
-    times: dict[str, list[float]] = {k: [] for k in jobs}
-    ratios: dict[str, list[float]] = {}
-    for _ in range(args.rounds):
-        now = {k: time_once(fn, args.reps) for k, fn in jobs.items()}
-        for k, t in now.items():
-            times[k].append(t)
-        pairs = {
-            "grad/loss": now["grad"] / now["loss"],
-            "hvp(fwd-over-rev)/grad": now["hvp forward_over_reverse"] / now["grad"],
-            "hvp(rev-over-rev)/grad": now["hvp reverse_over_reverse"] / now["grad"],
-            f"hvp(default={sg.DEFAULT_HVP_METHOD})/grad":
-                now[f"hvp {sg.DEFAULT_HVP_METHOD}"] / now["grad"],
-            "linearised/grad": now["linearised hvp"] / now["grad"],
-        }
-        if "jax grad" in now:
-            pairs.update({
-                "jax grad/loss": now["jax grad"] / now["jax loss"],
-                "jax hvp/grad": now["jax hvp"] / now["jax grad"],
-                "jax linearised/grad": now["jax linearised hvp"] / now["jax grad"],
-                "symgraph/jax grad": now["grad"] / now["jax grad"],
-                "symgraph/jax hvp": now[f"hvp {sg.DEFAULT_HVP_METHOD}"] / now["jax hvp"],
-                "symgraph/jax linearised": now["linearised hvp"] / now["jax linearised hvp"],
-            })
-        for k, r in pairs.items():
-            ratios.setdefault(k, []).append(r)
+    if "jax grad" in jobs:   # both compute in the same dtype
+        import jax
+        assert jax.block_until_ready(jobs["jax grad"]())[0].dtype == np.dtype(args.dtype)
+    res = run_rounds(jobs, rounds=args.rounds, reps=args.reps)
+    pairs = {
+        "grad/loss": ("grad", "loss"),
+        "hvp(fwd-over-rev)/grad": ("hvp forward_over_reverse", "grad"),
+        "hvp(rev-over-rev)/grad": ("hvp reverse_over_reverse", "grad"),
+        f"hvp(default={sg.DEFAULT_HVP_METHOD})/grad": (f"hvp {sg.DEFAULT_HVP_METHOD}", "grad"),
+        "linearised/grad": ("linearised hvp", "grad"),
+    }
+    if "jax grad" in jobs:
+        pairs.update({
+            "jax grad/loss": ("jax grad", "jax loss"),
+            "jax hvp/grad": ("jax hvp", "jax grad"),
+            "jax linearised/grad": ("jax linearised hvp", "jax grad"),
+            "symgraph/jax grad": ("grad", "jax grad"),
+            "symgraph/jax hvp": (f"hvp {sg.DEFAULT_HVP_METHOD}", "jax hvp"),
+            "symgraph/jax linearised": ("linearised hvp", "jax linearised hvp"),
+        })
+    times = res.times
     print(f"bench_derivatives {args.dtype}, MLP {'-'.join(map(str, SIZES))}, batch {BATCH}, "
           f"{args.rounds} rounds x {args.reps}, OPENBLAS_NUM_THREADS="
           f"{os.environ.get('OPENBLAS_NUM_THREADS')}")
     for k, ts in times.items():
         print(f"  {k:<28} {statistics.median(ts) * 1e3:8.3f} ms (median)")
-    for k, rs in ratios.items():
+    print("  median of per-round ratios (contenders in rotated order each round):")
+    for k, (a, b) in pairs.items():
         target = TARGETS.get("hvp/grad" if k.startswith("hvp(default") else k)
         note = f"  target <= {target}" if target else ""
-        print(f"  {k:<40} {statistics.median(rs):6.3f}{note}")
+        print(f"  {k:<40} {res.ratio(a, b)}{note}")
     print(f"  graph sizes: loss {len(f_loss.graph)}, grad {len(f_grad.graph)}, "
           + ", ".join(f"hvp {m} {len(f.graph)}" for m, f in f_hvp.items())
           + f", linearised: at {len(H._primal.graph)} + matvec {len(H._tangent.graph)}")

@@ -3,10 +3,10 @@ against a hand-written NumPy loop and, when installed, PyTorch on the CPU.
 
 64-128-10 ReLU MLP, inverted dropout 0.2 on the hidden layer, softmax cross-entropy + L2
 (1e-4 / 2 sum W^2), Adam (lr 2e-3), mini-batches of 32 over the 1438 training digits. They
-run interleaved in one process; the script prints median epoch times and the median ratio of
-each to NumPy. The NumPy reference draws the same dropout masks as symgraph (a generator
-seeded with [seed, step] each step; checked: same losses and parameters after three steps),
-so both do the same work; "numpy-1rng" draws its masks from one generator instead, shown
+run in one process in rotated order each round; the script prints median epoch times and the
+median per-round ratio of each to NumPy with its p10-p90 spread. The NumPy reference draws
+the same dropout masks as symgraph (a generator seeded with [seed, step] each step; checked: same losses and
+parameters after three steps), so both do the same work; "numpy-1rng" draws its masks from one generator instead, shown
 for information (seeding a generator per step costs about 12 us).
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_digits_epoch.py [--rounds 15]
@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from typing import Optional
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -26,9 +24,11 @@ import numpy as np  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "examples"))
+sys.path.insert(0, HERE)
 
 import digits  # noqa: E402
 import digits_mlp  # noqa: E402
+from rounds import run_rounds, summary  # noqa: E402
 
 BATCH, HIDDEN, DROP, L2, LR = 32, 128, 0.2, 1e-4, 2e-3
 B1, B2, EPS = 0.9, 0.999, 1e-8
@@ -152,33 +152,26 @@ def main() -> None:
     torch_epoch = torch_epoch_fn(start)
     check_same_update(X[:BATCH], y[:BATCH])
     rng = np.random.default_rng(0)
-    times: dict[str, list[float]] = {"symgraph": [], "numpy": [], "numpy-1rng": [], "torch": []}
-    for _ in range(args.rounds):
-        order = rng.permutation(len(X))
-        t0 = time.perf_counter()
-        run_epoch(step, X, y, order)
-        t1 = time.perf_counter()
-        run_epoch(hand.step, X, y, order)
-        t2 = time.perf_counter()
-        run_epoch(stream.step, X, y, order)
-        t3 = time.perf_counter()
-        times["symgraph"].append(t1 - t0)
-        times["numpy"].append(t2 - t1)
-        times["numpy-1rng"].append(t3 - t2)
-        if torch_epoch is not None:
-            t4 = time.perf_counter()
-            torch_epoch(X, y, order)
-            times["torch"].append(time.perf_counter() - t4)
+    order = rng.permutation(len(X))
+
+    def new_order(r: int) -> None:
+        order[:] = rng.permutation(len(X))
+
+    contenders = {"symgraph": lambda: run_epoch(step, X, y, order),
+                  "numpy": lambda: run_epoch(hand.step, X, y, order),
+                  "numpy-1rng": lambda: run_epoch(stream.step, X, y, order)}
+    if torch_epoch is not None:
+        contenders["torch"] = lambda: torch_epoch(X, y, order)
+    res = run_rounds(contenders, args.rounds, before_round=new_order)
     steps = -(-len(X) // BATCH)
-    ref = statistics.median(times["numpy"])
-    print(f"digits MLP epoch ({len(X)} examples, {steps} steps of {BATCH}), median of {args.rounds}:")
-    for name, ts in times.items():
-        if not ts:
-            print(f"  {name:<10} not installed")
-            continue
-        ratios = [a / b for a, b in zip(ts, times["numpy"])]
-        print(f"  {name:<10} {statistics.median(ts) * 1e3:8.2f} ms   ratio to numpy "
-              f"{statistics.median(ratios):.3f}")
+    print(f"digits MLP epoch ({len(X)} examples, {steps} steps of {BATCH}), median of "
+          f"{args.rounds} rounds (rotated order):")
+    print(summary(res, reference="numpy"))
+    if torch_epoch is None:
+        print("  torch      not installed")
+    if torch_epoch is not None:
+        print(f"  symgraph / torch {res.ratio('symgraph', 'torch')}")
+    ref = res.median("numpy")
     print(f"numpy epoch {ref * 1e3:.2f} ms; compiled step graph: {len(step.graph)} nodes")
 
 

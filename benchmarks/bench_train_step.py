@@ -1,23 +1,54 @@
 """Training step of the 784-256-256-10 tanh MLP (batch 128, naive softmax cross-entropy,
 SGD updates): compiled symgraph step / hand-written NumPy step, float32 and float64.
 
-Both run in one process, interleaved round by round; the ratio of each round's times is
-collected and the median printed (target <= 1.00).
+Both run in one process, in rotated order round by round; the ratio of each round's times
+is collected and the median printed with its p10-p90 spread (target <= 1.00).
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_train_step.py [--rounds 30] [--reps 5]
+        [--fusion off|force]
 """
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mlp_common import batch, compiled_step, initial_params, numpy_step  # noqa: E402
+from mlp_common import LR, batch, compiled_step, initial_params, numpy_step  # noqa: E402
+from rounds import run_rounds  # noqa: E402
+
+
+def jax_step(values: list, dtype: str):
+    """The same step under jax.jit (SGD, params threaded through), or None without JAX."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    if dtype == "float64":
+        jax.config.update("jax_enable_x64", True)
+
+    def loss(ps, x, labels):
+        h = x
+        for k in range(0, len(ps), 2):
+            h = h @ ps[k] + ps[k + 1]
+            if k + 2 < len(ps):
+                h = jnp.tanh(h)
+        return -jnp.mean(jax.nn.log_softmax(h)[jnp.arange(x.shape[0]), labels])
+
+    @jax.jit
+    def step(ps, x, labels):
+        value, grads = jax.value_and_grad(loss)(ps, x, labels)
+        return [p - LR * g for p, g in zip(ps, grads)], value
+
+    state = [[jnp.asarray(v) for v in values]]
+
+    def run(x, labels):
+        state[0], value = step(state[0], x, labels)
+        return value.block_until_ready()
+    return run
 
 
 def measure(dtype: str, rounds: int, reps: int, **options) -> dict:
@@ -29,22 +60,19 @@ def measure(dtype: str, rounds: int, reps: int, **options) -> dict:
     # Same loss from both on the first step: they compute the same thing.
     a, b = float(step(x, labels)), numpy_step(hand, x, labels)
     assert abs(a - b) <= 1e-4 * abs(b), (a, b)
-    ratios, t_sg, t_np = [], [], []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            step(x, labels)
-        t1 = time.perf_counter()
-        for _ in range(reps):
-            numpy_step(hand, x, labels)
-        t2 = time.perf_counter()
-        t_sg.append((t1 - t0) / reps)
-        t_np.append((t2 - t1) / reps)
-        ratios.append(t_sg[-1] / t_np[-1])
+    contenders = {"symgraph": lambda: step(x, labels),
+                  "numpy": lambda: numpy_step(hand, x, labels)}
+    jstep = jax_step(start, dtype)
+    if jstep is not None:
+        jx, jl = x, labels
+        assert abs(float(jstep(jx, jl)) - b) <= 1e-3 * abs(b)
+        contenders["jax"] = lambda: jstep(jx, jl)
+    res = run_rounds(contenders, rounds, reps)
     ops = sum(1 for n in step.graph if n.inputs)
-    return {"dtype": dtype, "symgraph_ms": statistics.median(t_sg) * 1e3,
-            "numpy_ms": statistics.median(t_np) * 1e3, "ratio": statistics.median(ratios),
-            "nodes": (len(step.user_graph), len(step.graph), ops)}
+    return {"dtype": dtype, "symgraph_ms": res.median("symgraph") * 1e3,
+            "numpy_ms": res.median("numpy") * 1e3, "ratio": res.ratio("symgraph", "numpy"),
+            "nodes": (len(step.user_graph), len(step.graph), ops),
+            "jax": res.ratio("jax", "numpy") if jstep is not None else None}
 
 
 def main() -> None:
@@ -52,14 +80,17 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--dtype", action="append", default=None)
+    ap.add_argument("--fusion", default="off", help="off (NumPy tier), force (fused kernels)")
     args = ap.parse_args()
     for dtype in args.dtype or ["float32", "float64"]:
-        r = measure(dtype, args.rounds, args.reps)
+        r = measure(dtype, args.rounds, args.reps, fusion=args.fusion)
         before, after, ops = r["nodes"]
-        print(f"train_step {dtype}: symgraph {r['symgraph_ms']:.3f} ms, numpy "
-              f"{r['numpy_ms']:.3f} ms, median ratio {r['ratio']:.3f} "
+        print(f"train_step {dtype} (fusion {args.fusion}): symgraph {r['symgraph_ms']:.3f} ms, numpy "
+              f"{r['numpy_ms']:.3f} ms, median ratio {r['ratio']} "
               f"({args.rounds} rounds x {args.reps}); nodes {before} -> {after} "
               f"({ops} op nodes)")
+        if r["jax"] is not None:
+            print(f"  jax jit / numpy {r['jax']}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,10 @@ settings.register_profile("symgraph", derandomize=True, deadline=None, max_examp
 settings.register_profile("explore", deadline=None, max_examples=200)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "symgraph"))
 
+# Elementwise fusion (runtime/fused.py) stays off in tests unless asked for:
+# SYMGRAPH_FUSION=force runs every compiled graph on fused Numba kernels.
+os.environ.setdefault("SYMGRAPH_FUSION", "off")
+
 
 @pytest.fixture
 def rng() -> np.random.Generator:

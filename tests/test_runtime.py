@@ -47,7 +47,7 @@ def _numpy_step(params, x, y, lr):
 def test_source_is_python_with_one_statement_per_step_and_names_in_comments():
     x = sg.var("x", (3,))
     y = sg.exp(x, name_="growth") * 2.0
-    f = sg.function([x], y)
+    f = sg.function([x], y, fusion="off")    # the NumPy tier's source (fusion merges steps)
     tree = ast.parse(f.source)
     assert isinstance(tree.body[0], ast.FunctionDef)
     assert "'growth' exp" in f.source

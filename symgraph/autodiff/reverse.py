@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from symgraph.errors import DisconnectedError, DTypeError, ShapeError
-from symgraph.graph import Node, building_gradient, toposort
+from symgraph.graph import Node, building_gradient, collector_paused, toposort
 from symgraph.ops.elementwise import add, cast
 from symgraph.ops.registry import as_node, const, get_op
 from symgraph.ops.shape import sum_to_like, zeros_like
@@ -94,6 +94,12 @@ def vjp(outputs: Node | Sequence[Node], wrt: Node | Sequence[Node],
     _check_wrt(wrts, "vjp")
     if disconnected not in ("zeros", "raise"):
         raise ValueError(f"vjp: disconnected must be 'zeros' or 'raise', got {disconnected!r}")
+    with collector_paused():
+        return _vjp(outs, cts, wrts, single_wrt, disconnected)
+
+
+def _vjp(outs: list[Node], cts: list[Any], wrts: list[Node], single_wrt: bool,
+         disconnected: str) -> Node | list[Node]:
     order = toposort(outs)
     wrt_ids = {id(w) for w in wrts}
     live = _depends_on(order, wrt_ids)

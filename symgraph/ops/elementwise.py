@@ -27,7 +27,24 @@ def _elementwise_infer(name: str, kernel: Callable[..., Any], weak_results: bool
     # Result dtypes depend only on input dtypes, weak flags and attrs: ask NumPy once each.
     dtypes: dict[tuple, np.dtype] = {}
 
+    # Whole results too: derivative graphs apply the same op to the same types thousands
+    # of times, and a dict look-up costs a tenth of broadcasting the shapes again.
+    results: dict[tuple, TensorType] = {}
+
     def infer(types: Sequence[TensorType], attrs: dict, where: str) -> TensorType:
+        # TensorType's dataclass hash runs in Python; a tuple of its fields hashes in C
+        key = (tuple([(t.shape, t.dtype, t.weak) for t in types]),
+               tuple(attrs.items()) if attrs else ())
+        known = results.get(key)
+        if known is not None:
+            return known
+        out = _infer(types, attrs, where)
+        if len(results) > 4096:      # bounded: shapes with many sizes come and go
+            results.clear()
+        results[key] = out
+        return out
+
+    def _infer(types: Sequence[TensorType], attrs: dict, where: str) -> TensorType:
         shape = broadcast_shapes(name, [t.shape for t in types], where)
         key = (tuple((t.dtype, t.weak) for t in types), tuple(attrs.items()))
         dtype = dtypes.get(key)

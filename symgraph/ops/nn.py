@@ -113,93 +113,131 @@ def _gather_infer(types, attrs, where):
 
 
 # --- kernels ------------------------------------------------------------------------------
+# Every kernel works on strided slices of its input, one per window tap, and does its
+# arithmetic in one GEMM (convolution) or a few whole-array ufunc calls per tap (pooling):
+# there is no per-window Python work and no (N, C, ho, wo, k, k) temporary.
 def _pad(x: np.ndarray, p: int) -> np.ndarray:
-    return np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else x
+    if not p:
+        return x
+    out = np.zeros(x.shape[:2] + (x.shape[2] + 2 * p, x.shape[3] + 2 * p), dtype=x.dtype)
+    out[:, :, p:-p, p:-p] = x      # cheaper than np.pad, which is written in Python
+    return out
 
 
-def _windows(x: np.ndarray, kh: int, kw: int, stride: int, ho: int, wo: int) -> np.ndarray:
-    """A read-only view (N, C, ho, wo, kh, kw) of every window a kh x kw kernel visits."""
+def _tap(x: np.ndarray, i: int, j: int, stride: int, ho: int, wo: int) -> np.ndarray:
+    """The (N, C, ho, wo) view of the pixels kernel tap (i, j) reads at every position."""
+    return x[:, :, i : i + stride * (ho - 1) + 1 : stride, j : j + stride * (wo - 1) + 1 : stride]
+
+
+def _im2col(x: np.ndarray, kh: int, kw: int, stride: int, ho: int, wo: int) -> np.ndarray:
+    """(N, C*kh*kw, ho*wo): column l of image n holds the window output pixel l reads."""
     view = sliding_window_view(x, (kh, kw), axis=(2, 3))
-    return view[:, :, : (ho - 1) * stride + 1 : stride, : (wo - 1) * stride + 1 : stride]
+    view = view[:, :, : (ho - 1) * stride + 1 : stride, : (wo - 1) * stride + 1 : stride]
+    n, c = x.shape[:2]
+    return view.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, ho * wo)
 
 
 def _conv_kernel(x, w, stride=1, padding=0):
-    kh, kw = w.shape[2:]
+    # out[n] = W (O, C*kh*kw) @ cols[n]: one batched GEMM, already in NCHW order
+    o, c, kh, kw = w.shape
     ho = (x.shape[2] + 2 * padding - kh) // stride + 1
     wo = (x.shape[3] + 2 * padding - kw) // stride + 1
-    win = _windows(_pad(x, padding), kh, kw, stride, ho, wo)
-    out = np.tensordot(win, w, axes=([1, 4, 5], [1, 2, 3]))      # (N, ho, wo, O)
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+    cols = _im2col(_pad(x, padding), kh, kw, stride, ho, wo)
+    return np.matmul(w.reshape(o, c * kh * kw), cols).reshape(x.shape[0], o, ho, wo)
 
 
 def _input_grad_kernel(g, w, ref, stride=1, padding=0):
+    # dcols[n] = W^T @ g[n] (one GEMM); each tap's row of dcols goes back to the pixels
+    # that tap read (col2im): one strided add per tap
     n, c, h, wd = np.shape(ref)
-    kh, kw = w.shape[2:]
+    o, _, kh, kw = w.shape
     ho, wo = g.shape[2:]
-    out = np.zeros((n, c, h + 2 * padding, wd + 2 * padding), dtype=np.result_type(g, w))
-    # Each kernel tap (i, j) sends g back to the pixels it read: one strided add per tap.
+    dcols = np.matmul(w.reshape(o, c * kh * kw).T, g.reshape(n, o, ho * wo))
+    dcols = dcols.reshape(n, c, kh, kw, ho, wo)
+    out = np.zeros((n, c, h + 2 * padding, wd + 2 * padding), dtype=dcols.dtype)
     for i in range(kh):
         for j in range(kw):
-            contrib = np.tensordot(g, w[:, :, i, j], axes=([1], [0]))  # (N, ho, wo, C)
-            out[:, :, i : i + stride * (ho - 1) + 1 : stride,
-                j : j + stride * (wo - 1) + 1 : stride] += contrib.transpose(0, 3, 1, 2)
+            _tap(out, i, j, stride, ho, wo)[...] += dcols[:, :, i, j]
     return out[:, :, padding : padding + h, padding : padding + wd] if padding else out
 
 
 def _kernel_grad_kernel(x, g, stride=1, padding=0, ksize=(1, 1)):
+    # dW = sum over n of g[n] (O, ho*wo) @ cols[n]^T (ho*wo, C*kh*kw)
     kh, kw = ksize
-    ho, wo = g.shape[2:]
-    win = _windows(_pad(x, padding), kh, kw, stride, ho, wo)
-    return np.tensordot(g, win, axes=([0, 2, 3], [0, 2, 3]))      # (O, C, kh, kw)
+    n, o, ho, wo = g.shape
+    cols = _im2col(_pad(x, padding), kh, kw, stride, ho, wo)
+    per_image = np.matmul(g.reshape(n, o, ho * wo), cols.transpose(0, 2, 1))
+    return np.add.reduce(per_image, axis=0).reshape(o, x.shape[1], kh, kw)
 
 
 def _pool_shape(x: np.ndarray, size: int, stride: int) -> tuple[int, int]:
     return (x.shape[2] - size) // stride + 1, (x.shape[3] - size) // stride + 1
 
 
-def _max_weights(x: np.ndarray, size: int, stride: int) -> np.ndarray:
-    """(N, C, ho, wo, k, k): 1/ties at each window's maxima, 0 elsewhere (like ``max``)."""
-    ho, wo = _pool_shape(x, size, stride)
-    win = _windows(x, size, size, stride, ho, wo)
-    hit = (win == win.max(axis=(4, 5), keepdims=True)).astype(x.dtype)
-    return hit / hit.sum(axis=(4, 5), keepdims=True)
-
-
-def _scatter_windows(vals: np.ndarray, shape: tuple, size: int, stride: int) -> np.ndarray:
-    """Add window values (N, C, ho, wo, k, k) back onto an array of ``shape``."""
-    out = np.zeros(shape, dtype=vals.dtype)
-    ho, wo = vals.shape[2:4]
-    for i in range(size):
-        for j in range(size):
-            out[:, :, i : i + stride * (ho - 1) + 1 : stride,
-                j : j + stride * (wo - 1) + 1 : stride] += vals[:, :, :, :, i, j]
-    return out
+def _taps(size: int) -> list[tuple[int, int]]:
+    return [(i, j) for i in range(size) for j in range(size)]
 
 
 def _max_pool_kernel(x, size=2, stride=2):
     ho, wo = _pool_shape(x, size, stride)
-    return np.ascontiguousarray(_windows(x, size, size, stride, ho, wo).max(axis=(4, 5)))
+    out = None
+    for i, j in _taps(size):
+        tap = _tap(x, i, j, stride, ho, wo)
+        out = tap.copy() if out is None else np.maximum(out, tap, out=out)
+    return out
+
+
+def _max_hits(x: np.ndarray, size: int, stride: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Per tap, where that tap holds its window's maximum (as x's dtype, 0 or 1), and the
+    number of maxima in each window (ties share, as for ``max``)."""
+    ho, wo = _pool_shape(x, size, stride)
+    top = _max_pool_kernel(x, size, stride)
+    hits = [np.equal(_tap(x, i, j, stride, ho, wo), top).astype(x.dtype) for i, j in _taps(size)]
+    count = hits[0].copy()
+    for h in hits[1:]:
+        count += h
+    return hits, count
 
 
 def _route_kernel(x, g, size=2, stride=2):
-    weights = _max_weights(x, size, stride)
-    return _scatter_windows(weights * g[..., None, None], x.shape, size, stride).astype(g.dtype, copy=False)
+    # each window's value, shared by its maxima, added back where those maxima sit
+    hits, count = _max_hits(x, size, stride)
+    ho, wo = count.shape[2:]
+    share = np.divide(g, count, dtype=np.result_type(g, count))
+    out = np.zeros(x.shape, dtype=share.dtype)
+    for (i, j), h in zip(_taps(size), hits):
+        h *= share
+        _tap(out, i, j, stride, ho, wo)[...] += h
+    return out.astype(g.dtype, copy=False)
 
 
 def _gather_kernel(x, t, size=2, stride=2):
-    ho, wo = _pool_shape(x, size, stride)
-    win = _windows(t, size, size, stride, ho, wo)
-    return np.einsum("nchwij,nchwij->nchw", _max_weights(x, size, stride), win)
+    # the mean of t over each window's maxima
+    hits, count = _max_hits(x, size, stride)
+    ho, wo = count.shape[2:]
+    total = None
+    for (i, j), h in zip(_taps(size), hits):
+        part = np.multiply(h, _tap(t, i, j, stride, ho, wo))
+        total = part if total is None else np.add(total, part, out=total)
+    return total / count
 
 
 def _avg_pool_kernel(x, size=2, stride=2):
     ho, wo = _pool_shape(x, size, stride)
-    return np.ascontiguousarray(_windows(x, size, size, stride, ho, wo).mean(axis=(4, 5)))
+    total = None
+    for i, j in _taps(size):
+        tap = _tap(x, i, j, stride, ho, wo)
+        total = tap.copy() if total is None else np.add(total, tap, out=total)
+    return total / (size * size)
 
 
 def _avg_grad_kernel(g, ref, size=2, stride=2):
-    vals = np.broadcast_to((g / (size * size))[..., None, None], g.shape + (size, size))
-    return _scatter_windows(np.asarray(vals), np.shape(ref), size, stride)
+    share = g / (size * size)
+    out = np.zeros(np.shape(ref)[:2] + np.shape(ref)[2:], dtype=share.dtype)
+    ho, wo = g.shape[2:]
+    for i, j in _taps(size):
+        _tap(out, i, j, stride, ho, wo)[...] += share
+    return out
 
 
 def _dropout_mask_kernel(counter, like, seed=0, keep=0.5, dtype=None, scale=1.0):

@@ -82,14 +82,33 @@ def _freeze(value: Any) -> Any:
 def apply(name: str, inputs: Sequence[Node], name_: Optional[str] = None, **attrs: Any) -> Node:
     """Build a node applying op ``name`` to ``inputs``; checks types now, not at run time."""
     op = get_op(name)
-    frozen = tuple(sorted((k, _freeze(v)) for k, v in attrs.items()))
+    frozen = tuple(sorted((k, _freeze(v)) for k, v in attrs.items())) if attrs else ()
     location = _user_location()
-    where = f" (built at {location})" if location else ""
+    where = _where(location)
     try:
         type_ = op.infer([i.type for i in inputs], dict(frozen), where)
     except SymgraphError as exc:
         raise _with_inputs(exc, inputs) from None
     return Node(name, inputs, frozen, type_, name=name_, location=location)
+
+
+# id(location) -> (location, text); keyed by identity because Location's dataclass hash
+# runs in Python, and the identity check guards against a recycled id.
+_wheres: dict[int, tuple[Any, str]] = {}
+
+
+def _where(location: Any) -> str:
+    """`` (built at file:line)`` for error messages, formatted once per location."""
+    if location is None:
+        return ""
+    hit = _wheres.get(id(location))
+    if hit is not None and hit[0] is location:
+        return hit[1]
+    if len(_wheres) > 65536:
+        _wheres.clear()
+    text = f" (built at {location})"
+    _wheres[id(location)] = (location, text)
+    return text
 
 
 def _with_inputs(exc: SymgraphError, inputs: Sequence[Node]) -> SymgraphError:

@@ -13,11 +13,11 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from symgraph.errors import DTypeError, EvaluationError, InputError, ShapeError
-from symgraph.graph import Graph, Node, _user_location
+from symgraph.graph import Graph, Node, _user_location, collector_paused
 from symgraph.ops.registry import as_node
 from symgraph.passes.pipeline import optimize as run_passes
 from symgraph.passes.provenance import KEPT, Fate, PassResult
-from symgraph.runtime import codegen, memory
+from symgraph.runtime import codegen, fused, memory
 from symgraph.runtime.schedule import schedule
 from symgraph.types import format_shape
 
@@ -50,7 +50,7 @@ class Function:
 
     def __init__(self, inputs: Sequence[Node], outputs: Any, updates: Optional[dict] = None,
                  optimize: bool = True, name: Optional[str] = None,
-                 check_nan: bool = False) -> None:
+                 check_nan: bool = False, fusion: Optional[str] = None) -> None:
         self.name = name
         self.location = _user_location()
         self.check_nan = bool(check_nan)
@@ -97,6 +97,8 @@ class Function:
         self.pass_times.append(("codegen", time.perf_counter() - gen_start))
         self.compile_time = time.perf_counter() - start
         self._prepare(new_targets)
+        # Elementwise fusion (runtime/fused.py) swaps self._program when its kernels are in.
+        self._tiers = fused.attach(self, fusion) if optimize else None
 
     @property
     def source(self) -> str:
@@ -241,6 +243,8 @@ class Function:
                      f"reused buffers, {kinds.count('param')} parameter updates in place")
         for name, seconds in self.pass_times:
             lines.append(f"  {name:<12} {seconds * 1e3:8.2f} ms")
+        if self._tiers is not None:
+            lines += self._tiers.describe()
         return "\n".join(lines)
 
     def explain(self, node: Node) -> str:
@@ -260,12 +264,15 @@ class Function:
 
 def function(inputs: Sequence[Node], outputs: Any, updates: Optional[dict] = None,
              optimize: bool = True, name: Optional[str] = None,
-             check_nan: bool = False) -> Function:
+             check_nan: bool = False, fusion: Optional[str] = None) -> Function:
     """Compile ``outputs`` of ``inputs`` (and ``updates`` ``{param: expr}``) into a callable.
 
     A call returns a list of arrays (one array when ``outputs`` is a single node); then every
     update, computed from the old values, is written at once. ``optimize=False`` runs the
     graph as written (no rewrites, no in-place writes); ``check_nan=True`` raises at the
     first node whose value holds NaN or Inf, naming the op, the node and the user's line.
+    ``fusion`` ("auto", "force" or "off"; default ``$SYMGRAPH_FUSION`` or "auto") chooses
+    when elementwise steps run as fused Numba kernels (docs/performance.md).
     """
-    return Function(inputs, outputs, updates, optimize, name, check_nan)
+    with collector_paused():
+        return Function(inputs, outputs, updates, optimize, name, check_nan, fusion)

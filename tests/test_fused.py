@@ -1,0 +1,298 @@
+"""Elementwise fusion (runtime/fused.py): groups, kernels against the NumPy path, tiers,
+the disk cache and the cold path that never imports Numba."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import symgraph as sg
+from symgraph.runtime import fused
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Fused kernels may evaluate tanh, exp, ... by another routine than NumPy (a few ulp), and
+# their sums are not reassociated: results agree to rounding.
+RTOL64, RTOL32 = 1e-12, 1e-5
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch):
+    # one cache for the module's tests (kernels are shared), never the user's
+    folder = tmp_path_factory.getbasetemp() / "fused-cache"
+    monkeypatch.setenv("SYMGRAPH_CACHE_DIR", str(folder))
+
+
+def _chain(x, y, n):
+    a = x
+    for k in range(n):
+        a = [a + y, sg.tanh(a), a * y, a - 0.5 * y, sg.exp(-a)][k % 5]
+    return a
+
+
+def _both(inputs, outputs, *args, **kw):
+    ref = sg.function(inputs, outputs, fusion="off", **kw)
+    want = ref(*args)
+    return want, ref
+
+
+# --- grouping (no Numba needed) ----------------------------------------------------------
+def test_a_chain_is_one_group_and_reductions_end_it():
+    x, y = sg.var("x", (4,)), sg.var("y", (4,))
+    a = _chain(x, y, 12)
+    f = sg.function([x, y], [sg.sum(a * a)], fusion="off")
+    groups = fused.plan_groups(f._schedule, f._plan, list(f.provenance.outputs))
+    assert len(groups) == 1
+    ops = [f._schedule.steps[p].node.op for p in groups[0].positions]
+    assert "sum" not in ops and len(ops) >= 12
+    assert groups[0].inputs and groups[0].outputs
+
+
+def test_groups_come_from_the_registry_not_a_list():
+    # every op whose kernel is a plain ufunc may join: here maximum and sqrt
+    x = sg.var("x", (3,))
+    f = sg.function([x], sg.sqrt(sg.maximum(x, 0.5)) * 2.0, fusion="off")
+    groups = fused.plan_groups(f._schedule, f._plan, list(f.provenance.outputs))
+    assert [f._schedule.steps[p].node.op for p in groups[0].positions] == ["maximum", "sqrt",
+                                                                           "multiply"]
+    assert "np.maximum(" in groups[0].source and "np.sqrt(" in groups[0].source
+
+
+def test_parameter_updates_keep_their_in_place_write():
+    W = sg.param(np.ones(4), name="W")
+    x = sg.var("x", (4,))
+    g = sg.grad(sg.sum(sg.tanh(W * x)), W)
+    f = sg.function([x], [], updates={W: W - 0.1 * g}, fusion="off")
+    groups = fused.plan_groups(f._schedule, f._plan, list(f.provenance.outputs))
+    for grp in groups:
+        for p in grp.positions:
+            assert f._plan.out.get(p, ("",))[0] != "param"
+
+
+def test_unknown_sizes_and_integers_are_not_fused():
+    x = sg.var("x", (None, 3))
+    i = sg.var("i", (3,), "int64")
+    f = sg.function([x, i], [sg.tanh(x) * 2.0 + 1.0, (i + 1) * 2], fusion="off")
+    assert fused.plan_groups(f._schedule, f._plan, list(f.provenance.outputs)) == []
+
+
+def test_kernel_source_depends_only_on_structure():
+    def groups():
+        x, y = sg.var("x", (5,)), sg.var("y", (5,))
+        f = sg.function([x, y], _chain(x, y, 7), fusion="off")
+        return fused.plan_groups(f._schedule, f._plan, list(f.provenance.outputs))
+    assert [g.key for g in groups()] == [g.key for g in groups()]
+
+
+def test_bad_mode_is_refused():
+    x = sg.var("x", (2,))
+    with pytest.raises(ValueError, match="fusion must be one of"):
+        sg.function([x], x + 1.0, fusion="fast")
+
+
+# --- kernels against the NumPy path ------------------------------------------------------
+numba = pytest.importorskip("numba")
+
+
+def test_forced_fusion_matches_numpy_float64():
+    x, y = sg.var("x", (8,)), sg.var("y", (8,))
+    a = _chain(x, y, 30)
+    loss = sg.sum(a * a)
+    outs = [loss, a, sg.grad(loss, x)]
+    rng = np.random.default_rng(0)
+    xv, yv = rng.uniform(-1, 1, 8), rng.uniform(-1, 1, 8)
+    want, _ = _both([x, y], outs, xv, yv)
+    f = sg.function([x, y], outs, fusion="force")
+    assert f._tiers.tier == "fused" and "fused:" in f.source
+    for got, ref in zip(f(xv, yv), want):
+        np.testing.assert_allclose(got, ref, rtol=RTOL64, atol=1e-300)
+    assert "run on the fused tier" in f.report()
+
+
+def test_forced_fusion_broadcasts_and_keeps_float32():
+    x = sg.var("x", (4, 3), "float32")
+    b = sg.var("b", (3,), "float32")
+    s = sg.var("s", (), "float32")
+    out = sg.tanh(x * b + s) * 2.0 - sg.exp(-x) / (b * b + 1.0)
+    rng = np.random.default_rng(1)
+    args = (rng.standard_normal((4, 3)).astype("float32"),
+            rng.standard_normal(3).astype("float32"), np.float32(0.25))
+    want, _ = _both([x, b, s], out, *args)
+    f = sg.function([x, b, s], out, fusion="force")
+    got = f(*args)
+    assert f._tiers.tier == "fused"
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=RTOL32, atol=1e-6)
+
+
+def test_fused_outputs_are_fresh_and_training_still_updates():
+    W = sg.param(np.full(3, 0.5), name="W")
+    x = sg.var("x", (3,))
+    loss = sg.sum(sg.tanh(W * x + 1.0) ** 2)
+    g = sg.grad(loss, W)
+    step = sg.function([x], [loss, g], updates={W: W - 0.1 * g}, fusion="force")
+    W2 = sg.param(np.full(3, 0.5), name="W2")
+    loss2 = sg.sum(sg.tanh(W2 * x + 1.0) ** 2)
+    g2 = sg.grad(loss2, W2)
+    ref = sg.function([x], [loss2, g2], updates={W2: W2 - 0.1 * g2}, fusion="off")
+    xv = np.array([0.1, -0.2, 0.3])
+    for _ in range(3):
+        (a, ga), (b, gb) = step(xv), ref(xv)
+        np.testing.assert_allclose(a, b, rtol=RTOL64)
+        np.testing.assert_allclose(ga, gb, rtol=RTOL64)
+    np.testing.assert_allclose(W.value, W2.value, rtol=RTOL64)
+
+
+def test_check_nan_keeps_every_op_on_numpy():
+    x = sg.var("x", (3,))
+    f = sg.function([x], sg.sqrt(x - 1.0) * 2.0 + 1.0, check_nan=True, fusion="force")
+    assert f._tiers.groups == [] and "check_nan" in f.report()
+    with pytest.raises(sg.EvaluationError, match="check_nan: sqrt produced NaN"), \
+            np.errstate(invalid="ignore"):
+        f(np.zeros(3))
+
+
+_UNARY = [sg.tanh, sg.exp, sg.sin, sg.cos, lambda a: a * a, lambda a: -a, sg.abs,
+          lambda a: sg.sqrt(a * a + 1.0), lambda a: sg.log1p(a * a)]
+
+
+@given(st.lists(st.tuples(st.integers(0, len(_UNARY) - 1), st.integers(0, 3)),
+                min_size=2, max_size=8))
+def test_property_fusion_leaves_results_unchanged(recipe):
+    x, y = sg.var("x", (2, 3)), sg.var("y", (3,))
+    a = x
+    for fn, how in recipe:
+        a = _UNARY[fn](a)
+        a = [a + y, a * y, a - y, a / (y * y + 1.0)][how]
+    rng = np.random.default_rng(len(recipe))
+    xv, yv = rng.uniform(-1, 1, (2, 3)), rng.uniform(-1, 1, 3)
+    want, _ = _both([x, y], a, xv, yv)
+    got = sg.function([x, y], a, fusion="force")(xv, yv)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+# --- tiers ---------------------------------------------------------------------------------
+def test_auto_starts_on_numpy_and_swaps_in_after_the_threshold(monkeypatch):
+    monkeypatch.setattr(fused, "CALLS_BEFORE_FUSING", 3)
+    x = sg.var("x", (6,))
+    out = sg.tanh(x * 1.5 + 0.25) * sg.exp(-x * 0.75) + 0.125   # a kernel not seen before
+    f = sg.function([x], out, fusion="auto")
+    assert f._tiers.tier == "numpy" and "numpy tier" in f.report()
+    xv = np.linspace(-1, 1, 6)
+    want = f(xv)
+    f(xv)
+    f(xv)                          # the third call starts the background compile
+    assert fused.wait(f) == "fused"
+    np.testing.assert_allclose(f(xv), want, rtol=RTOL64)
+    assert "fused tier" in f.report()
+
+
+def test_off_has_no_tiers():
+    x = sg.var("x", (2,))
+    f = sg.function([x], sg.tanh(x) + 1.0, fusion="off")
+    assert f._tiers is None and "fusion" not in f.report()
+
+
+_CHILD = r"""
+import json, sys
+import numpy as np
+import symgraph as sg
+from symgraph.runtime import fused
+x, y = sg.var("x", (7,)), sg.var("y", (7,))
+a = x
+for k in range(9):
+    a = sg.tanh(a * y + 0.375) if k % 2 else a - y * 0.625
+probe = sg.function([x, y], a, fusion="off")
+groups = fused.plan_groups(probe._schedule, probe._plan, list(probe.provenance.outputs))
+cached = all(fused.cached(g) for g in groups)
+f = sg.function([x, y], a, fusion=sys.argv[1])
+tier = fused.wait(f)
+print(json.dumps({"cached_at_compile": cached, "tier": tier, "numba": "numba" in sys.modules,
+                  "groups": len(f._tiers.groups)}))
+"""
+
+
+def _child(mode: str, cache: str) -> dict:
+    env = dict(os.environ, SYMGRAPH_CACHE_DIR=cache, PYTHONPATH=ROOT)
+    out = subprocess.run([sys.executable, "-c", _CHILD, mode], capture_output=True, text=True,
+                         env=env, check=True, timeout=300)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_second_process_finds_the_kernels_on_disk(tmp_path):
+    first = _child("force", str(tmp_path))
+    assert first == {"cached_at_compile": False, "tier": "fused", "numba": True, "groups": 1}
+    second = _child("auto", str(tmp_path))
+    assert second["cached_at_compile"] and second["tier"] == "fused"
+
+
+def test_compiling_on_the_auto_tier_does_not_import_numba(tmp_path):
+    code = ("import sys, symgraph as sg\n"
+            "x = sg.var('x', (3,))\n"
+            "f = sg.function([x], sg.tanh(x) * 2.0 + 1.0, fusion='auto')\n"
+            "f([1.0, 2.0, 3.0])\n"
+            "print('numba' in sys.modules, f._tiers.tier)\n")
+    env = dict(os.environ, SYMGRAPH_CACHE_DIR=str(tmp_path / "empty"), PYTHONPATH=ROOT)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True, timeout=120)
+    assert out.stdout.split() == ["False", "numpy"]
+
+
+def test_long_groups_interleave_lanes_and_still_broadcast():
+    x = sg.var("x", (3, 8))
+    b = sg.var("b", (8,))
+    c = sg.var("c", (3, 1))
+    a = x
+    for k in range(20):                       # >= 16 ops: 4 lanes on the last axis
+        a = [sg.tanh(a) * b, a + c, sg.sin(a) - 0.25 * b][k % 3]
+    rng = np.random.default_rng(7)
+    args = (rng.uniform(-1, 1, (3, 8)), rng.uniform(-1, 1, 8), rng.uniform(-1, 1, (3, 1)))
+    want, _ = _both([x, b, c], a, *args)
+    f = sg.function([x, b, c], a, fusion="force")
+    assert f._tiers.tier == "fused"
+    assert any("j1 + 3" in g.source for g in f._tiers.groups)
+    np.testing.assert_allclose(f(*args), want, rtol=RTOL64, atol=1e-15)
+
+
+def test_big_graphs_plan_their_groups_in_the_background(monkeypatch):
+    monkeypatch.setattr(fused, "PLAN_AT_COMPILE_STEPS", 3)
+    monkeypatch.setattr(fused, "CALLS_BEFORE_FUSING", 2)
+    x, y = sg.var("x", (4,)), sg.var("y", (4,))
+    a = _chain(x, y, 10)
+    f = sg.function([x, y], a, fusion="auto")
+    assert f._tiers.groups is None and "planned after" in f.report()
+    xv, yv = np.linspace(-1, 1, 4), np.linspace(0, 1, 4)
+    want = f(xv, yv)
+    f(xv, yv)
+    assert fused.wait(f) == "fused" and f._tiers.groups
+    np.testing.assert_allclose(f(xv, yv), want, rtol=RTOL64)
+
+
+def test_processes_racing_on_an_empty_cache_all_fuse(tmp_path):
+    env = dict(os.environ, SYMGRAPH_CACHE_DIR=str(tmp_path), PYTHONPATH=ROOT)
+    procs = [subprocess.Popen([sys.executable, "-c", _CHILD, "force"], env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        assert json.loads(out.strip().splitlines()[-1])["tier"] == "fused"
+    assert [n for n in os.listdir(tmp_path / "fused") if n.endswith(".tmp")] == []
+    assert _child("auto", str(tmp_path))["cached_at_compile"]
+
+
+def test_fused_calls_run_as_threaded_code_too(monkeypatch):
+    from symgraph.runtime import codegen
+    monkeypatch.setattr(codegen, "THREADED_MIN_STEPS", 0)
+    x, y = sg.var("x", (8,)), sg.var("y", (8,))
+    a = _chain(x, y, 25)
+    outs = [sg.sum(a * a), a]
+    xv, yv = np.linspace(-1, 1, 8), np.linspace(0, 1, 8)
+    want, _ = _both([x, y], outs, xv, yv)
+    f = sg.function([x, y], outs, fusion="force")
+    assert "_threaded" in f._program.run.__qualname__ and f._tiers.tier == "fused"
+    for got, ref in zip(f(xv, yv), want):
+        np.testing.assert_allclose(got, ref, rtol=RTOL64)
