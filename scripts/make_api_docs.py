@@ -37,7 +37,7 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
     ("Reductions, scans and softmax", ("symgraph.ops.reduce", "symgraph.ops.scan",
                                        "symgraph.ops.nanfunctions")),
     ("Shapes and indexing", ("symgraph.ops.shape",)),
-    ("Linear algebra", ("symgraph.ops.linalg",)),
+    ("Linear algebra", ("symgraph.ops.linalg", "symgraph.ops.einsum")),
     ("Convolution, pooling and dropout", ("symgraph.ops.nn",)),
     ("Differentiation", ("symgraph.autodiff", "symgraph.testing")),
     ("Compiling and running", ("symgraph.runtime",)),

@@ -5,6 +5,7 @@ Build expressions, differentiate them into more graph, compile and run them.
 from symgraph.errors import (DisconnectedError, DTypeError, EvaluationError, IndexingError,
                              InputError,
                              ShapeError, SymgraphError)
+from symgraph.errors import FormatError
 from symgraph.graph import Graph, Node, current_scope, scope, scope_path
 from symgraph.types import TensorType
 from symgraph.ops.nn import (avg_pool2d, conv2d, dropout_mask, max_pool2d,
@@ -55,6 +56,13 @@ from symgraph.render import (GraphvizError, diff, draw, gradient_view, optimizat
 # render: the interactive HTML explorer (also sg.render(target, "graph.html"))
 from symgraph.render.html import explore
 
+# contractions (np-linalg); sg.linalg, sg.fft and sg.special load on first use (below)
+from symgraph.ops.einsum import einsum, inner, tensordot, vdot
+# reliability: the warning grad gives for a wrt outside the graph; the seeded generator
+from symgraph.errors import ArgumentError, DisconnectedWarning
+from symgraph import random
+# persistence: the safe file format (save/load, dumps/loads; docs/persistence.md)
+from symgraph.io import dumps, load, loads, save
 # ONNX exchange (the optional extra symgraph[onnx], imported on first call)
 from symgraph.onnx import export_onnx, import_onnx
 
@@ -69,7 +77,9 @@ def arange(n: int, dtype: str = "int64"):
 
 def __getattr__(name: str):
     # The model layer is built on the public API above, so it loads on first use.
-    if name in ("nn", "optim", "train"):
+    # sg.linalg, sg.fft and sg.special are namespaces of ops, also loaded on first use;
+    # symgraph.dask (the optional Dask extra) loads the same way, Dask itself only when used.
+    if name in ("nn", "optim", "train", "linalg", "fft", "special", "dask"):
         import importlib
         return importlib.import_module(f"symgraph.{name}")
     raise AttributeError(f"module 'symgraph' has no attribute {name!r}")

@@ -7,6 +7,7 @@ chain of a million nodes is no harder than a chain of three.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import gc
 import itertools
 import math
@@ -19,15 +20,21 @@ from typing import Any, Iterable, Iterator, Optional, Sequence
 import numpy as np
 
 from symgraph.types import TensorType, format_shape
+from symgraph.errors import ArgumentError
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 # Frames that are never the user's line: the package's own, and contextlib's (a ``with``
 # block of the package, such as ``building_gradient``, enters through it).
 _NOT_USER = (_PACKAGE_DIR, contextlib.__file__)
 _ids = itertools.count()
-_scope_stack: list[str] = []
-_grad_depth = [0]
-_pinned: list = []     # the user's location while differentiation builds nodes
+# Per context (each thread, each asyncio task): a graph built in one thread never picks up
+# the scope, the gradient mark or the pinned location another thread has open.
+_scope_var: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "symgraph_scope", default=())
+_grad_var: contextvars.ContextVar[bool] = contextvars.ContextVar("symgraph_grad", default=False)
+# the user's location while differentiation builds nodes
+_pinned_var: contextvars.ContextVar[Optional["Location"]] = contextvars.ContextVar(
+    "symgraph_pinned", default=None)
 
 
 @dataclass(frozen=True)
@@ -47,8 +54,9 @@ _locations: dict[tuple[str, int], Location] = {}
 
 
 def _user_location() -> Optional[Location]:
-    if _pinned:
-        return _pinned[-1]
+    pinned = _pinned_var.get()
+    if pinned is not None:
+        return pinned
     frame = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_NOT_USER):
         frame = frame.f_back
@@ -66,30 +74,29 @@ def _user_location() -> Optional[Location]:
 @contextlib.contextmanager
 def scope(name: str) -> Iterator[str]:
     """Build the nodes of the ``with`` block in name scope ``name`` (scopes nest with ``/``)."""
-    if not name or "/" in name:
-        raise ValueError(f"scope names are non-empty and hold no '/': {name!r}")
-    _scope_stack.append(name)
+    if not isinstance(name, str) or not name or "/" in name:
+        raise ArgumentError(f"scope names are non-empty and hold no '/': {name!r}")
+    token = _scope_var.set(_scope_var.get() + (name,))
     try:
         yield current_scope()
     finally:
-        _scope_stack.pop()
+        _scope_var.reset(token)
 
 
 @contextlib.contextmanager
 def scope_path(path: str) -> Iterator[str]:
     """Build the nodes of the ``with`` block in the scope ``path`` exactly (``"a/b"``),
     whatever scopes are open around it; "" is the top level."""
-    saved = list(_scope_stack)
-    _scope_stack[:] = [part for part in path.split("/") if part]
+    token = _scope_var.set(tuple(part for part in path.split("/") if part))
     try:
         yield current_scope()
     finally:
-        _scope_stack[:] = saved
+        _scope_var.reset(token)
 
 
 def current_scope() -> str:
     """The scope new nodes are built in, e.g. ``"mlp/layer1"`` ("" at top level)."""
-    return "/".join(_scope_stack)
+    return "/".join(_scope_var.get())
 
 
 @contextlib.contextmanager
@@ -97,13 +104,13 @@ def building_gradient() -> Iterator[None]:
     """Mark the nodes built in the block as gradient nodes (appended by differentiation)."""
     # Every node differentiation builds is at the user's line that asked for it: find it
     # once here rather than walking the stack again for each of thousands of nodes.
-    _pinned.append(_user_location())
-    _grad_depth[0] += 1
+    pinned = _pinned_var.set(_user_location())
+    token = _grad_var.set(True)
     try:
         yield
     finally:
-        _grad_depth[0] -= 1
-        _pinned.pop()
+        _grad_var.reset(token)
+        _pinned_var.reset(pinned)
 
 
 @contextlib.contextmanager
@@ -127,6 +134,8 @@ def collector_paused() -> Iterator[None]:
 class ParamCell:
     """The mutable value a parameter node holds (like a Theano shared variable)."""
 
+    # Keep ``value`` a plain slot: runtime/commit.py stores a call's updates in one C-level
+    # call and relies on assigning it running no Python code (no interrupt can land inside).
     __slots__ = ("value",)
 
     def __init__(self, value: np.ndarray) -> None:
@@ -172,9 +181,10 @@ class Node:
         put(self, "attrs", attrs)
         put(self, "type", type_)
         put(self, "name", name)
-        put(self, "scope", "/".join(_scope_stack) if _scope_stack else "")
+        scope = _scope_var.get()
+        put(self, "scope", "/".join(scope) if scope else "")
         put(self, "location", location if location is not None else _user_location())
-        put(self, "is_grad", _grad_depth[0] > 0)
+        put(self, "is_grad", _grad_var.get())
         put(self, "payload", payload)
 
     def __setattr__(self, key: str, value: Any) -> None:
@@ -237,10 +247,18 @@ class Node:
         return f"<Node {self.op}{name} {self.type.dtype.name}{format_shape(self.shape)} #{self.id}>"
 
     def __bool__(self) -> bool:
-        raise TypeError(f"the truth value of symbolic {self!r} is unknown until it is evaluated; "
+        raise ArgumentError(f"the truth value of symbolic {self!r} is unknown until it is evaluated; "
                         "use sg.where for choices inside a graph")
 
     __hash__ = object.__hash__
+
+    # --- pickle and copy (through the file format: symgraph.io.pickling) ------------------
+    def __reduce__(self) -> tuple:
+        from symgraph.io.pickling import reduce_node  # io is a higher stage
+        return reduce_node(self)
+
+    def __copy__(self) -> "Node":
+        return self   # nodes are immutable: a shallow copy is the node itself
 
     # --- parameters ------------------------------------------------------------------------
     @property
@@ -309,11 +327,11 @@ class Node:
 
     def __len__(self) -> int:
         if not self.shape or self.shape[0] is None:
-            raise TypeError(f"len() of {self!r} is not known statically")
+            raise ArgumentError(f"len() of {self!r} is not known statically")
         return self.shape[0]
 
     def __iter__(self):
-        raise TypeError(f"symbolic {self!r} cannot be iterated; index it instead")
+        raise ArgumentError(f"symbolic {self!r} cannot be iterated; index it instead")
 
     @property
     def T(self): return _ops().transpose(self)
@@ -433,7 +451,7 @@ class Graph:
         outs = [outputs] if isinstance(outputs, Node) else list(outputs)
         for o in outs:
             if not isinstance(o, Node):
-                raise TypeError(f"Graph takes nodes, got {type(o).__name__}")
+                raise ArgumentError(f"Graph takes nodes, got {type(o).__name__}")
         self._outputs = tuple(outs)
         self._nodes = tuple(toposort(outs))
         self._index = {id(n): i for i, n in enumerate(self._nodes)}
@@ -497,6 +515,10 @@ class Graph:
         """Jupyter display: the graph as SVG (or DOT text when Graphviz is missing)."""
         from symgraph.render.svg import mimebundle  # render is a higher stage
         return mimebundle(self)
+
+    def __reduce__(self) -> tuple:
+        from symgraph.io.pickling import reduce_graph  # io is a higher stage
+        return reduce_graph(self)
 
     def __repr__(self) -> str:
         return f"<Graph {len(self)} nodes, {len(self._outputs)} outputs>"

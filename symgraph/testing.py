@@ -14,6 +14,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from symgraph.graph import Node
+from symgraph.errors import ArgumentError
 
 ArrayFn = Callable[..., object]
 
@@ -139,13 +140,13 @@ def check_grads(f_nodes: Node | Sequence[Node] | Callable[..., object], wrt: Seq
         wrt = [var(f"arg{k}", a.shape, a.dtype) for k, a in enumerate(values)]
         f_nodes = f_nodes(*wrt)
     if values is None:
-        raise TypeError("check_grads: give the values to evaluate at (or call it as "
+        raise ArgumentError("check_grads: give the values to evaluate at (or call it as "
                         "check_grads(f, args, order=k) with a function f)")
     wrt = list(wrt)
     values = [np.asarray(v) for v in values]
     for w in wrt:
         if not isinstance(w, Node) or w.op != "var":
-            raise TypeError(f"check_grads: wrt must be sg.var nodes, got {w!r}")
+            raise ArgumentError(f"check_grads: wrt must be sg.var nodes, got {w!r}")
     rng = np.random.default_rng(seed)
     current = [f_nodes] if isinstance(f_nodes, Node) else list(f_nodes)
     for level in range(1, order + 1):

@@ -46,9 +46,13 @@ def format_shape(shape: Shape) -> str:
 def as_dtype(dtype: object) -> np.dtype:
     """Normalise a dtype-like value, with a clear error for nonsense."""
     try:
-        return np.dtype(dtype)
-    except TypeError as exc:
+        out = np.dtype(dtype)
+    except (TypeError, ValueError) as exc:
         raise DTypeError(f"not a dtype: {dtype!r}") from exc
+    if out.kind not in "biufc":
+        raise DTypeError(f"{out} is not a numeric dtype: symgraph computes with bool, "
+                         f"integer, floating-point and complex numbers")
+    return out
 
 
 def is_float(dtype: np.dtype) -> bool:
@@ -58,12 +62,41 @@ def is_float(dtype: np.dtype) -> bool:
 
 def as_shape(shape: Sequence[Dim]) -> Shape:
     """Validate a user-given static shape: non-negative ints or ``None``."""
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise ShapeError(f"a shape is a tuple of non-negative ints or None, got {shape!r}"
+                         + (f"; write ({shape},) for one axis" if isinstance(shape, int) else ""))
     out = []
     for d in tuple(shape):
-        if d is not None and (not isinstance(d, (int, np.integer)) or d < 0):
+        if d is not None and (isinstance(d, (bool, np.bool_)) or
+                              not isinstance(d, (int, np.integer)) or d < 0):
             raise ShapeError(f"a shape holds non-negative ints or None, got {tuple(shape)!r}")
         out.append(None if d is None else int(d))
     return tuple(out)
+
+
+def int_tuple(fn: str, what: str, value: object) -> tuple[int, ...]:
+    """``value`` (an int or a sequence of ints) as a tuple of ints; a ShapeError naming
+    ``fn`` for anything else (floats, strings, None, bools), never a silent ``int()``."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return (int(value),)
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ShapeError(f"{fn}: {what} must be an int or a tuple of ints, got {value!r}")
+    out = []
+    for d in tuple(value):
+        if isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)):
+            raise ShapeError(f"{fn}: {what} must hold ints, got {tuple(value)!r}"
+                             + ("; None (a size unknown until run time) is not allowed here"
+                                if d is None else ""))
+        out.append(int(d))
+    return tuple(out)
+
+
+def as_size(fn: str, what: str, value: object, least: int = 0) -> int:
+    """A size argument: an int >= ``least`` (not a float, a bool or None)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+            or value < least:
+        raise ShapeError(f"{fn}: {what} must be an int >= {least}, got {value!r}")
+    return int(value)
 
 
 def broadcast_shapes(op: str, shapes: Sequence[Shape], where: str = "") -> Shape:
@@ -106,9 +139,14 @@ def normalize_axes(op: str, axis: object, ndim: int, where: str = "") -> tuple[i
     """``axis`` as a sorted tuple of non-negative ints (``None`` means every axis)."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    try:
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    except TypeError:
+        axes = (axis,)
     out = []
     for a in axes:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            raise ShapeError(f"{op}: an axis is an int, got {axis!r}{where}")
         if not -ndim <= a < ndim:
             raise ShapeError(f"{op}: axis {a} is out of range for {ndim}-d input{where}")
         out.append(int(a) % ndim)

@@ -28,3 +28,12 @@ os.environ.setdefault("SYMGRAPH_FUSION", "off")
 def rng() -> np.random.Generator:
     """A fresh generator with a fixed seed, so every test sees the same numbers every run."""
     return np.random.default_rng(20261122)
+
+
+@pytest.fixture(autouse=True)
+def _seeded_layers():
+    """Layers draw initial weights from the package generator: restart it for every test,
+    so a test's weights do not depend on which tests ran before it."""
+    import symgraph as sg
+    sg.random.seed(0)
+    yield

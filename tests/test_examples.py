@@ -109,3 +109,13 @@ def test_perceptron_learns_and_or_but_never_xor():
         assert results[name]["epochs"] > 0
         np.testing.assert_array_equal(results[name]["predictions"], perceptron.TARGETS[name])
     assert results["XOR"]["epochs"] == -1
+
+
+@needs_sklearn
+def test_dask_training_learns_digits_on_a_local_cluster():
+    pytest.importorskip("dask.array")
+    pytest.importorskip("distributed")
+    import dask_training
+    result = dask_training.main(small=True)
+    assert result["test_accuracy"] >= 0.9, result["test_accuracy"]
+    assert result["history"].epoch_loss[-1] < result["history"].epoch_loss[0] / 3

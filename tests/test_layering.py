@@ -14,9 +14,10 @@ ROOT = pathlib.Path(__file__).resolve().parents[1] / "symgraph"
 
 # Rank of each stage: a module may import its own rank or lower ones.
 RANKS = {
-    "errors": 0, "types": 0,
+    "errors": 0, "types": 0, "random": 0,
     "graph": 1,
     "ops": 2,
+    "linalg": 2, "fft": 2, "special": 2,   # public namespaces of ops (sg.linalg, ...)
     "autodiff": 3,
     "passes": 4,
     "runtime": 5,
@@ -25,7 +26,9 @@ RANKS = {
     "onnx": 6,
     "testing": 6,
     "nn": 7, "optim": 7, "train": 7,
+    "io": 7,
     "demo": 8, "__main__": 8, "__init__": 8,
+    "dask": 8,   # symgraph.dask: the optional Dask extra, built on the public API
 }
 
 

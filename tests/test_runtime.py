@@ -3,6 +3,7 @@ place), check_nan and run-time errors."""
 from __future__ import annotations
 
 import ast
+import weakref
 
 import numpy as np
 import pytest
@@ -88,7 +89,7 @@ def test_report_lists_passes_counts_and_memory():
 
 
 # --- memory planning -----------------------------------------------------------------------
-def test_training_step_matches_numpy_and_updates_params_in_their_own_buffers():
+def test_training_step_matches_numpy_and_writes_updates_into_spare_buffers():
     x, y, params, loss, grads = _mlp()
     start = [p.value.copy() for p in params]
     buffers = [p.value for p in params]
@@ -98,9 +99,15 @@ def test_training_step_matches_numpy_and_updates_params_in_their_own_buffers():
     expected_loss, expected = _numpy_step(start, xd, yd, 0.1)
     got = f(xd, yd)
     np.testing.assert_allclose(got, expected_loss, rtol=1e-12)
-    for p, buf, e in zip(params, buffers, expected):
+    for p, buf, e, s in zip(params, buffers, expected, start):
         np.testing.assert_allclose(p.value, e, rtol=1e-12, atol=1e-14)
-    assert any(p.value is buf for p, buf in zip(params, buffers))
+        np.testing.assert_array_equal(buf, s)       # an array you hold is never written
+    # Nobody holds the old arrays: the live and spare buffers alternate, no new arrays.
+    del buffers, buf
+    refs = [weakref.ref(p.value) for p in params]
+    f(xd, yd)
+    f(xd, yd)
+    assert sum(r() is p.value for r, p in zip(refs, params)) == len(f._program.spares)
 
 
 def test_updates_use_old_values_even_when_written_in_place():

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from symgraph.errors import ShapeError
+from symgraph.errors import ArgumentError, ShapeError
 from symgraph.graph import Node, building_gradient, toposort
 from symgraph.ops.elementwise import cast
 from symgraph.ops.registry import as_node, const, get_op
@@ -42,7 +42,7 @@ def jvp(outputs: Node | Sequence[Node], wrt: Node | Sequence[Node],
     wrts = [wrt] if isinstance(wrt, Node) else list(wrt)
     tans = [tangents] if isinstance(wrt, Node) else list(tangents)
     if len(tans) != len(wrts):
-        raise ValueError(f"jvp: {len(wrts)} wrt nodes but {len(tans)} tangents")
+        raise ArgumentError(f"jvp: {len(wrts)} wrt nodes but {len(tans)} tangents")
     _check_wrt(wrts, "jvp")
     tangent: dict[int, Node] = {}
     with building_gradient():

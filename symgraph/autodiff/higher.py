@@ -13,7 +13,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import ShapeError, SymgraphError
+from symgraph.errors import ArgumentError, ShapeError, SymgraphError
 from symgraph.graph import Node, building_gradient, toposort
 from symgraph.ops.elementwise import multiply, negative, stop_gradient
 from symgraph.ops.leaves import var
@@ -64,9 +64,9 @@ def hvp(y: Node, wrt: Node | Sequence[Node], v: Any | Sequence[Any],
     wrts, single = _as_list(wrt)
     vs = [v] if single else list(v)
     if len(vs) != len(wrts):
-        raise ValueError(f"hvp: {len(wrts)} wrt nodes but {len(vs)} directions")
+        raise ArgumentError(f"hvp: {len(wrts)} wrt nodes but {len(vs)} directions")
     if method not in HVP_METHODS:
-        raise ValueError(f"hvp: method must be one of {HVP_METHODS}, got {method!r}")
+        raise ArgumentError(f"hvp: method must be one of {HVP_METHODS}, got {method!r}")
     _check_wrt(wrts, "hvp")
     dirs = [_direction(d, w, "hvp") for d, w in zip(vs, wrts)]
     grads = grad(y, wrts)
@@ -100,7 +100,7 @@ def _jacobian_one(out: Node, x: Node, mode: str) -> Node:
         cols = [jvp(out, x, _basis(xshape, j, x.dtype)) for j in range(n)]
         J = stack(cols, axis=-1) if cols else None    # (*oshape, n)
     else:
-        raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
+        raise ArgumentError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
     if J is None or m == 0:
         return const(np.zeros(oshape + xshape, dtype=out.dtype))
     return reshape(J, oshape + xshape)
@@ -147,7 +147,7 @@ def nth_derivative(y: Node, x: Node, n: int, mode: str = "forward") -> Node:
     ``autodiff.taylor`` has rules for) or ``"reverse"`` (repeated ``grad``, scalar ``x`` only).
     """
     if n < 0 or int(n) != n:
-        raise ValueError(f"nth_derivative: n must be a non-negative integer, got {n!r}")
+        raise ArgumentError(f"nth_derivative: n must be a non-negative integer, got {n!r}")
     _check_wrt([x], "nth_derivative")
     if x.shape != () and y.shape != x.shape:
         raise ShapeError(f"nth_derivative: x must be a scalar, or y elementwise in x with "
@@ -159,7 +159,7 @@ def nth_derivative(y: Node, x: Node, n: int, mode: str = "forward") -> Node:
 def nth_derivatives(y: Node, x: Node, n: int, mode: str = "forward") -> list[Node]:
     """``[y, y', y'', ..., y^(n)]`` with respect to ``x`` (see ``nth_derivative``)."""
     if mode not in ("forward", "reverse", "taylor"):
-        raise ValueError(f"nth_derivatives: mode must be 'forward', 'reverse' or 'taylor', "
+        raise ArgumentError(f"nth_derivatives: mode must be 'forward', 'reverse' or 'taylor', "
                          f"got {mode!r}")
     if mode == "reverse" and x.shape != ():
         raise ShapeError(f"nth_derivatives: mode='reverse' needs a scalar x, got "
@@ -335,7 +335,7 @@ def hvp_graph(y: Node, wrt: Sequence[Node], method: str = DEFAULT_HVP_METHOD
     elif method == "reverse_over_reverse":
         hv = vjp(grads, wrts, dirs)
     else:
-        raise ValueError(f"linearize_hvp: method must be one of {HVP_METHODS}, got {method!r}")
+        raise ArgumentError(f"linearize_hvp: method must be one of {HVP_METHODS}, got {method!r}")
     return [y, *grads], dirs, hv
 
 

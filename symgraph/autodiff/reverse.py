@@ -6,12 +6,14 @@ some ``wrt`` are visited.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
 
-from symgraph.errors import DisconnectedError, DTypeError, ShapeError
-from symgraph.graph import Node, building_gradient, collector_paused, toposort
+from symgraph.errors import (ArgumentError, DisconnectedError, DisconnectedWarning, DTypeError,
+                             ShapeError)
+from symgraph.graph import Node, _user_location, building_gradient, collector_paused, toposort
 from symgraph.ops.elementwise import add, cast
 from symgraph.ops.registry import as_node, const, get_op
 from symgraph.ops.shape import sum_to_like, zeros_like
@@ -71,7 +73,7 @@ def check_complex_rules(n: Node, fn: str) -> None:
 def _check_wrt(wrt: Sequence[Node], fn: str) -> None:
     for w in wrt:
         if not isinstance(w, Node):
-            raise TypeError(f"{fn}: wrt must be nodes, got {type(w).__name__}")
+            raise ArgumentError(f"{fn}: wrt must be nodes, got {type(w).__name__}")
         if not is_float(w.dtype):
             raise DTypeError(f"{fn}: cannot differentiate with respect to {w.label} of dtype "
                              f"{w.dtype}; only floating-point nodes have derivatives{w.where()}")
@@ -88,12 +90,15 @@ def vjp(outputs: Node | Sequence[Node], wrt: Node | Sequence[Node],
     outs = [outputs] if single_out else [as_node(o) for o in outputs]
     cts = [cotangents] if single_out else list(cotangents)
     if len(cts) != len(outs):
-        raise ValueError(f"vjp: {len(outs)} outputs but {len(cts)} cotangents")
+        raise ArgumentError(f"vjp: {len(outs)} outputs but {len(cts)} cotangents")
     single_wrt = isinstance(wrt, Node)
+    if not single_wrt and not isinstance(wrt, (list, tuple)):
+        raise ArgumentError(f"vjp: wrt must be a node or a list of nodes, got "
+                            f"{type(wrt).__name__}")
     wrts = [wrt] if single_wrt else list(wrt)
     _check_wrt(wrts, "vjp")
     if disconnected not in ("zeros", "raise"):
-        raise ValueError(f"vjp: disconnected must be 'zeros' or 'raise', got {disconnected!r}")
+        raise ArgumentError(f"vjp: disconnected must be 'zeros' or 'raise', got {disconnected!r}")
     with collector_paused():
         return _vjp(outs, cts, wrts, single_wrt, disconnected)
 
@@ -132,20 +137,42 @@ def _vjp(outs: list[Node], cts: list[Any], wrts: list[Node], single_wrt: bool,
                 if need and ct is not None:
                     pending.setdefault(id(x), []).append(unbroadcast(ct, x, loose))
         result = []
+        in_graph = None
         for w in wrts:
             if id(w) in found:
                 result.append(found[id(w)])
             elif disconnected == "raise":
                 raise DisconnectedError(f"vjp: the outputs do not depend on {w.label}{w.where()}")
             else:
+                if in_graph is None:
+                    in_graph = {id(n) for n in order}
+                if id(w) not in in_graph:
+                    _warn_not_in_graph(w)
                 result.append(zeros_like(w))
     return result[0] if single_wrt else result
+
+
+_warned_at: set[tuple[str, int]] = set()
+
+
+def _warn_not_in_graph(w: Node) -> None:
+    """Warn (once per call site) that ``w`` is not in the graph at all: its derivative is
+    zero, but more likely the wrong node was passed. A ``wrt`` cut off by stop_gradient is
+    in the graph and gets its zeros silently."""
+    where = _user_location()
+    key = (where.filename, where.lineno) if where else ("?", 0)
+    if key in _warned_at:
+        return
+    _warned_at.add(key)
+    message = (f"grad/vjp: {w.label} is not in the graph of the outputs, so its derivative "
+               f"is zeros; pass disconnected='raise' to make this an error")
+    warnings.warn_explicit(message, DisconnectedWarning, key[0], key[1])
 
 
 def grad(y: Node, wrt: Node | Sequence[Node], disconnected: str = "zeros") -> Node | list[Node]:
     """d y / d wrt as graph nodes, for a scalar ``y``; one node per ``wrt``."""
     if not isinstance(y, Node):
-        raise TypeError(f"grad: y must be a node, got {type(y).__name__}")
+        raise ArgumentError(f"grad: y must be a node, got {type(y).__name__}")
     if any(d != 1 for d in y.shape):   # a scalar, or one element such as shape (1, 1)
         raise ShapeError(f"grad: y must be a scalar, got {y.label} of shape "
                          f"{format_shape(y.shape)}; reduce it (e.g. y.sum()) or use "

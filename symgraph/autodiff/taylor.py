@@ -24,6 +24,7 @@ from symgraph.ops.registry import apply, const, get_op
 from symgraph.ops.shape import zeros_like
 from symgraph.autodiff.forward import _fit
 from symgraph.autodiff.reverse import _check_wrt, check_complex_rules
+from symgraph.errors import ArgumentError
 
 Coef = Optional[Node]            # None is a zero coefficient, never built
 Series = list                    # [y_0 (the node itself), y_1, ..., y_K]
@@ -302,7 +303,7 @@ def taylor_coefficients(y: Node, x: Node, order: int, direction: Any = 1.0) -> l
     """``[y_0, y_1, ..., y_order]``: the Taylor coefficients of ``y`` along
     ``x(t) = x + t * direction`` (``y_0`` is ``y`` itself, ``y_k`` = k-th derivative / k!)."""
     if order < 0 or int(order) != order:
-        raise ValueError(f"taylor_coefficients: order must be a non-negative integer, got {order!r}")
+        raise ArgumentError(f"taylor_coefficients: order must be a non-negative integer, got {order!r}")
     _check_wrt([x], "taylor_coefficients")
     K = int(order)
     seed = direction if isinstance(direction, Node) else const(np.asarray(direction, x.dtype))

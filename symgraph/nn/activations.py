@@ -10,6 +10,7 @@ from typing import Callable, Optional
 import math
 
 import symgraph as sg
+from symgraph.errors import ArgumentError
 
 Activation = Callable[[sg.Node], sg.Node]
 
@@ -83,7 +84,7 @@ def gelu(x: sg.Node, approximate: str = "none") -> sg.Node:
         inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)
         return 0.5 * x * (1.0 + sg.tanh(inner))
     if approximate != "none":
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     from symgraph import special
     return 0.5 * x * (1.0 + special.erf(x * (1.0 / math.sqrt(2.0))))
 
@@ -111,5 +112,5 @@ def get(activation: Optional[str | Activation]) -> Activation:
     try:
         return ACTIVATIONS[activation]
     except KeyError:
-        raise ValueError(f"unknown activation {activation!r}; choose from "
+        raise ArgumentError(f"unknown activation {activation!r}; choose from "
                          f"{', '.join(sorted(ACTIVATIONS))}") from None

@@ -8,6 +8,7 @@ import numpy as np
 import symgraph as sg
 from symgraph.nn import activations, init as inits
 from symgraph.nn.layers import Layer, _rng, unique_name
+from symgraph.errors import ArgumentError
 
 
 class Conv2D(Layer):
@@ -18,13 +19,13 @@ class Conv2D(Layer):
 
     def __init__(self, in_channels: int, out_channels: int, ksize: int | tuple = 3,
                  stride: int = 1, padding: int | str = 0, activation: Any = None,
-                 init: Any = "he_normal", bias: bool = True, seed: Any = 0,
+                 init: Any = "he_normal", bias: bool = True, seed: Any = None,
                  dtype: str = "float64", name: Optional[str] = None) -> None:
         super().__init__(name or unique_name("conv"))
         kh, kw = (ksize, ksize) if isinstance(ksize, int) else tuple(ksize)
         if padding == "same":
             if kh != kw:
-                raise ValueError("Conv2D: padding='same' needs a square kernel")
+                raise ArgumentError("Conv2D: padding='same' needs a square kernel")
             padding = (kh - 1) // 2
         self.stride, self.padding = int(stride), int(padding)
         self.activation = activations.get(activation)

@@ -7,6 +7,7 @@ import numpy as np
 
 import symgraph as sg
 from symgraph.nn.layers import Layer, _rng, unique_name
+from symgraph.errors import ArgumentError
 
 
 class Embedding(Layer):
@@ -16,11 +17,11 @@ class Embedding(Layer):
     picked (ids that repeat add up). Rows start from N(0, 1), as in PyTorch.
     """
 
-    def __init__(self, num_embeddings: int, dim: int, seed: Any = 0, dtype: str = "float64",
+    def __init__(self, num_embeddings: int, dim: int, seed: Any = None, dtype: str = "float64",
                  name: Optional[str] = None, W: Any = None) -> None:
         super().__init__(name or unique_name("embedding"))
         if int(num_embeddings) < 1 or int(dim) < 1:
-            raise ValueError(f"Embedding: num_embeddings and dim must be positive, got "
+            raise ArgumentError(f"Embedding: num_embeddings and dim must be positive, got "
                              f"{num_embeddings!r} and {dim!r}")
         self.num_embeddings, self.dim = int(num_embeddings), int(dim)
         w0 = _rng(seed).standard_normal((self.num_embeddings, self.dim)) if W is None else W

@@ -10,6 +10,7 @@ import math
 from typing import Callable
 
 import numpy as np
+from symgraph.errors import ArgumentError
 
 Initializer = Callable[[tuple, np.random.Generator], np.ndarray]
 
@@ -69,5 +70,5 @@ def get(init: str | Initializer) -> Initializer:
     try:
         return INITIALIZERS[init]
     except KeyError:
-        raise ValueError(f"unknown initialiser {init!r}; choose from "
+        raise ArgumentError(f"unknown initialiser {init!r}; choose from "
                          f"{', '.join(sorted(INITIALIZERS))}") from None

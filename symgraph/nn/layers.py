@@ -17,6 +17,8 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 import symgraph as sg
+from symgraph.errors import ArgumentError
+from symgraph.types import as_size
 from symgraph.nn import activations, init as inits
 
 _counters: dict[str, itertools.count] = {}
@@ -30,6 +32,10 @@ def unique_name(prefix: str) -> str:
 
 
 def _rng(seed: Any) -> np.random.Generator:
+    # No seed: the next child of the package generator (sg.random), so layers of one
+    # shape start different and sg.random.seed(s) reproduces them all.
+    if seed is None:
+        return sg.random.generator()
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
@@ -70,9 +76,11 @@ class Dense(Layer):
     """The affine layer ``act(x @ W + b)`` with ``W`` of shape (fan_in, fan_out)."""
 
     def __init__(self, fan_in: int, fan_out: int, activation: Any = None, init: Any = None,
-                 bias: bool = True, seed: Any = 0, dtype: str = "float64",
+                 bias: bool = True, seed: Any = None, dtype: str = "float64",
                  name: Optional[str] = None, W: Any = None, b: Any = None) -> None:
         super().__init__(name or unique_name("dense"))
+        fan_in = as_size("Dense", "fan_in", fan_in, least=1)
+        fan_out = as_size("Dense", "fan_out", fan_out, least=1)
         self.activation = activations.get(activation)
         if init is None:   # He for rectifiers, Glorot for saturating units
             init = "he_normal" if activation in ("relu", "abs") else "glorot_uniform"
@@ -135,7 +143,7 @@ class Dropout(Layer):
     def __init__(self, rate: float, seed: Optional[int] = None, name: Optional[str] = None) -> None:
         super().__init__(name or unique_name("dropout"))
         if not 0.0 <= rate < 1.0:
-            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate!r}")
+            raise ArgumentError(f"Dropout: rate must be in [0, 1), got {rate!r}")
         self.rate = float(rate)
         self.seed = next(_seeds) if seed is None else int(seed)
         with sg.scope(self.name):
@@ -214,15 +222,16 @@ class Residual(Layer):
 
 
 def MLP(sizes: Sequence[int], activation: Any = "relu", output_activation: Any = None,
-        dropout: float = 0.0, init: Any = None, seed: Any = 0, dtype: str = "float64",
+        dropout: float = 0.0, init: Any = None, seed: Any = None, dtype: str = "float64",
         name: Optional[str] = None) -> Sequential:
     """A multilayer perceptron ``sizes[0] -> ... -> sizes[-1]``.
 
     Hidden layers use ``activation`` (followed by dropout when ``dropout > 0``); the last
     layer uses ``output_activation`` (linear by default: losses take logits).
     """
+    sizes = [as_size("MLP", "every size", s, least=1) for s in sizes]
     if len(sizes) < 2:
-        raise ValueError(f"MLP: needs at least input and output sizes, got {list(sizes)}")
+        raise ArgumentError(f"MLP: needs at least input and output sizes, got {list(sizes)}")
     rng = _rng(seed)
     name = name or unique_name("mlp")
     layers: list[Layer] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import symgraph as sg
+from symgraph.errors import ArgumentError
 
 
 def _reduce(per_example: sg.Node, reduction: str) -> sg.Node:
@@ -17,7 +18,7 @@ def _reduce(per_example: sg.Node, reduction: str) -> sg.Node:
         return sg.mean(per_example)
     if reduction == "sum":
         return sg.sum(per_example)
-    raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+    raise ArgumentError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
 
 
 def _node(x: Any) -> sg.Node:
@@ -43,6 +44,13 @@ def softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> 
         # One op forward and one backward (p - y, scaled, in one kernel), instead of
         # log_softmax, one_hot, a product, two reductions and their ten-step gradient.
         return sg.sparse_softmax_cross_entropy(logits, labels, reduction)
+    if labels.ndim != logits.ndim:
+        # Float class indices (N,) would broadcast against the class axis: a wrong loss,
+        # silently, when N equals the number of classes.
+        raise sg.ShapeError(f"softmax_cross_entropy: labels of shape {labels.shape} and dtype "
+                            f"{labels.dtype} for logits of shape {logits.shape}: pass class "
+                            f"indices as integers (labels.astype('int64')) or one row of "
+                            f"class probabilities per example{labels.where() or logits.where()}")
     logp = sg.log_softmax(logits, axis=-1)
     return _reduce(-sg.sum(labels * logp, axis=-1), reduction)
 
@@ -79,8 +87,11 @@ def huber(pred: Any, target: Any, delta: float = 1.0, reduction: str = "mean") -
 
 
 def accuracy(logits: Any, labels: Any) -> sg.Node:
-    """Fraction of rows whose largest logit is at the label (integer labels)."""
+    """Fraction of rows whose largest logit is at the label (integer labels). A row whose
+    largest value is shared by k classes, the label among them, counts 1/k: what picking
+    one of the tied classes at random scores on average (all-zero logits over 3 classes
+    give 1/3, not 1)."""
     logits, labels = _node(logits), _node(labels)
-    top = sg.max(logits, axis=-1, keepdims=True)
-    hit = sg.one_hot(labels, logits.shape[-1], dtype=logits.dtype) * sg.cast(sg.equal(logits, top), logits.dtype)
-    return sg.mean(sg.cast(sg.sum(hit, axis=-1) > 0.0, logits.dtype))
+    top = sg.cast(sg.equal(logits, sg.max(logits, axis=-1, keepdims=True)), logits.dtype)
+    hit = sg.sum(sg.one_hot(labels, logits.shape[-1], dtype=logits.dtype) * top, axis=-1)
+    return sg.mean(hit / sg.sum(top, axis=-1))

@@ -9,6 +9,7 @@ import numpy as np
 import symgraph as sg
 from symgraph.ops.registry import apply
 from symgraph.nn.layers import Layer, unique_name
+from symgraph.errors import ArgumentError
 
 
 def _moments(x: sg.Node, axes: tuple) -> tuple[sg.Node, sg.Node]:
@@ -29,7 +30,7 @@ class LayerNorm(Layer):
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
             else tuple(normalized_shape)
         if not shape or any(int(d) < 1 for d in shape):
-            raise ValueError(f"LayerNorm: normalized_shape must hold positive sizes, got "
+            raise ArgumentError(f"LayerNorm: normalized_shape must hold positive sizes, got "
                              f"{normalized_shape!r}")
         self.shape = tuple(int(d) for d in shape)
         self.eps = float(eps)
@@ -68,9 +69,9 @@ class BatchNorm(Layer):
                  name: Optional[str] = None) -> None:
         super().__init__(name or unique_name("batchnorm"))
         if int(num_features) < 1:
-            raise ValueError(f"BatchNorm: num_features must be positive, got {num_features!r}")
+            raise ArgumentError(f"BatchNorm: num_features must be positive, got {num_features!r}")
         if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"BatchNorm: momentum must be in [0, 1], got {momentum!r}")
+            raise ArgumentError(f"BatchNorm: momentum must be in [0, 1], got {momentum!r}")
         self.features, self.momentum, self.eps, self.axis = int(num_features), float(momentum), float(eps), int(axis)
         with sg.scope(self.name):
             self.running_mean = sg.param(np.zeros(self.features, dtype), name="running_mean")

@@ -43,7 +43,7 @@ NO_DERIVATIVE: frozenset[str] = frozenset("""
     count_nonzero searchsorted digitize array_equal array_equiv allclose isclose heaviside
     zeros ones full empty eye identity arange linspace logspace geomspace tri zeros_like
     ones_like full_like empty_like shape ndim size floor_divide isreal iscomplex
-    tril_indices_from triu_indices_from diag_indices_from einsum_path
+    tril_indices_from triu_indices_from diag_indices_from einsum_path matrix_rank
     """.split())
 
 # NumPy's own functions that take dtypes, sizes or index arrays, not data: passed through, and
@@ -53,7 +53,7 @@ NUMPY_OWN: frozenset[str] = frozenset("""
     common_type mintypecode isscalar iterable broadcast_shapes errstate
     indices diag_indices tril_indices triu_indices mask_indices ix_ ravel_multi_index
     unravel_index bartlett blackman hamming hanning kaiser
-    fromfunction
+    fromfunction fftfreq rfftfreq
     """.split())
 # (fromfunction calls its function once on NumPy index grids: a function of nodes returns a node)
 

@@ -30,6 +30,16 @@ from symgraph.ops.reduce import (all, any, argmax, argmin, average, count_nonzer
 from symgraph.ops.nanfunctions import (nanargmax, nanargmin, nancumprod, nancumsum, nanmax,
                                        nanmean, nanmin, nanprod, nanstd, nansum, nanvar)
 from symgraph.ops.scan import cumprod, cumsum, diff
+# contractions and linear algebra beyond matmul (np-linalg)
+from symgraph.ops.einsum import einsum, inner, tensordot, vdot
+from symgraph.ops.linalg_solve import (cholesky, det, inv, logabsdet, slogdet_sign, solve,
+                                       solve_triangular)
+from symgraph.ops.linalg_decomp import (eigh_values, eigh_vectors, matrix_rank, pinv, qr_q,
+                                        qr_r, svd_s, svd_u, svd_vh)
+from symgraph.ops.linalg_norm import vector_norm
+import symgraph.ops.special  # noqa: F401  (declares the special-function ops; SciPy loads lazily)
+import symgraph.ops.fft  # noqa: F401  (declares the Fourier-transform ops)
+from symgraph.ops.linalg_eig import eig_values, eig_vectors
 # NumPy's shape, indexing and creation functions (np-shape)
 from symgraph.ops.rearrange import (append, delete, flatten, flip, insert, moveaxis, pad, ravel,
                                     repeat, resize, roll, rollaxis, rot90, swapaxes, tile,

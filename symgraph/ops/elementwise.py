@@ -13,6 +13,7 @@ import numpy as np
 from symgraph.graph import Node
 from symgraph.ops.registry import Op, apply, as_node, const, register
 from symgraph.types import TensorType, as_dtype, broadcast_shapes, is_float
+from symgraph.errors import ArgumentError
 
 _EXAMPLE = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
 
@@ -438,7 +439,7 @@ def clip(x: Any, lo: Optional[float] = None, hi: Optional[float] = None,
     node; array or node bounds (broadcasting, as NumPy allows) make
     ``minimum(maximum(x, lo), hi)``, which has the same derivative."""
     if lo is None and hi is None:
-        raise ValueError("clip: give lo, hi or both")
+        raise ArgumentError("clip: give lo, hi or both")
     if all(b is None or type(b) in (int, float) for b in (lo, hi)):
         return apply("clip", [as_node(x)], name_, lo=lo, hi=hi)
     out = as_node(x) if lo is None else maximum(x, lo)

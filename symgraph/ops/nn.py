@@ -28,7 +28,7 @@ from typing import Any, Optional
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from symgraph.errors import DTypeError, ShapeError
+from symgraph.errors import ArgumentError, DTypeError, ShapeError
 from symgraph.graph import Node
 from symgraph.ops.elementwise import _sum_tangents, divide, multiply, subtract
 from symgraph.ops.reduce import softmax, sum as reduce_sum
@@ -531,7 +531,7 @@ register(Op("sparse_softmax_cross_entropy_grad", _sce_grad_infer, _sce_grad_kern
 def _positive(op: str, **values: int) -> None:
     for key, v in values.items():
         if not isinstance(v, (int, np.integer)) or v < (0 if key == "padding" else 1):
-            raise ValueError(f"{op}: {key} must be a {'non-negative' if key == 'padding' else 'positive'} "
+            raise ArgumentError(f"{op}: {key} must be a {'non-negative' if key == 'padding' else 'positive'} "
                              f"int, got {v!r}")
 
 
@@ -577,7 +577,7 @@ def dropout_mask(counter: Node, like: Node, keep: float, seed: int, dtype: Any =
     layer (one multiply forward, one backward).
     """
     if not 0.0 < keep <= 1.0:
-        raise ValueError(f"dropout_mask: keep must be in (0, 1], got {keep!r}")
+        raise ArgumentError(f"dropout_mask: keep must be in (0, 1], got {keep!r}")
     dtype = like.dtype if dtype is None else as_dtype(dtype)
     scale = float(scale)
     attrs = {"scale": scale} if scale != 1.0 else {}   # the 0/1 mask keeps its old attrs
@@ -592,7 +592,7 @@ def sparse_softmax_cross_entropy(logits: Any, labels: Any, reduction: str = "non
     ``"mean"``: one stable kernel, whose gradient ``softmax(z) - one_hot`` is one kernel too.
     """
     if reduction not in ("none", "sum", "mean"):
-        raise ValueError(f"sparse_softmax_cross_entropy: reduction must be 'none', 'sum' or "
+        raise ArgumentError(f"sparse_softmax_cross_entropy: reduction must be 'none', 'sum' or "
                          f"'mean', got {reduction!r}")
     return apply("sparse_softmax_cross_entropy", [as_node(logits), as_node(labels)], name_,
                  reduction=reduction)

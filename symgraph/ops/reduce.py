@@ -12,8 +12,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from symgraph.errors import ShapeError
-from symgraph.graph import Node, _user_location
+from symgraph.errors import ArgumentError, ShapeError
+from symgraph.graph import Node
 from symgraph.ops.elementwise import (abs, cast, divide, equal, exp, greater,
                                       multiply, not_equal, sqrt, square, subtract, where)
 from symgraph.ops.registry import Op, apply, as_node, const, no_out, register
@@ -215,12 +215,8 @@ register(Op("log_softmax", _softmax_infer("log_softmax"), _log_softmax_kernel,
 
 # --- the public functions ------------------------------------------------------------------
 def _user_axes(op: str, axis: Any, ndim: int) -> tuple[int, ...]:
-    """``normalize_axes`` whose error also names the user's line (found only on error)."""
-    try:
-        return normalize_axes(op, axis, ndim)
-    except ShapeError as exc:
-        location = _user_location()
-        raise ShapeError(f"{exc} (built at {location})" if location else str(exc)) from None
+    """``normalize_axes``; its error names the user's line (every SymgraphError does)."""
+    return normalize_axes(op, axis, ndim)
 
 
 def _reducer(name: str):
@@ -274,7 +270,7 @@ def _arg(name: str, summary: str):
         a = as_node(a)
         if axis is not None:
             if not isinstance(axis, (int, np.integer)):
-                raise TypeError(f"{name}: axis must be an int or None, got {axis!r}")
+                raise ArgumentError(f"{name}: axis must be an int or None, got {axis!r}")
             axis = _user_axes(name, int(axis), a.ndim)[0]
         return apply(name, [a], name_, axis=axis, keepdims=bool(keepdims))
     fn.__name__ = fn.__qualname__ = name
@@ -345,7 +341,7 @@ def variance(x: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof:
     no_out("variance", out)
     if correction is not None:
         if ddof:
-            raise ValueError("variance: give ddof or correction, not both")
+            raise ArgumentError("variance: give ddof or correction, not both")
         ddof = correction
     x = float_input("variance", x, dtype)
     axes = _user_axes("variance", axis, x.ndim)

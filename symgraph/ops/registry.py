@@ -12,7 +12,8 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import DTypeError, SymgraphError
+from symgraph.errors import (ArgumentError, DTypeError, IndexingError, SymgraphError,
+                             UnsupportedError)
 from symgraph.graph import Node, _user_location
 from symgraph.types import TensorType, as_dtype
 
@@ -53,9 +54,9 @@ REGISTRY: dict[str, Op] = {}
 def register(op: Op) -> Op:
     """Add ``op`` to the registry; a name is declared once."""
     if op.name in REGISTRY:
-        raise ValueError(f"op {op.name!r} is declared twice")
+        raise ArgumentError(f"op {op.name!r} is declared twice")
     if op.differentiable and not op.leaf and (op.vjp is None or op.jvp is None):
-        raise ValueError(f"differentiable op {op.name!r} needs both a VJP and a JVP rule")
+        raise ArgumentError(f"differentiable op {op.name!r} needs both a VJP and a JVP rule")
     REGISTRY[op.name] = op
     return op
 
@@ -89,6 +90,10 @@ def apply(name: str, inputs: Sequence[Node], name_: Optional[str] = None, **attr
         type_ = op.infer([i.type for i in inputs], dict(frozen), where)
     except SymgraphError as exc:
         raise _with_inputs(exc, inputs) from None
+    except (TypeError, ValueError, IndexError) as exc:
+        # A type rule that asks NumPy (or reads an attribute) failed on what it was given.
+        kind = IndexingError if name == "getitem" else DTypeError
+        raise _with_inputs(kind(f"{name}: {exc}{where}"), inputs) from None
     return Node(name, inputs, frozen, type_, name=name_, location=location)
 
 
@@ -122,7 +127,7 @@ def _with_inputs(exc: SymgraphError, inputs: Sequence[Node]) -> SymgraphError:
 def const(value: Any, dtype: Any = None, name: Optional[str] = None) -> Node:
     """A constant node. A bare Python scalar stays "weak": it adopts its partner's dtype."""
     if isinstance(value, Node):
-        raise TypeError(f"const() takes a value, not a node: {value!r}")
+        raise DTypeError(f"const() takes a value, not a node: {value!r}")
     if dtype is None and isinstance(value, (bool, numbers.Number)) and not isinstance(value, np.generic):
         if isinstance(value, bool):
             arr_dtype = np.dtype(bool)
@@ -133,11 +138,28 @@ def const(value: Any, dtype: Any = None, name: Optional[str] = None) -> Node:
         else:
             arr_dtype = np.dtype(np.complex128)
         return Node("const", (), (), TensorType((), arr_dtype, weak=True), name=name, payload=value)
-    arr = np.array(value, dtype=None if dtype is None else as_dtype(dtype))
-    if arr.dtype == object:
-        raise DTypeError(f"const: cannot make a numeric constant from {type(value).__name__}")
+    arr = numeric_array(value, None if dtype is None else as_dtype(dtype), "const")
     arr.setflags(write=False)
     return Node("const", (), (), TensorType(arr.shape, arr.dtype), name=name, payload=arr)
+
+
+def numeric_array(value: Any, dtype: Any, fn: str) -> np.ndarray:
+    """``value`` as a new NumPy array of numbers, or a DTypeError saying why not (ragged
+    lists, strings, None, objects)."""
+    try:
+        arr = np.array(value, dtype=dtype, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise DTypeError(f"{fn}: cannot make a numeric array from {_brief(value)}: "
+                         f"{exc}") from None
+    if arr.dtype.kind not in "biufc":
+        raise DTypeError(f"{fn}: cannot make a numeric array from {_brief(value)} "
+                         f"(dtype {arr.dtype})")
+    return arr
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 def as_node(value: Any) -> Node:
@@ -151,5 +173,5 @@ def as_node(value: Any) -> Node:
 def no_out(fn: str, out: Any) -> None:
     """NumPy's ``out=`` names a buffer to write into; nodes are never written."""
     if out is not None:
-        raise TypeError(f"{fn}: out= is not supported: nodes are immutable, so use the "
+        raise UnsupportedError(f"{fn}: out= is not supported: nodes are immutable, so use the "
                         f"returned node")

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from symgraph.errors import ShapeError
+from symgraph.errors import ArgumentError, ShapeError
 from symgraph.graph import Node
 from symgraph.ops.elementwise import cast, multiply, subtract
 from symgraph.ops.registry import Op, apply, as_node, const, no_out, register
@@ -106,7 +106,7 @@ def exclusive_product(x: Node, axis: int) -> Node:
 
 def _axis(fn: str, x: Node, axis: Any) -> int:
     if not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{fn}: axis must be an int or None, got {axis!r}")
+        raise ArgumentError(f"{fn}: axis must be an int or None, got {axis!r}")
     return normalize_axes(fn, int(axis), x.ndim, x.where())[0]
 
 
@@ -145,7 +145,7 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     values are joined first; a scalar is repeated across the other axes)."""
     a = as_node(a)
     if n < 0:
-        raise ValueError(f"diff: order n must be non-negative, got {n}")
+        raise ArgumentError(f"diff: order n must be non-negative, got {n}")
     axis = _axis("diff", a, axis)
     def edge(value: Any) -> Node:
         e = as_node(value)

@@ -12,10 +12,10 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import IndexingError, ShapeError
+from symgraph.errors import ArgumentError, IndexingError, ShapeError
 from symgraph.graph import Node
 from symgraph.ops.registry import Op, apply, as_node, const, register
-from symgraph.types import (Shape, TensorType, as_dtype, broadcast_shapes, format_shape,
+from symgraph.types import (Shape, TensorType, as_dtype, as_size, broadcast_shapes, format_shape, int_tuple,
                             normalize_axes, promote)
 
 
@@ -168,14 +168,14 @@ def _encode_index(index: Any) -> tuple[tuple, list[Node]]:
         elif isinstance(item, slice):
             for part in (item.start, item.stop, item.step):
                 if part is not None and not isinstance(part, (int, np.integer)):
-                    raise TypeError(f"getitem: slice bounds must be Python ints, got {item}")
+                    raise ArgumentError(f"getitem: slice bounds must be Python ints, got {item}")
             spec.append(("slice", item.start, item.stop, item.step))
         elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
             spec.append(("int", int(item)))
         else:
             node = as_node(np.asarray(item) if isinstance(item, list) else item)
             if node.dtype.kind not in "iu":
-                raise TypeError(f"getitem: index arrays must hold integers, got "
+                raise ArgumentError(f"getitem: index arrays must hold integers, got "
                                 f"{node.dtype} (boolean masks have data-dependent shapes; "
                                 f"use sg.where)")
             spec.append(("array", len(arrays)))
@@ -469,7 +469,9 @@ register(Op("one_hot", _one_hot_infer, _one_hot_kernel, differentiable=False))
 # --- the public functions ------------------------------------------------------------------
 def reshape(x: Any, shape: Sequence[int], name_: Optional[str] = None) -> Node:
     """``x`` with a new shape; one size may be -1."""
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+    shape = int_tuple("reshape", "the shape", shape)
+    if any(d < -1 for d in shape) or shape.count(-1) > 1:
+        raise ShapeError(f"reshape: sizes are >= 0 with at most one -1, got {shape}")
     return apply("reshape", [as_node(x)], name_, shape=shape)
 
 
@@ -480,7 +482,7 @@ def transpose(x: Any, axes: Optional[Sequence[int]] = None, name_: Optional[str]
         axes = tuple(range(x.ndim))[::-1]
     # Only negative axes wrap; an axis past the end stays out of range for the type rule
     # to reject (``% ndim`` would silently turn axis 3 of a matrix into axis 1).
-    axes = tuple(int(a) + x.ndim if a < 0 else int(a) for a in axes)
+    axes = tuple(a + x.ndim if a < 0 else a for a in int_tuple("transpose", "axes", axes))
     return apply("transpose", [x], name_, axes=axes)
 
 
@@ -493,19 +495,23 @@ def swapaxes_last(x: Node) -> Node:
 
 def expand_dims(x: Any, axis: int | Sequence[int], name_: Optional[str] = None) -> Node:
     """``x`` with new axes of size 1 at ``axis`` (positions in the result)."""
-    axis = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    return apply("expand_dims", [as_node(x)], name_, axis=tuple(int(a) for a in axis))
+    axis = int_tuple("expand_dims", "axis", axis)
+    return apply("expand_dims", [as_node(x)], name_, axis=axis)
 
 
 def squeeze(x: Any, axis: int | Sequence[int], name_: Optional[str] = None) -> Node:
     """``x`` without the size-1 axes ``axis``."""
-    axis = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    return apply("squeeze", [as_node(x)], name_, axis=tuple(int(a) for a in axis))
+    axis = int_tuple("squeeze", "axis", axis)
+    return apply("squeeze", [as_node(x)], name_, axis=axis)
 
 
 def broadcast_to(x: Any, shape: Sequence[int], name_: Optional[str] = None) -> Node:
     """``x`` broadcast to the static ``shape``."""
-    return apply("broadcast_to", [as_node(x)], name_, shape=tuple(int(d) for d in shape))
+    shape = int_tuple("broadcast_to", "the shape", shape)
+    if any(d < 0 for d in shape):
+        raise ShapeError(f"broadcast_to: sizes are >= 0, got {shape} (for a size known only "
+                         f"at run time use broadcast_like)")
+    return apply("broadcast_to", [as_node(x)], name_, shape=shape)
 
 
 def broadcast_like(x: Any, ref: Node, name_: Optional[str] = None) -> Node:
@@ -520,6 +526,7 @@ def sum_to_like(x: Any, ref: Node, name_: Optional[str] = None) -> Node:
 
 def zeros_like(x: Node) -> Node:
     """Zeros of ``x``'s shape and dtype."""
+    x = as_node(x)
     return broadcast_like(const(np.zeros((), x.dtype)), x)
 
 
@@ -532,17 +539,18 @@ def getitem(x: Any, index: Any, name_: Optional[str] = None) -> Node:
 def concatenate(xs: Sequence[Any], axis: int = 0, name_: Optional[str] = None) -> Node:
     """Join ``xs`` along an existing axis."""
     if not xs:
-        raise ValueError("concatenate: needs at least one input")
+        raise ArgumentError("concatenate: needs at least one input")
     return apply("concatenate", [as_node(x) for x in xs], name_, axis=int(axis))
 
 
 def stack(xs: Sequence[Any], axis: int = 0, name_: Optional[str] = None) -> Node:
     """Join same-shape ``xs`` along a new axis."""
     if not xs:
-        raise ValueError("stack: needs at least one input")
+        raise ArgumentError("stack: needs at least one input")
     return apply("stack", [as_node(x) for x in xs], name_, axis=int(axis))
 
 
 def one_hot(labels: Any, depth: int, dtype: Any = "float64", name_: Optional[str] = None) -> Node:
     """``labels`` (integers) as one-hot rows of length ``depth``."""
-    return apply("one_hot", [as_node(labels)], name_, depth=int(depth), dtype=as_dtype(dtype))
+    depth = as_size("one_hot", "depth (the number of classes)", depth, least=1)
+    return apply("one_hot", [as_node(labels)], name_, depth=depth, dtype=as_dtype(dtype))

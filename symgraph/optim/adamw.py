@@ -12,6 +12,7 @@ from typing import Any
 
 import symgraph as sg
 from symgraph.optim.adam import Adam
+from symgraph.errors import ArgumentError
 
 
 class AdamW(Adam):
@@ -21,7 +22,7 @@ class AdamW(Adam):
                  eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
         super().__init__(lr, beta1, beta2, eps)
         if weight_decay < 0:
-            raise ValueError(f"AdamW: weight_decay must be >= 0, got {weight_decay!r}")
+            raise ArgumentError(f"AdamW: weight_decay must be >= 0, got {weight_decay!r}")
         self.weight_decay = float(weight_decay)
 
     def rule(self, p: sg.Node, g: sg.Node, lr: Any, k: sg.Node) -> dict:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import symgraph as sg
+from symgraph.errors import ArgumentError
 
 
 @dataclass(frozen=True)
@@ -63,5 +64,5 @@ def as_schedule(lr: Any) -> Any:
     if isinstance(lr, (int, float)):
         return Constant(float(lr))
     if not callable(lr):
-        raise TypeError(f"a learning rate is a number or a schedule, got {lr!r}")
+        raise ArgumentError(f"a learning rate is a number or a schedule, got {lr!r}")
     return lr

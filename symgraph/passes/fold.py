@@ -1,7 +1,8 @@
 """Constant folding: a node whose inputs are all constants is computed once, at compile time.
 
 Inputs an op reads only for their shape (``broadcast_like``'s reference, say) count as
-constant when their static shape is fully known. A kernel that fails while folding is left
+constant when their static shape is fully known and computing them cannot fail on shapes
+(``rewrite.shape_safe``). A kernel that fails while folding is left
 in the graph, so the error still surfaces, with its message, when the function runs.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 from symgraph.graph import Node
 from symgraph.ops.registry import get_op
 from symgraph.passes.provenance import FOLDED, PassResult
-from symgraph.passes.rewrite import Rule, make_const, run_rules, static
+from symgraph.passes.rewrite import Rule, make_const, run_rules, shape_safe, static
 
 # Bigger results stay computed at run time: a folded constant lives as long as the function.
 FOLD_LIMIT_BYTES = 1 << 18
@@ -27,7 +28,7 @@ def _folded_value(n: Node) -> Optional[np.ndarray]:
     for k, x in enumerate(n.inputs):          # the cheap test first: most nodes fail it
         if x.op != "const":
             op = op or get_op(n.op)
-            if not (k in op.shape_only_inputs and static(x.shape)):
+            if not (k in op.shape_only_inputs and static(x.shape) and shape_safe(x)):
                 return None
     op = op or get_op(n.op)
     if op.kernel is None or not static(n.shape):

@@ -9,6 +9,7 @@ node it replaces, so a rule can never change what the rest of the graph was type
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
@@ -268,3 +269,97 @@ def operands(n: Node) -> list[tuple[Node, Node]]:
     if get_op(n.op).commutative and a is not b:
         pairs.append((b, a))
     return pairs
+
+
+# Ops whose run-time shape follows from one input's whatever its sizes: they cannot fail
+# on shapes (elementwise ops of one input are added below).
+_SHAPE_TOTAL = frozenset({"sum", "mean", "max", "min", "logsumexp", "transpose",
+                          "expand_dims", "softmax", "log_softmax", "cast", "stop_gradient",
+                          "axis_size"})
+_shape_safe: "weakref.WeakKeyDictionary[Node, bool]" = weakref.WeakKeyDictionary()
+
+
+def _may_fail_on_shapes(n: Node) -> bool:
+    """``n`` combines or reshapes a size unknown until run time, which may not fit."""
+    if not any(None in i.shape for i in n.inputs):
+        return False
+    if len(n.inputs) == 1 and (n.op in _SHAPE_TOTAL or get_op(n.op).elementwise):
+        return False
+    return True
+
+
+def shape_safe(n: Node) -> bool:
+    """Computing ``n`` cannot fail on shapes: no node it reaches combines sizes that are
+    unknown until run time. A rule may drop a node (or read only its static shape) only
+    when it is shape-safe; otherwise the run-time shape error that ``optimize=False`` raises
+    would be hidden, e.g. ``(x + y) - y -> x`` with ``x: (3,)``, ``y: (?,)`` fed 4 values.
+    """
+    found = _shape_safe.get(n)
+    if found is not None:
+        return found
+    stack = [n]
+    while stack:            # iterative: graphs may be a million nodes deep
+        top = stack[-1]
+        if top in _shape_safe:
+            stack.pop()
+            continue
+        todo = [i for i in top.inputs if i not in _shape_safe]
+        if todo:
+            stack.extend(todo)
+            continue
+        stack.pop()
+        _shape_safe[top] = (not _may_fail_on_shapes(top)
+                         and all(_shape_safe[i] for i in top.inputs))
+    return _shape_safe[n]
+
+
+_witness: "weakref.WeakKeyDictionary[Node, Node]" = weakref.WeakKeyDictionary()
+
+
+def shape_witness(n: Node) -> Node:
+    """A node whose run-time shape ``n`` provably has, whatever sizes are unknown: through
+    elementwise ops whose other inputs are scalars or share the witness, and through
+    ``broadcast_like(x, ref)`` (shape of ``ref``); else ``n`` itself."""
+    found = _witness.get(n)
+    if found is not None:
+        return found
+    stack = [n]
+    while stack:            # iterative: graphs may be a million nodes deep
+        top = stack[-1]
+        if top in _witness:
+            stack.pop()
+            continue
+        follow = _witness_inputs(top)
+        todo = [i for i in follow if i not in _witness]
+        if todo:
+            stack.extend(todo)
+            continue
+        stack.pop()
+        _witness[top] = _witness_of(top, follow)
+    return _witness[n]
+
+
+def _witness_inputs(n: Node) -> tuple[Node, ...]:
+    if n.op == "broadcast_like":
+        return (n.inputs[1],)
+    if n.inputs and get_op(n.op).elementwise:
+        return tuple(i for i in n.inputs if i.shape != ())
+    return ()
+
+
+def _witness_of(n: Node, follow: tuple[Node, ...]) -> Node:
+    if n.op == "broadcast_like":
+        ref = n.inputs[1]
+        return _witness[ref] if ref.shape == n.shape else n
+    found = {id(_witness[i]): _witness[i] for i in follow if i.shape == n.shape}
+    if len(found) == 1 and all(i.shape == n.shape for i in follow):
+        return next(iter(found.values()))
+    return n
+
+
+def same_run_time_shape(a: Node, b: Node) -> bool:
+    """``a`` and ``b`` provably have one shape at run time (equal static shapes that are
+    fully known, or one shape witness)."""
+    if a.shape != b.shape:
+        return False
+    return static(a.shape) or shape_witness(a) is shape_witness(b)

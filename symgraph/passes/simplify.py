@@ -16,7 +16,8 @@ from symgraph.graph import Node
 from symgraph.passes.fold import FOLD_RULES
 from symgraph.passes.provenance import PassResult
 from symgraph.passes.rewrite import (Rule, build, is_const_equal, make_const,
-                                     operands, run_rules, static)
+                                     operands, run_rules, same_run_time_shape,
+                                     shape_safe, static)
 from symgraph.types import TensorType, normalize_axes
 
 
@@ -123,12 +124,14 @@ def _add_negative(n: Node) -> Optional[Node]:
 
 
 def _add_subtract_cancel(n: Node) -> Optional[Node]:
-    # (x + y) - y -> x   (the shapes were checked when the user built it)
-    if n.op != "subtract" or n.inputs[0].op != "add":
+    # (x + y) - y -> x   only where x + y cannot fail on shapes: with x: (3,), y: (?,)
+    # the static check passed, but a y of 4 elements must still fail at run time as it
+    # does unoptimised, and dropping x + y would drop that check.
+    if n.op != "subtract" or n.inputs[0].op != "add" or not shape_safe(n.inputs[0]):
         return None
     y = n.inputs[1]
     for x, other in operands(n.inputs[0]):
-        if other is y and _same_type(x, n) and static(n.shape):
+        if other is y and _same_type(x, n):
             return x
     return None
 
@@ -183,11 +186,14 @@ def _squeeze_expand(n: Node) -> Optional[Node]:
 
 def _broadcast_noop(n: Node) -> Optional[Node]:
     # broadcast_like(x, r) -> x, broadcast_to(x, s) -> x, sum_to_like(x, r) -> x,
-    # when x already has the result's fully known shape
+    # when x already has the result's fully known shape, or provably r's run-time shape
+    # (then sizes may be unknown: binary cross-entropy with an unknown batch size needs it)
     if n.op not in ("broadcast_like", "broadcast_to", "sum_to_like"):
         return None
     x = n.inputs[0]
-    if static(n.shape) and _same_type(x, n):
+    if not _same_type(x, n) or not all(shape_safe(r) for r in n.inputs[1:]):
+        return None
+    if static(n.shape) or (n.op != "broadcast_to" and same_run_time_shape(x, n.inputs[1])):
         return x
     return None
 
@@ -198,6 +204,8 @@ def _sum_to_like_as_sum(n: Node) -> Optional[Node]:
     if n.op != "sum_to_like":
         return None
     x, ref = n.inputs
+    if not shape_safe(ref):        # the sum would no longer compute ref, nor its shape check
+        return None
     lead = x.ndim - ref.ndim
     if lead > 0 and static(ref.shape) and x.shape[lead:] == ref.shape:
         # Only leading axes to sum, whatever their sizes: no need to know them now.

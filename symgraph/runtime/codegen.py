@@ -35,6 +35,7 @@ class Program:
     filename: str
     line_step: dict        # source line number -> step position
     returned: tuple        # target slots in the order ``run`` returns them
+    spares: tuple = ()     # parameter slots whose spare buffers ``run`` takes after the inputs
 
 
 def _comment(n: Node, cache: dict) -> str:
@@ -46,7 +47,9 @@ def _comment(n: Node, cache: dict) -> str:
     else:
         t = str(n.type)
         cache[id(n.type)] = (n.type, t)
-    text = f"{n.op} #{n.id} {t}" if not n.name else _UNSAFE.sub("?", f"{n.name!r} {n.op} #{n.id} {t}")
+    # No node id: rewrites build nodes with fresh ids, and the source must not depend on
+    # how many nodes the process built before this compile.
+    text = f"{n.op} {t}" if not n.name else _UNSAFE.sub("?", f"{n.name!r} {n.op} {t}")
     loc = n.location
     if loc is not None:
         f = cache.get(loc.filename)
@@ -76,6 +79,13 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
     args = []
     for k, v in enumerate(inputs):
         args.append(f"v{slot[v.id]}" if v.id in slot else f"_unused{k}")
+    # An update computed in place is written into a spare buffer of its parameter, never
+    # into the live one: the caller swaps them only once every value exists.
+    # The spares are named as slots past the graph's (``v<n+j>``), so the threaded runner
+    # below treats them like any argument.
+    spares = tuple(plan.param_writes[t.id] for t in targets if t.id in plan.param_writes)
+    spare_name = {p: f"v{len(sched.nodes) + j}" for j, p in enumerate(spares)}
+    args.extend(spare_name[p] for p in spares)
     lines.append(f"def run({', '.join(args)}):  # {_UNSAFE.sub('?', name)}")
     for k, n in enumerate(sched.nodes):
         if n.op == "param":
@@ -114,7 +124,8 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
         call = f"{kname}({', '.join(call_args)})"
         call = _inline(n, call_args, call, namespace) or call
         if target is not None:
-            into = f"{kname}({', '.join(call_args + [f'out=v{target[1]}'])})"
+            buffer = spare_name[target[1]] if target[0] == "param" else f"v{target[1]}"
+            into = f"{kname}({', '.join(call_args + [f'out={buffer}'])})"
             guards = target[2] if len(target) > 2 else ()
             if guards:
                 # Sizes unknown until run time: write in place only when no input
@@ -124,7 +135,7 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
             else:
                 call = into
         note = {"inplace": "  (in place)", "reuse": "  (reused buffer)",
-                "param": "  (into the parameter)"}.get(target[0], "") if target else ""
+                "param": "  (into the parameter's spare buffer)"}.get(target[0], "") if target else ""
         lines.append(f"    v{step.out} = {call}  # {_comment(n, cache)}{note}")
         line_step[len(lines)] = pos
         if check_nan and n.dtype.kind in "fc":
@@ -140,11 +151,11 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
     source = "\n".join(lines) + "\n"
     filename = f"<symgraph {_safe_name(name)} {next(_counter)}>"
     if len(sched.steps) >= THREADED_MIN_STEPS:
-        run = _threaded(lines, namespace, len(sched.nodes))
-        return Program(source, run, filename, line_step, returned)
+        run = _threaded(lines, namespace, len(sched.nodes) + len(spares))
+        return Program(source, run, filename, line_step, returned, spares)
     code = compile(source, filename, "exec")
     exec(code, namespace)  # noqa: S102 - our own generated source, no user text in code
-    return Program(source, namespace["run"], filename, line_step, returned)
+    return Program(source, namespace["run"], filename, line_step, returned, spares)
 
 
 # From this many steps on, the source is run as threaded code (below) instead of being

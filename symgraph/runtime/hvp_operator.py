@@ -13,7 +13,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from symgraph.autodiff.higher import DEFAULT_HVP_METHOD, hvp_graph, split_linear
-from symgraph.errors import ShapeError
+from symgraph.errors import ArgumentError, ShapeError
 from symgraph.graph import Node
 from symgraph.passes.pipeline import optimize
 from symgraph.runtime.function import function
@@ -94,7 +94,7 @@ class HVPOperator:
         flat = not isinstance(v, (list, tuple))
         parts = self.unflatten(v) if flat else [np.asarray(p) for p in v]
         if len(parts) != len(self.wrt):
-            raise ValueError(f"HVPOperator.matvec: {len(self.wrt)} blocks expected, got {len(parts)}")
+            raise ArgumentError(f"HVPOperator.matvec: {len(self.wrt)} blocks expected, got {len(parts)}")
         out = self._tangent(*parts, *self._residuals)
         self.matvecs += 1
         return self.flatten(out) if flat else list(out)

@@ -129,7 +129,33 @@ def param_writers(sched: Schedule, targets: Sequence[Node],
                 clash = clash or any(sched.slot[i.id] in members for i in node.inputs)
         if not clash:
             safe[uid] = ps
-    return safe
+    return _with_feeders(sched, safe, target_ids, readers)
+
+
+def _with_feeders(sched: Schedule, writers: dict[int, int], target_ids: list[int],
+                  readers: dict[int, int]) -> dict[int, int]:
+    """``writers`` plus, per update, the chain of steps feeding it that nothing else reads
+    (``lr * g`` and the ``matmul`` that made ``g``): they write into the same spare buffer,
+    each elementwise one in place, so ``p - lr * g`` costs what writing into ``p`` costs
+    and needs no temporary (``p`` itself is never written: the buffer is the parameter's
+    spare, swapped in when the call commits)."""
+    out = dict(writers)
+    for uid, ps in writers.items():
+        u = sched.nodes[sched.slot[uid]]
+        while get_op(u.op).elementwise:
+            fed = None
+            for t in u.inputs:
+                if (t.id in out or t.id in target_ids or readers.get(t.id, 0) != 1
+                        or get_op(t.op).leaf or not takes_out(t)
+                        or t.shape != u.shape or t.dtype != u.dtype):
+                    continue
+                fed = t
+                break
+            if fed is None:
+                break
+            out[fed.id] = ps
+            u = fed     # a matmul ends the chain: it cannot write over its own inputs
+    return out
 
 
 class _Storages:
