@@ -32,8 +32,10 @@ PAGE = os.path.join(ROOT, "docs", "api.md")
 # Top-level names grouped as a user meets them; the key is the defining module's prefix.
 GROUPS: list[tuple[str, tuple[str, ...]]] = [
     ("Leaves: inputs, parameters, constants", ("symgraph.ops.leaves", "symgraph.ops.registry")),
-    ("Elementwise functions", ("symgraph.ops.elementwise",)),
-    ("Reductions and softmax", ("symgraph.ops.reduce",)),
+    ("Elementwise functions", ("symgraph.ops.elementwise", "symgraph.ops.elementwise_math",
+                               "symgraph.ops.complex")),
+    ("Reductions, scans and softmax", ("symgraph.ops.reduce", "symgraph.ops.scan",
+                                       "symgraph.ops.nanfunctions")),
     ("Shapes and indexing", ("symgraph.ops.shape",)),
     ("Linear algebra", ("symgraph.ops.linalg", "symgraph.ops.einsum")),
     ("Convolution, pooling and dropout", ("symgraph.ops.nn",)),

@@ -18,6 +18,18 @@ from symgraph.ops import (abs, add, broadcast_to, cast, clip, concatenate, const
                           outer, param, power, reciprocal, relu, reshape, sigmoid, sign, sin,
                           softmax, softplus, sqrt, square, squeeze, stack, stop_gradient,
                           subtract, sum, tanh, transpose, var, where, zeros_like)
+# np-elementwise: NumPy's elementwise functions, complex parts, reductions, statistics, scans
+# (NumPy's diff is symgraph.ops.diff: sg.diff is the graph diff of symgraph.render)
+from symgraph.ops import (absolute, all, angle, any, arccos, arccosh, arcsin, arcsinh, arctan,
+                          arctan2, arctanh, argmax, argmin, around, average, cbrt, ceil, conj,
+                          conjugate, copysign, cosh, count_nonzero, cumprod, cumsum, deg2rad,
+                          degrees, divmod, exp2, fabs, fix, float_power, floor, floor_divide, fmax,
+                          fmin, fmod, heaviside, hypot, imag, isfinite, isinf, isnan, log10, log2,
+                          logaddexp, logaddexp2, logical_xor, mod, nan_to_num, nanargmax, nanargmin,
+                          nancumprod, nancumsum, nanmax, nanmean, nanmin, nanprod, nanstd, nansum,
+                          nanvar, positive, prod, ptp, rad2deg, radians, real, real_if_close,
+                          remainder, rint, round, signbit, sinc, sinh, std, tan, true_divide, trunc,
+                          variance)
 # NumPy's shape, indexing, ordering and creation functions (np-shape; sg.arange below stays;
 # NumPy's numerical gradient is snp.gradient only, so it is never mistaken for sg.grad)
 from symgraph.ops import (append, argpartition, argsort, array_split, atleast_1d, atleast_2d,

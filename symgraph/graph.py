@@ -10,6 +10,7 @@ import contextlib
 import contextvars
 import gc
 import itertools
+import math
 import operator
 import os
 import sys
@@ -335,10 +336,16 @@ class Node:
     @property
     def T(self): return _ops().transpose(self)
 
-    def sum(self, axis=None, keepdims=False): return _ops().sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return _ops().mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return _ops().max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return _ops().min(self, axis, keepdims)
+    # Reductions take ndarray's argument order: (axis, dtype, out, keepdims); out= must stay
+    # None, as nothing is written in place.
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False):
+        return _ops().sum(self, axis, _no_out(keepdims, out, "sum"), dtype=dtype)
+    def mean(self, axis=None, dtype=None, out=None, keepdims=False):
+        return _ops().mean(self, axis, _no_out(keepdims, out, "mean"), dtype=dtype)
+    def max(self, axis=None, out=None, keepdims=False):
+        return _ops().max(self, axis, _no_out(keepdims, out, "max"))
+    def min(self, axis=None, out=None, keepdims=False):
+        return _ops().min(self, axis, _no_out(keepdims, out, "min"))
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
@@ -348,6 +355,61 @@ class Node:
             axes = tuple(axes[0])
         return _ops().transpose(self, axes or None)
     def astype(self, dtype): return _ops().cast(self, dtype)
+
+    # --- more of ndarray's methods (np-elementwise); ravel, flatten, trace, diagonal,
+    # swapaxes and repeat call the shape ops of symgraph.ops by name ---
+    @property
+    def size(self) -> Optional[int]:
+        """The number of elements, or ``None`` while some size is unknown."""
+        return None if None in self.shape else math.prod(self.shape)
+    @property
+    def real(self): return _ops().real(self)
+    @property
+    def imag(self): return _ops().imag(self)
+    def conj(self): return _ops().conj(self)
+    def conjugate(self): return _ops().conj(self)
+    def __mod__(self, other): return _ops().remainder(self, other)
+    def __rmod__(self, other): return _ops().remainder(other, self)
+    def __floordiv__(self, other): return _ops().floor_divide(self, other)
+    def __rfloordiv__(self, other): return _ops().floor_divide(other, self)
+    def __divmod__(self, other): return _ops().divmod(self, other)
+    def __rdivmod__(self, other): return _ops().divmod(other, self)
+    def __round__(self, ndigits=None): return _ops().round(self, ndigits or 0)
+    def dot(self, other): return _ops().dot(self, other)
+    def prod(self, axis=None, dtype=None, out=None, keepdims=False):
+        return _ops().prod(self, axis, dtype, out, keepdims)
+    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+        return _ops().variance(self, axis, dtype, out, ddof, keepdims)
+    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+        return _ops().std(self, axis, dtype, out, ddof, keepdims)
+    def argmax(self, axis=None, out=None, keepdims=False):
+        return _ops().argmax(self, axis, out, keepdims=keepdims)
+    def argmin(self, axis=None, out=None, keepdims=False):
+        return _ops().argmin(self, axis, out, keepdims=keepdims)
+    def all(self, axis=None, out=None, keepdims=False):
+        return _ops().all(self, axis, out, keepdims)
+    def any(self, axis=None, out=None, keepdims=False):
+        return _ops().any(self, axis, out, keepdims)
+    def cumsum(self, axis=None, dtype=None, out=None):
+        return _ops().cumsum(self, axis, dtype, out)
+    def cumprod(self, axis=None, dtype=None, out=None):
+        return _ops().cumprod(self, axis, dtype, out)
+    def clip(self, min=None, max=None, out=None):  # noqa: A002 - ndarray's names
+        return _ops().clip(self, min, _no_out(max, out, "clip"))
+    def round(self, decimals=0, out=None): return _ops().round(self, decimals, out)
+    def ravel(self): return _ops().ravel(self)
+    def flatten(self): return _ops().flatten(self)
+    def trace(self, offset=0, axis1=0, axis2=1): return _ops().trace(self, offset, axis1, axis2)
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return _ops().diagonal(self, offset, axis1, axis2)
+    def swapaxes(self, axis1, axis2): return _ops().swapaxes(self, axis1, axis2)
+    def repeat(self, repeats, axis=None): return _ops().repeat(self, repeats, axis)
+
+
+def _no_out(value: Any, out: Any, method: str) -> Any:
+    """``value``, after checking that ``out=`` was not given (nodes are never written)."""
+    _ops().registry.no_out(f"Node.{method}", out)
+    return value
 
 
 def _ops():

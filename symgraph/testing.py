@@ -34,6 +34,10 @@ def numerical_grad(fn: ArrayFn, args: Sequence[np.ndarray], eps: float = 1e-6,
     ``fn`` takes arrays and returns a scalar; ``argnums`` picks the arguments to
     differentiate (all by default). Each element is moved by ``eps`` both ways, so the
     cost is two calls per element.
+
+    Complex follows JAX's convention (docs/higher-order.md, "Complex numbers"): a complex
+    ``fn`` counts through its real part, and a complex argument z = x + iy is moved along
+    the real and the imaginary direction, giving d/dx - i d/dy.
     """
     arrays = [np.array(a, dtype=_float_dtype(a), copy=True) for a in args]
     picked = range(len(arrays)) if argnums is None else argnums
@@ -42,14 +46,16 @@ def numerical_grad(fn: ArrayFn, args: Sequence[np.ndarray], eps: float = 1e-6,
         x = arrays[i]
         g = np.zeros(x.shape, dtype=x.dtype)
         flat_x, flat_g = x.reshape(-1), g.reshape(-1)  # views: writes reach x and g
+        steps = (1.0, -1j) if x.dtype.kind == "c" else (1.0,)
         for k in range(flat_x.size):
             keep = flat_x[k]
-            flat_x[k] = keep + eps
-            up = float(np.sum(fn(*arrays)))
-            flat_x[k] = keep - eps
-            down = float(np.sum(fn(*arrays)))
-            flat_x[k] = keep
-            flat_g[k] = (up - down) / (2 * eps)
+            for step in steps:
+                flat_x[k] = keep + eps * step.conjugate()
+                up = float(np.real(np.sum(fn(*arrays))))
+                flat_x[k] = keep - eps * step.conjugate()
+                down = float(np.real(np.sum(fn(*arrays))))
+                flat_x[k] = keep
+                flat_g[k] += step * (up - down) / (2 * eps)
         grads.append(g)
     return grads
 
@@ -63,8 +69,21 @@ def numerical_jvp(fn: ArrayFn, args: Sequence[np.ndarray], tangents: Sequence[np
     up_args = [np.asarray(a) + eps * np.asarray(t) for a, t in zip(args, tangents)]
     down_args = [np.asarray(a) - eps * np.asarray(t) for a, t in zip(args, tangents)]
     up, down = _as_list(fn(*up_args)), _as_list(fn(*down_args))
-    return [(np.asarray(u, dtype=np.float64) - np.asarray(d, dtype=np.float64)) / (2 * eps)
-            for u, d in zip(up, down)]
+    return [(_wide(u) - _wide(d)) / (2 * eps) for u, d in zip(up, down)]
+
+
+def _wide(a: object) -> np.ndarray:
+    a = np.asarray(a)
+    return a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
+
+
+def _draw(rng: np.random.Generator, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """Standard normal values of ``dtype``; complex ones get a random imaginary part too,
+    so checks move complex inputs along both directions."""
+    out = rng.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        out = out + 1j * rng.standard_normal(shape)
+    return out.astype(dtype)
 
 
 def _float_dtype(a: object) -> np.dtype:
@@ -84,7 +103,7 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, what: str,
     if actual.shape != expected.shape:
         raise AssertionError(f"{what}: shape {actual.shape}, expected {expected.shape}")
     scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-    err = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+    err = np.abs(_wide(actual) - _wide(expected))
     bound = tol.atol * scale + tol.rtol * np.abs(expected)
     if not np.all(err <= bound):
         worst = int(np.argmax(err - bound))
@@ -134,10 +153,11 @@ def check_grads(f_nodes: Node | Sequence[Node] | Callable[..., object], wrt: Seq
         run = function(wrt, current, optimize=optimize)
         outs = _as_list(run(*values))
         if "rev" in modes:
-            cts = [rng.standard_normal(np.shape(o)).astype(n.dtype) for o, n in zip(outs, current)]
+            cts = [_draw(rng, np.shape(o), n.dtype) for o, n in zip(outs, current)]
 
+            # Re(sum(c o)): the pairing whose transposes VJPs are (JAX's, bilinear)
             def weighted(*xs: np.ndarray, run=run, cts=cts) -> float:
-                return sum(float(np.sum(c * o)) for c, o in zip(cts, _as_list(run(*xs))))
+                return sum(float(np.real(np.sum(c * o))) for c, o in zip(cts, _as_list(run(*xs))))
 
             expected = numerical_grad(weighted, values, eps)
             nodes = vjp(current, wrt, cts)
@@ -146,7 +166,7 @@ def check_grads(f_nodes: Node | Sequence[Node] | Callable[..., object], wrt: Seq
                 _check_type(g, w, f"order {level} vjp wrt {w.label}")
                 assert_close(g, e, f"order {level} vjp wrt {w.label}", tol)
         if "fwd" in modes:
-            tans = [rng.standard_normal(v.shape).astype(w.dtype) for v, w in zip(values, wrt)]
+            tans = [_draw(rng, v.shape, w.dtype) for v, w in zip(values, wrt)]
             expected = numerical_jvp(run, values, tans, eps)
             nodes = jvp(current, wrt, tans)
             got = _as_list(function(wrt, nodes, optimize=optimize)(*values))
@@ -154,7 +174,7 @@ def check_grads(f_nodes: Node | Sequence[Node] | Callable[..., object], wrt: Seq
                 _check_type(g, n, f"order {level} jvp of output {k}")
                 assert_close(g, e, f"order {level} jvp of output {k}", tol)
         if level < order:
-            current = vjp(current, wrt, [rng.standard_normal(np.shape(o)).astype(n.dtype)
+            current = vjp(current, wrt, [_draw(rng, np.shape(o), n.dtype)
                                          for o, n in zip(outs, current)])
 
 

@@ -14,7 +14,7 @@ from symgraph.graph import Node, building_gradient, toposort
 from symgraph.ops.elementwise import cast
 from symgraph.ops.registry import as_node, const, get_op
 from symgraph.ops.shape import broadcast_like, zeros_like
-from symgraph.autodiff.reverse import _check_wrt
+from symgraph.autodiff.reverse import _check_wrt, check_complex_rules
 from symgraph.types import format_shape
 
 
@@ -76,6 +76,7 @@ def forward_sweep(outputs: Sequence[Node], tangent: dict[int, Node]) -> dict[int
             ts = [tangent.get(id(i)) for i in n.inputs]
             if all(t is None for t in ts):
                 continue
+            check_complex_rules(n, "jvp")
             t = op.jvp(n, ts)
             if t is not None:
                 through = op.elementwise and len(n.inputs) > 1 and any(t is s for s in ts)

@@ -29,6 +29,8 @@ def unbroadcast(ct: Node, x: Node, loose: bool = False) -> Node:
     run-time shapes agree.
     """
     if ct.dtype != x.dtype:
+        # A complex cotangent reaching a real input keeps its real part (JAX's convention,
+        # docs/higher-order.md "Complex numbers"): the real input moves only along reals.
         ct = cast(ct, x.dtype)
     if ct.shape != x.shape or (loose and None in x.shape):
         ct = sum_to_like(ct, x)
@@ -55,6 +57,17 @@ def _depends_on(order: Sequence[Node], wrt_ids: set[int]) -> set[int]:
         if any(id(i) in live for i in n.inputs):
             live.add(id(n))
     return live
+
+
+def check_complex_rules(n: Node, fn: str) -> None:
+    """A clear error when ``n``'s op has complex operands but no complex derivative rules."""
+    if get_op(n.op).complex_ok:
+        return
+    if n.dtype.kind == "c" or any(i.dtype.kind == "c" for i in n.inputs):
+        listed = ", ".join(f"{i.label}: {i.type}" for i in n.inputs)
+        raise DTypeError(f"{fn}: op {n.op!r} has no derivative rules for complex operands "
+                         f"(inputs {listed}); differentiate it on real inputs, or split "
+                         f"the complex values with sg.real/sg.imag{n.where()}")
 
 
 def _check_wrt(wrt: Sequence[Node], fn: str) -> None:
@@ -118,6 +131,7 @@ def _vjp(outs: list[Node], cts: list[Any], wrts: list[Node], single_wrt: bool,
             needed = [id(i) in live for i in n.inputs]
             if not any(needed):
                 continue
+            check_complex_rules(n, "vjp")
             loose = op.elementwise and len(n.inputs) > 1
             for x, ct, need in zip(n.inputs, op.vjp(n, g), needed):
                 if need and ct is not None:
@@ -159,12 +173,16 @@ def grad(y: Node, wrt: Node | Sequence[Node], disconnected: str = "zeros") -> No
     """d y / d wrt as graph nodes, for a scalar ``y``; one node per ``wrt``."""
     if not isinstance(y, Node):
         raise ArgumentError(f"grad: y must be a node, got {type(y).__name__}")
-    if y.shape != ():
+    if any(d != 1 for d in y.shape):   # a scalar, or one element such as shape (1, 1)
         raise ShapeError(f"grad: y must be a scalar, got {y.label} of shape "
                          f"{format_shape(y.shape)}; reduce it (e.g. y.sum()) or use "
                          f"sg.vjp with a cotangent{y.where()}")
+    if y.dtype.kind == "c":
+        raise DTypeError(f"grad: y must be real, got {y.label} of dtype {y.dtype}; take "
+                         f"sg.real(y) or sg.abs(y), or use sg.vjp with a complex cotangent "
+                         f"(docs/higher-order.md, \"Complex numbers\"){y.where()}")
     if not is_float(y.dtype):
         raise DTypeError(f"grad: y must be floating point, got {y.dtype}{y.where()}")
     with building_gradient():   # the seed dy/dy = 1 is a gradient node like the rest
-        seed = const(np.ones((), y.dtype))
+        seed = const(np.ones(y.shape, y.dtype))
     return vjp(y, wrt, seed, disconnected=disconnected)

@@ -23,7 +23,7 @@ from symgraph.ops.elementwise import (add, cos, divide, multiply, negative, sigm
 from symgraph.ops.registry import apply, const, get_op
 from symgraph.ops.shape import zeros_like
 from symgraph.autodiff.forward import _fit
-from symgraph.autodiff.reverse import _check_wrt
+from symgraph.autodiff.reverse import _check_wrt, check_complex_rules
 from symgraph.errors import ArgumentError
 
 Coef = Optional[Node]            # None is a zero coefficient, never built
@@ -37,7 +37,13 @@ LINEAR_OPS = frozenset({
     "concat_part",
     "concatenate", "stack", "cast", "where", "maximum", "minimum", "relu", "abs", "clip",
     "max", "min", "stop_gradient", "avg_pool2d", "max_pool2d",
+    "cumsum", "real", "imag", "conj", "deg2rad", "rad2deg", "remainder", "fmod", "nan_to_num",
+    "fmax", "fmin", "copysign",
 })
+# The part of LINEAR_OPS that is linear only piecewise, between kinks.
+PIECEWISE_LINEAR_OPS = frozenset({"maximum", "minimum", "relu", "abs", "clip", "max", "min",
+                                  "max_pool2d", "remainder", "fmod", "fmax", "fmin",
+                                  "copysign"})
 # Linear in each input separately: coefficient k is sum_j op(a_j, b_{k-j}).
 BILINEAR_OPS = frozenset({"multiply", "matmul"})
 
@@ -276,6 +282,12 @@ def _bilinear_series(node: Node, ins: list, K: int) -> Series:
 
 
 def _series_of(node: Node, ins: list, K: int) -> Series:
+    check_complex_rules(node, "taylor")
+    if node.op in PIECEWISE_LINEAR_OPS and any(i.dtype.kind == "c" for i in node.inputs):
+        # |z| is not piecewise linear in complex z (nor is any kink of a complex operand)
+        raise NotImplementedError(
+            f"taylor: op {node.op!r} is not piecewise linear on complex operands (node "
+            f"{node.label}{node.where()}); use sg.nth_derivatives(..., mode='forward')")
     if node.op in RULES:
         return RULES[node.op](node, ins, K)
     if node.op in BILINEAR_OPS:

@@ -14,6 +14,22 @@ from symgraph.ops.reduce import log_softmax, logsumexp, max, mean, min, softmax,
 from symgraph.ops.linalg import dot, matmul, outer
 from symgraph.ops.nn import (avg_pool2d, conv2d, dropout_mask, max_pool2d,
                              sparse_softmax_cross_entropy)
+# np-elementwise: NumPy's elementwise functions, complex parts, reductions, statistics, scans
+from symgraph.ops.elementwise import absolute, fabs, true_divide
+from symgraph.ops.elementwise_math import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2,
+                                           arctanh, around, cbrt, ceil, copysign, cosh, deg2rad,
+                                           degrees, divmod, exp2, fix, float_power, floor,
+                                           floor_divide, fmax, fmin, fmod, heaviside, hypot,
+                                           isfinite, isinf, isnan, log10, log2, logaddexp,
+                                           logaddexp2, logical_xor, mod, nan_to_num, positive,
+                                           rad2deg, radians, remainder, rint, round, signbit, sinc,
+                                           sinh, tan, trunc)
+from symgraph.ops.complex import angle, conj, conjugate, imag, real, real_if_close
+from symgraph.ops.reduce import (all, any, argmax, argmin, average, count_nonzero, prod, ptp,
+                                 std, variance)
+from symgraph.ops.nanfunctions import (nanargmax, nanargmin, nancumprod, nancumsum, nanmax,
+                                       nanmean, nanmin, nanprod, nanstd, nansum, nanvar)
+from symgraph.ops.scan import cumprod, cumsum, diff
 # contractions and linear algebra beyond matmul (np-linalg)
 from symgraph.ops.einsum import einsum, inner, tensordot, vdot
 from symgraph.ops.linalg_solve import (cholesky, det, inv, logabsdet, slogdet_sign, solve,

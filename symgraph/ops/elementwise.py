@@ -81,13 +81,13 @@ def _keep_weak(kernel: Callable[..., Any]) -> Callable[..., Any]:
 
 def _declare(name: str, kernel: Callable[..., Any], vjp=None, jvp=None, *,
              differentiable: bool = True, commutative: bool = False, doc: str = "",
-             weak_results: bool = True) -> Op:
+             weak_results: bool = True, complex_ok: bool = False) -> Op:
     # weak_results=False: the op makes strongly typed values even from Python scalars.
     if weak_results:
         kernel = _keep_weak(kernel)
     return register(Op(name, _elementwise_infer(name, kernel, weak_results), kernel, vjp, jvp,
                        differentiable=differentiable, commutative=commutative,
-                       elementwise=True, doc=doc))
+                       elementwise=True, doc=doc, complex_ok=complex_ok))
 
 
 def _unary(name: str, summary: str):
@@ -145,7 +145,10 @@ def _clip_kernel(x, lo=None, hi=None):
 
 
 def _cast_kernel(x, dtype=None):
-    return np.asarray(x).astype(dtype, copy=False)
+    x = np.asarray(x)
+    if x.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        x = x.real    # complex to real keeps the real part, as astype does, without its warning
+    return x.astype(dtype, copy=False)
 
 
 # --- arithmetic ---------------------------------------------------------------------------
@@ -177,24 +180,38 @@ def _divide_jvp(node, t):
     return _sum_tangents(ta, tb)
 
 
-def _power_partials(node):
+def _const_without_zeros(x: Node) -> bool:
+    return x.op == "const" and bool(np.all(np.asarray(x.payload) != 0))
+
+
+def _power_da(node: Node) -> Node:
+    # d/da a**b = b a**(b-1). Where a == 0 and b == 0 that is 0 * inf: the base is swapped
+    # for 1 there, so d/dx x**0 at x = 0 is 0 (without folding) and every other point keeps
+    # the plain rule and its derivatives.
     a, b = node.inputs
-    da = multiply(b, power(a, subtract(b, 1)))
-    db = multiply(log(a), node)
-    return da, db
+    if not _const_without_zeros(b):
+        a = where(logical_and(equal(a, 0), equal(b, 0)), 1, a)
+    return multiply(b, power(a, subtract(b, 1)))
+
+
+def _power_db(node: Node) -> Node:
+    # d/db a**b = log(a) a**b, taken as 0 where a == 0: log(0) * 0**b would be NaN (JAX's
+    # convention; 0**b is flat in b for b > 0).
+    a = node.inputs[0]
+    if not _const_without_zeros(a):
+        a = where(equal(a, 0), 1, a)
+    return multiply(log(a), node)
 
 
 def _power_vjp(node, g):
-    a, b = node.inputs
-    da = multiply(g, multiply(b, power(a, subtract(b, 1))))
-    db = multiply(g, multiply(log(a), node)) if is_float(b.dtype) and b.op != "const" else None
-    return (da, db)
+    b = node.inputs[1]
+    db = multiply(g, _power_db(node)) if is_float(b.dtype) and b.op != "const" else None
+    return (multiply(g, _power_da(node)), db)
 
 
 def _power_jvp(node, t):
-    a, b = node.inputs
-    ta = None if t[0] is None else multiply(t[0], multiply(b, power(a, subtract(b, 1))))
-    tb = None if t[1] is None else multiply(t[1], multiply(log(a), node))
+    ta = None if t[0] is None else multiply(t[0], _power_da(node))
+    tb = None if t[1] is None else multiply(t[1], _power_db(node))
     return _sum_tangents(ta, tb)
 
 
@@ -239,13 +256,36 @@ _log1p_vjp, _log1p_jvp = _unary_rules(lambda y: reciprocal(add(y.inputs[0], 1)))
 _expm1_vjp, _expm1_jvp = _unary_rules(lambda y: add(y, 1))
 _sqrt_vjp, _sqrt_jvp = _unary_rules(lambda y: divide(0.5, y))
 _square_vjp, _square_jvp = _unary_rules(lambda y: multiply(2, y.inputs[0]))
-_abs_vjp, _abs_jvp = _unary_rules(lambda y: sign(y.inputs[0]))
 _sin_vjp, _sin_jvp = _unary_rules(lambda y: cos(y.inputs[0]))
 _cos_vjp, _cos_jvp = _unary_rules(lambda y: negative(sin(y.inputs[0])))
 _tanh_vjp, _tanh_jvp = _unary_rules(lambda y: subtract(1, square(y)))
 _sigmoid_vjp, _sigmoid_jvp = _unary_rules(lambda y: multiply(y, subtract(1, y)))
 _softplus_vjp, _softplus_jvp = _unary_rules(lambda y: sigmoid(y.inputs[0]))
 _reciprocal_vjp, _reciprocal_jvp = _unary_rules(lambda y: negative(square(y)))
+
+
+def _abs_direction(node: Node) -> Node:
+    # conj(z)/|z|, written |z|/z; 0 at z = 0 as sign(0) = 0 is for reals
+    z = node.inputs[0]
+    return divide(node, where(equal(z, 0), 1, z))
+
+
+def _abs_vjp(node, g):
+    x = node.inputs[0]
+    if x.dtype.kind == "c":
+        # |z| is not holomorphic: the cotangent is g (d|z|/dx - i d|z|/dy) = g conj(z)/|z|
+        # (docs/higher-order.md, "Complex numbers")
+        return (multiply(g, _abs_direction(node)),)
+    return (multiply(g, sign(x)),)
+
+
+def _abs_jvp(node, t):
+    x = node.inputs[0]
+    if x.dtype.kind == "c":
+        # d|z| = Re(conj(z) dz) / |z|
+        from symgraph.ops.complex import real
+        return real(multiply(t[0], _abs_direction(node)))
+    return multiply(t[0], sign(x))
 
 
 def _relu_vjp(node, g):
@@ -307,34 +347,34 @@ def _stop_gradient_jvp(node, t): return None
 
 
 # --- declarations: one line an op --------------------------------------------------------
-_declare("add", np.add, _add_vjp, _add_jvp, commutative=True)
-_declare("subtract", np.subtract, _subtract_vjp, _subtract_jvp)
-_declare("multiply", np.multiply, _multiply_vjp, _multiply_jvp, commutative=True)
-_declare("divide", np.divide, _divide_vjp, _divide_jvp)
-_declare("power", np.power, _power_vjp, _power_jvp)
+_declare("add", np.add, _add_vjp, _add_jvp, commutative=True, complex_ok=True)
+_declare("subtract", np.subtract, _subtract_vjp, _subtract_jvp, complex_ok=True)
+_declare("multiply", np.multiply, _multiply_vjp, _multiply_jvp, commutative=True, complex_ok=True)
+_declare("divide", np.divide, _divide_vjp, _divide_jvp, complex_ok=True)
+_declare("power", np.power, _power_vjp, _power_jvp, complex_ok=True)
 _declare("maximum", np.maximum, _maximum_vjp, _maximum_jvp, commutative=True)
 _declare("minimum", np.minimum, _minimum_vjp, _minimum_jvp, commutative=True)
-_declare("negative", np.negative, _negative_vjp, _negative_jvp)
-_declare("reciprocal", lambda x: np.divide(1, x), _reciprocal_vjp, _reciprocal_jvp)
-_declare("exp", np.exp, _exp_vjp, _exp_jvp)
-_declare("log", np.log, _log_vjp, _log_jvp)
-_declare("log1p", np.log1p, _log1p_vjp, _log1p_jvp)
-_declare("expm1", np.expm1, _expm1_vjp, _expm1_jvp)
-_declare("sqrt", np.sqrt, _sqrt_vjp, _sqrt_jvp)
-_declare("square", np.square, _square_vjp, _square_jvp)
-_declare("abs", np.abs, _abs_vjp, _abs_jvp)
-_declare("sin", np.sin, _sin_vjp, _sin_jvp)
-_declare("cos", np.cos, _cos_vjp, _cos_jvp)
-_declare("tanh", np.tanh, _tanh_vjp, _tanh_jvp)
+_declare("negative", np.negative, _negative_vjp, _negative_jvp, complex_ok=True)
+_declare("reciprocal", lambda x: np.divide(1, x), _reciprocal_vjp, _reciprocal_jvp, complex_ok=True)
+_declare("exp", np.exp, _exp_vjp, _exp_jvp, complex_ok=True)
+_declare("log", np.log, _log_vjp, _log_jvp, complex_ok=True)
+_declare("log1p", np.log1p, _log1p_vjp, _log1p_jvp, complex_ok=True)
+_declare("expm1", np.expm1, _expm1_vjp, _expm1_jvp, complex_ok=True)
+_declare("sqrt", np.sqrt, _sqrt_vjp, _sqrt_jvp, complex_ok=True)
+_declare("square", np.square, _square_vjp, _square_jvp, complex_ok=True)
+_declare("abs", np.abs, _abs_vjp, _abs_jvp, complex_ok=True)
+_declare("sin", np.sin, _sin_vjp, _sin_jvp, complex_ok=True)
+_declare("cos", np.cos, _cos_vjp, _cos_jvp, complex_ok=True)
+_declare("tanh", np.tanh, _tanh_vjp, _tanh_jvp, complex_ok=True)
 _declare("sigmoid", _sigmoid_kernel, _sigmoid_vjp, _sigmoid_jvp)
 _declare("relu", _relu_kernel, _relu_vjp, _relu_jvp)
 _declare("softplus", _softplus_kernel, _softplus_vjp, _softplus_jvp)
-_declare("where", np.where, _where_vjp, _where_jvp)
+_declare("where", np.where, _where_vjp, _where_jvp, complex_ok=True)
 _declare("clip", _clip_kernel, _clip_vjp, _clip_jvp)
 # An explicit cast asks for a dtype, so its result is strong: x16 * cast(2, "float32") is
 # float32, as with NumPy's np.float32(2).
-_declare("cast", _cast_kernel, _cast_vjp, _cast_jvp, weak_results=False)
-_declare("stop_gradient", lambda x: x, _stop_gradient_vjp, _stop_gradient_jvp)
+_declare("cast", _cast_kernel, _cast_vjp, _cast_jvp, weak_results=False, complex_ok=True)
+_declare("stop_gradient", lambda x: x, _stop_gradient_vjp, _stop_gradient_jvp, complex_ok=True)
 _declare("sign", np.sign, differentiable=False)
 for _name, _fn in [("equal", np.equal), ("not_equal", np.not_equal), ("less", np.less),
                    ("less_equal", np.less_equal), ("greater", np.greater),
@@ -349,6 +389,7 @@ add = _binary("add", 'a + b')
 subtract = _binary("subtract", 'a - b')
 multiply = _binary("multiply", 'a * b')
 divide = _binary("divide", 'a / b')
+true_divide = divide
 power = _binary("power", 'a ** b')
 maximum = _binary("maximum", 'The larger of a and b')
 minimum = _binary("minimum", 'The smaller of a and b')
@@ -370,6 +411,7 @@ expm1 = _unary("expm1", 'exp(x) - 1, accurate for small x')
 sqrt = _unary("sqrt", 'The square root of x')
 square = _unary("square", 'x * x')
 abs = _unary("abs", '|x|')  # noqa: A001 - NumPy's name
+absolute = fabs = abs
 sign = _unary("sign", 'The sign of x, -1, 0 or 1 (no derivative)')
 sin = _unary("sin", 'sin(x)')
 cos = _unary("cos", 'cos(x)')
@@ -393,10 +435,15 @@ def where(condition: Any, a: Any = None, b: Any = None, name_: Optional[str] = N
 
 def clip(x: Any, lo: Optional[float] = None, hi: Optional[float] = None,
          name_: Optional[str] = None) -> Node:
-    """``x`` limited to ``[lo, hi]``; bounds are Python numbers (``None`` for no bound)."""
+    """``x`` limited to ``[lo, hi]`` (``None`` for no bound). Python numbers make one clip
+    node; array or node bounds (broadcasting, as NumPy allows) make
+    ``minimum(maximum(x, lo), hi)``, which has the same derivative."""
     if lo is None and hi is None:
         raise ArgumentError("clip: give lo, hi or both")
-    return apply("clip", [as_node(x)], name_, lo=lo, hi=hi)
+    if all(b is None or type(b) in (int, float) for b in (lo, hi)):
+        return apply("clip", [as_node(x)], name_, lo=lo, hi=hi)
+    out = as_node(x) if lo is None else maximum(x, lo)
+    return out if hi is None else minimum(out, hi, name_)
 
 
 def cast(x: Any, dtype: Any, name_: Optional[str] = None) -> Node:

@@ -60,7 +60,7 @@ def _matmul_jvp(node, t):
                          None if t[1] is None else matmul(a, t[1]))
 
 
-register(Op("matmul", _matmul_infer, np.matmul, _matmul_vjp, _matmul_jvp))
+register(Op("matmul", _matmul_infer, np.matmul, _matmul_vjp, _matmul_jvp, complex_ok=True))
 
 
 def matmul(a: Any, b: Any, name_: Optional[str] = None) -> Node:

@@ -12,7 +12,8 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import ArgumentError, DTypeError, IndexingError, SymgraphError
+from symgraph.errors import (ArgumentError, DTypeError, IndexingError, SymgraphError,
+                             UnsupportedError)
 from symgraph.graph import Node, _user_location
 from symgraph.types import TensorType, as_dtype
 
@@ -41,6 +42,10 @@ class Op:
     doc: str = ""
     # Inputs whose values the kernel reads only for their shape (``*_like`` ops).
     shape_only_inputs: tuple[int, ...] = field(default=())
+    # True once the VJP/JVP rules follow the complex convention of docs/higher-order.md
+    # (plain transposes of the JVP's linear map; see "Complex numbers" there). Without it,
+    # differentiating the op with a complex operand is a clear error, never a wrong number.
+    complex_ok: bool = False
 
 
 REGISTRY: dict[str, Op] = {}
@@ -163,3 +168,10 @@ def as_node(value: Any) -> Node:
         return value
     return const(value)
 
+
+
+def no_out(fn: str, out: Any) -> None:
+    """NumPy's ``out=`` names a buffer to write into; nodes are never written."""
+    if out is not None:
+        raise UnsupportedError(f"{fn}: out= is not supported: nodes are immutable, so use the "
+                        f"returned node")

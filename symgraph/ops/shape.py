@@ -446,23 +446,23 @@ def _one_hot_kernel(labels, depth=0, dtype=None):
     return (np.asarray(labels)[..., None] == np.arange(depth)).astype(dtype)
 
 
-register(Op("reshape", _reshape_infer, lambda x, shape=(): np.reshape(x, shape), _reshape_vjp, _reshape_jvp))
-register(Op("transpose", _transpose_infer, lambda x, axes=(): np.transpose(x, axes), _transpose_vjp, _transpose_jvp))
-register(Op("expand_dims", _expand_infer, lambda x, axis=(): np.expand_dims(x, axis), _expand_vjp, _expand_jvp))
-register(Op("squeeze", _squeeze_infer, lambda x, axis=(): np.squeeze(x, axis), _squeeze_vjp, _squeeze_jvp))
+register(Op("reshape", _reshape_infer, lambda x, shape=(): np.reshape(x, shape), _reshape_vjp, _reshape_jvp, complex_ok=True))
+register(Op("transpose", _transpose_infer, lambda x, axes=(): np.transpose(x, axes), _transpose_vjp, _transpose_jvp, complex_ok=True))
+register(Op("expand_dims", _expand_infer, lambda x, axis=(): np.expand_dims(x, axis), _expand_vjp, _expand_jvp, complex_ok=True))
+register(Op("squeeze", _squeeze_infer, lambda x, axis=(): np.squeeze(x, axis), _squeeze_vjp, _squeeze_jvp, complex_ok=True))
 register(Op("broadcast_to", _broadcast_to_infer, lambda x, shape=(): np.broadcast_to(x, shape),
-            _broadcast_to_vjp, _broadcast_to_jvp))
+            _broadcast_to_vjp, _broadcast_to_jvp, complex_ok=True))
 register(Op("broadcast_like", _broadcast_like_infer, _broadcast_like_kernel, _broadcast_like_vjp,
-            _broadcast_like_jvp, shape_only_inputs=(1,)))
+            _broadcast_like_jvp, shape_only_inputs=(1,), complex_ok=True))
 register(Op("sum_to_like", _sum_to_like_infer, _sum_to_like_kernel, _sum_to_like_vjp,
-            _sum_to_like_jvp, shape_only_inputs=(1,)))
-register(Op("getitem", _getitem_infer, _getitem_kernel, _getitem_vjp, _getitem_jvp))
+            _sum_to_like_jvp, shape_only_inputs=(1,), complex_ok=True))
+register(Op("getitem", _getitem_infer, _getitem_kernel, _getitem_vjp, _getitem_jvp, complex_ok=True))
 register(Op("getitem_grad", _getitem_grad_infer, _getitem_grad_kernel, _getitem_grad_vjp,
-            _getitem_grad_jvp, shape_only_inputs=(1,)))
-register(Op("concatenate", _concat_infer, _concat_kernel, _concat_vjp, _concat_jvp))
+            _getitem_grad_jvp, shape_only_inputs=(1,), complex_ok=True))
+register(Op("concatenate", _concat_infer, _concat_kernel, _concat_vjp, _concat_jvp, complex_ok=True))
 register(Op("concat_part", _concat_part_infer, _concat_part_kernel, _concat_part_vjp,
-            _concat_part_jvp, shape_only_inputs=(1,), doc="part k of a concatenation's cotangent"))
-register(Op("stack", _stack_infer, _stack_kernel, _stack_vjp, _stack_jvp))
+            _concat_part_jvp, shape_only_inputs=(1,), doc="part k of a concatenation's cotangent", complex_ok=True))
+register(Op("stack", _stack_infer, _stack_kernel, _stack_vjp, _stack_jvp, complex_ok=True))
 register(Op("one_hot", _one_hot_infer, _one_hot_kernel, differentiable=False))
 
 
