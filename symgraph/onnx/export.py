@@ -367,6 +367,53 @@ def _sparse_ce_grad(w: _Writer, node: Node) -> str:
     return w.add("Mul", [w.add("Sub", [p, y]), weight], "cross_entropy_grad")
 
 
+def _log_base(base: float) -> Converter:
+    # log2(x) -> Log(x) / ln 2: ONNX has only the natural logarithm
+    def emit(w: _Writer, node: Node) -> str:
+        x = w.value(node.inputs[0], node.dtype)
+        scale = w.constant(np.array(np.log(base), node.dtype))
+        return w.add("Div", [w.add("Log", [x]), scale], node.op)
+    return emit
+
+
+def _exp2(w: _Writer, node: Node) -> str:
+    x = w.value(node.inputs[0], node.dtype)
+    return w.add("Pow", [w.constant(np.array(2, node.dtype)), x], "exp2")
+
+
+def _isfinite(w: _Writer, node: Node) -> str:
+    x = w.value(node.inputs[0])
+    bad = w.add("Or", [w.add("IsNaN", [x]), w.add("IsInf", [x])])
+    return w.add("Not", [bad], "isfinite")
+
+
+def _round(w: _Writer, node: Node) -> str:
+    if node.attr("decimals") != 0:
+        raise _unsupported(node, "ONNX's Round has no decimals")
+    return w.add("Round", [w.value(node.inputs[0], node.dtype)], "round")
+
+
+def _arg(op_type: str) -> Converter:
+    def emit(w: _Writer, node: Node) -> str:
+        x, axis = w.value(node.inputs[0]), node.attr("axis")
+        if axis is None:
+            x, axis = w.add("Reshape", [x, w.ints([-1], "shape")]), 0
+        return w.add(op_type, [x], node.op, axis=int(axis),
+                     keepdims=int(bool(node.attr("keepdims"))))
+    return emit
+
+
+def _cumsum(w: _Writer, node: Node) -> str:
+    axis = w.constant(np.array(node.attr("axis"), np.int64), "axis")
+    return w.add("CumSum", [w.value(node.inputs[0], node.dtype), axis], "cumsum",
+                 reverse=int(bool(node.attr("reverse"))))
+
+
+def _einsum(w: _Writer, node: Node) -> str:
+    return w.add("Einsum", [w.value(i, node.dtype) for i in node.inputs], "einsum",
+                 equation=node.attr("spec"))
+
+
 CONVERTERS: dict[str, Converter] = {
     "add": _same("Add"), "subtract": _same("Sub"), "multiply": _same("Mul"),
     "divide": _same("Div"), "power": _same("Pow"), "maximum": _same("Max"),
@@ -391,6 +438,17 @@ CONVERTERS: dict[str, Converter] = {
     "getitem_grad": _getitem_grad, "conv2d": _conv2d, "max_pool2d": _pool("MaxPool"),
     "avg_pool2d": _pool("AveragePool"), "sparse_softmax_cross_entropy": _sparse_ce,
     "sparse_softmax_cross_entropy_grad": _sparse_ce_grad,
+    # NumPy's further elementwise functions, reductions and scans, einsum, det, erf
+    "tan": _same("Tan"), "arcsin": _same("Asin"), "arccos": _same("Acos"),
+    "arctan": _same("Atan"), "sinh": _same("Sinh"), "cosh": _same("Cosh"),
+    "arcsinh": _same("Asinh"), "arccosh": _same("Acosh"), "arctanh": _same("Atanh"),
+    "floor": _same("Floor"), "ceil": _same("Ceil"), "round": _round,
+    "log2": _log_base(2.0), "log10": _log_base(10.0), "exp2": _exp2,
+    "isnan": lambda w, n: w.add("IsNaN", [w.value(n.inputs[0])], "isnan"),
+    "isinf": lambda w, n: w.add("IsInf", [w.value(n.inputs[0])], "isinf"),
+    "isfinite": _isfinite, "logical_xor": _logical("Xor"), "prod": _reduce("ReduceProd"),
+    "argmax": _arg("ArgMax"), "argmin": _arg("ArgMin"), "cumsum": _cumsum,
+    "einsum": _einsum, "det": _same("Det"), "erf": _same("Erf"),
 }
 
 
