@@ -37,3 +37,14 @@ def _seeded_layers():
     import symgraph as sg
     sg.random.seed(0)
     yield
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip op-table cases whose kernels need an optional extra that is not installed."""
+    import importlib.util
+    for item in items:
+        case = getattr(item, "callspec", None) and item.callspec.params.get("case")
+        missing = [m for m in getattr(case, "needs", ()) if importlib.util.find_spec(m) is None]
+        if missing:
+            item.add_marker(pytest.mark.skip(reason=f"needs the optional {', '.join(missing)} "
+                                                    f"(pip install symgraph[all])"))

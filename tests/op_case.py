@@ -27,6 +27,9 @@ class Case:
     differentiable: bool = True
     shapes: Optional[tuple] = None                    # static var shapes (None dims) if given
     keeps_dtype: bool = True                          # float32 in -> float32 out
+    # optional extras the case's kernel needs (e.g. ("scipy",)): without them the case's
+    # tests are skipped (tests/conftest.py), so the core suite runs without the extras
+    needs: tuple = ()
 
 
 # --- input generators: each keeps away from the op's kinks, poles and ties ----------------
