@@ -38,7 +38,7 @@ LINEAR_OPS = frozenset({
     "concatenate", "stack", "cast", "where", "maximum", "minimum", "relu", "abs", "clip",
     "max", "min", "stop_gradient", "avg_pool2d", "max_pool2d",
     "cumsum", "real", "imag", "conj", "deg2rad", "rad2deg", "remainder", "fmod", "nan_to_num",
-    "fmax", "fmin", "copysign",
+    "fmax", "fmin", "copysign", "fft_c2c", "rfft", "irfft", "fftshift",
 })
 # The part of LINEAR_OPS that is linear only piecewise, between kinks.
 PIECEWISE_LINEAR_OPS = frozenset({"maximum", "minimum", "relu", "abs", "clip", "max", "min",
@@ -290,8 +290,10 @@ def _series_of(node: Node, ins: list, K: int) -> Series:
             f"{node.label}{node.where()}); use sg.nth_derivatives(..., mode='forward')")
     if node.op in RULES:
         return RULES[node.op](node, ins, K)
-    if node.op in BILINEAR_OPS:
+    if node.op in BILINEAR_OPS or (node.op == "einsum" and len(ins) == 2):
         return _bilinear_series(node, ins, K)
+    if node.op == "einsum" and len(ins) == 1:     # a transpose, trace or diagonal: linear
+        return _linear_series(node, ins, K)
     if node.op in LINEAR_OPS:
         return _linear_series(node, ins, K)
     raise NotImplementedError(
