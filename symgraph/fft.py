@@ -12,7 +12,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import DTypeError, ShapeError
+from symgraph.errors import ArgumentError, DTypeError, ShapeError
 from symgraph.graph import Node, _user_location
 from symgraph.ops.fft import NORMS, c2c, fftshift_op, irfft_op, rfft_op
 from symgraph.ops.registry import REGISTRY, apply, as_node
@@ -29,7 +29,7 @@ def _where() -> str:
 def _norm(norm: Optional[str]) -> str:
     norm = "backward" if norm is None else norm
     if norm not in NORMS:
-        raise ValueError(f"fft: norm must be one of {NORMS} or None, got {norm!r}")
+        raise ArgumentError(f"fft: norm must be one of {NORMS} or None, got {norm!r}")
     return norm
 
 
@@ -41,7 +41,7 @@ def _axis(a: Node, axis: int, fn: str) -> int:
 
 def _check_out(out: Any, fn: str) -> None:
     if out is not None:
-        raise TypeError(f"{fn}: out= has no meaning for a graph node{_where()}")
+        raise ArgumentError(f"{fn}: out= has no meaning for a graph node{_where()}")
 
 
 def _axes_and_sizes(a: Node, s: Optional[Sequence[int]], axes: Optional[Sequence[int]],

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import ShapeError
+from symgraph.errors import ArgumentError, ShapeError
 from symgraph.graph import Node, _user_location
 import math
 
@@ -82,7 +82,7 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:
     """NumPy's ``linalg.eigh`` for symmetric matrices: ascending eigenvalues and the
     eigenvectors as columns. Only ``UPLO="L"`` (the lower triangle is read)."""
     if UPLO != "L":
-        raise ValueError(f"eigh: only UPLO='L' is supported, got {UPLO!r}")
+        raise ArgumentError(f"eigh: only UPLO='L' is supported, got {UPLO!r}")
     a = as_node(a)
     return EighResult(eigh_values(a), eigh_vectors(a))
 
@@ -131,7 +131,7 @@ def qr(a: Any, mode: str = "reduced") -> QRResult | Node:
     if mode == "r":
         return qr_r(a)
     if mode != "reduced":
-        raise ValueError(f"qr: mode must be 'reduced' or 'r', got {mode!r}")
+        raise ArgumentError(f"qr: mode must be 'reduced' or 'r', got {mode!r}")
     return QRResult(qr_q(a), qr_r(a))
 
 
@@ -166,7 +166,7 @@ def matrix_power(a: Any, n: int) -> Node:
     squaring (n < 0 inverts first; n = 0 gives the identity)."""
     a = as_node(a)
     if not isinstance(n, (int, np.integer)):
-        raise TypeError(f"matrix_power: the exponent must be an int, got {n!r}")
+        raise ArgumentError(f"matrix_power: the exponent must be an int, got {n!r}")
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise ShapeError(f"matrix_power: needs square matrices, got shape {a.shape}{_where()}")
     if n == 0:
@@ -209,7 +209,7 @@ def multi_dot(arrays: Sequence[Any]) -> Node:
     order (the first and last may be vectors)."""
     nodes = [as_node(x) for x in arrays]
     if len(nodes) < 2:
-        raise ValueError("multi_dot: needs at least two arrays")
+        raise ArgumentError("multi_dot: needs at least two arrays")
     first_vec, last_vec = nodes[0].ndim == 1, nodes[-1].ndim == 1
     if first_vec:
         nodes[0] = expand_dims(nodes[0], 0)

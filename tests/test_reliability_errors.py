@@ -414,3 +414,24 @@ def test_hypothesis_garbage_arguments_get_a_symgraph_error_or_a_valid_node(value
         assert f"{HERE}:" in str(err), str(err)
         return
     assert isinstance(node, (sg.Node, sg.nn.Dense))
+
+
+_X = sg.var("x", (3, 3))
+
+
+@pytest.mark.parametrize("build,name", [
+    (lambda: sg.pad(_X, 1, mode="bogus"), "pad"),
+    (lambda: sg.fft.fft(_X, norm="loud"), "fft"),
+    (lambda: sg.linalg.qr(_X, mode="complete"), "qr"),
+    (lambda: sg.linalg.matrix_power(_X, 1.5), "matrix_power"),
+    (lambda: sg.quantile(_X, 1.5), "quantile"),
+    (lambda: sg.meshgrid(_X, _X, indexing="zz"), "meshgrid"),
+    (lambda: sg.einsum("ij->ji", _X, optimize="greedy", out=1), "einsum"),
+], ids=["pad", "fft", "qr", "matrix_power", "quantile", "meshgrid", "einsum"])
+def test_numpy_surface_argument_errors_name_the_function_and_the_line(build, name):
+    # Regression: the NumPy-surface functions raised plain ValueError/TypeError without
+    # the user's line; they raise ArgumentError (a ValueError and a TypeError) like the core.
+    with pytest.raises(sg.ArgumentError) as err:
+        build()
+    assert name in str(err.value)
+    assert "test_reliability_errors.py" in str(err.value)

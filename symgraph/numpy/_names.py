@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from symgraph.errors import ShapeError, UnsupportedError
+from symgraph.errors import ArgumentError, ShapeError, UnsupportedError
 from symgraph.graph import Node
 from symgraph import ops
 
@@ -118,7 +118,7 @@ def reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None
     if order != "C":
         raise UnsupportedError(f"snp.reshape: order={order!r} is not supported (row-major only)")
     if shape is None and newshape is None:
-        raise TypeError("snp.reshape: give the new shape")
+        raise ArgumentError("snp.reshape: give the new shape")
     return ops.reshape(a, newshape if shape is None else shape)
 
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import SymgraphError
+from symgraph.errors import ArgumentError, SymgraphError
 from symgraph.graph import Graph, Node
 from symgraph.onnx import require_onnx
 from symgraph.ops.registry import as_node
@@ -466,16 +466,16 @@ def _targets(target: Any, inputs: Any) -> tuple[list[Node], list[Node]]:
         outputs = [target] if isinstance(target, Node) else [as_node(t) for t in target]
         declared = None if inputs is None else list(inputs)
     if not outputs:
-        raise ValueError("export_onnx: nothing to export (no outputs)")
+        raise ArgumentError("export_onnx: nothing to export (no outputs)")
     found = [n for n in Graph(outputs).nodes if n.op == "var"]
     if declared is None:
         declared = found
     for v in declared:
         if not isinstance(v, Node) or v.op != "var":
-            raise TypeError(f"export_onnx: inputs must be sg.var nodes, got {v!r}")
+            raise ArgumentError(f"export_onnx: inputs must be sg.var nodes, got {v!r}")
     missing = [v.label for v in found if all(v is not d for d in declared)]
     if missing:
-        raise ValueError(f"export_onnx: the outputs read inputs not listed in inputs=: "
+        raise ArgumentError(f"export_onnx: the outputs read inputs not listed in inputs=: "
                          f"{', '.join(missing)}")
     return outputs, declared
 

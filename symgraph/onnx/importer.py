@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 import symgraph.ops as ops
-from symgraph.errors import SymgraphError
+from symgraph.errors import ArgumentError, SymgraphError
 from symgraph.graph import Node
 from symgraph.onnx import require_onnx
 from symgraph.ops.registry import apply
@@ -395,7 +395,7 @@ def import_onnx(source: Any, *, initializers: str = "params") -> ImportedModel:
     ``ImportedModel`` with ``inputs``, ``outputs``, ``params`` and ``function()``.
     """
     if initializers not in ("params", "const"):
-        raise ValueError(f"import_onnx: initializers must be 'params' or 'const', "
+        raise ArgumentError(f"import_onnx: initializers must be 'params' or 'const', "
                          f"got {initializers!r}")
     onnx = require_onnx()
     model = _load(onnx, source)

@@ -16,7 +16,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import DTypeError, ShapeError
+from symgraph.errors import ArgumentError, DTypeError, ShapeError
 from symgraph.graph import Node, _user_location
 from symgraph.ops.elementwise import _sum_tangents, add
 from symgraph.ops.registry import REGISTRY, Op, apply, as_node, const, register
@@ -315,7 +315,7 @@ def einsum(subscripts: Any, *operands: Any, optimize: Any = True, **kwargs: Any)
     where = _where()
     name_ = kwargs.pop("name_", None)      # keyword-only, as every argument after operands
     for key in kwargs:
-        raise TypeError(f"einsum: the argument {key}= has no symbolic meaning here; "
+        raise ArgumentError(f"einsum: the argument {key}= has no symbolic meaning here; "
                         f"cast the result instead{where}")
     if not isinstance(subscripts, str):
         subscripts, operands = _from_sublists((subscripts,) + operands)

@@ -11,7 +11,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import ShapeError, UnsupportedError
+from symgraph.errors import ArgumentError, ShapeError, UnsupportedError
 from symgraph.graph import Node
 from symgraph.ops.elementwise import add, cast, multiply, where
 from symgraph.ops.rearrange import _axis, _static, _where, moveaxis, ravel
@@ -37,7 +37,7 @@ def take(x: Any, indices: Any, axis: Optional[int] = None, out: Any = None,
     a = _axis("take", axis, x.ndim)
     if mode != "raise":
         if mode not in ("wrap", "clip") or isinstance(indices, Node):
-            raise ValueError(f"take: mode {mode!r} needs indices known when the graph is built "
+            raise ArgumentError(f"take: mode {mode!r} needs indices known when the graph is built "
                              f"and is one of 'raise', 'wrap', 'clip'{_where()}")
         _static("take", x, [a])
         n = x.shape[a]
@@ -195,9 +195,9 @@ def triu(x: Any, k: int = 0) -> Node:
 def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Node:
     """The first choice whose condition holds, elementwise, else ``default``."""
     if len(condlist) != len(choicelist):
-        raise ValueError(f"select: {len(condlist)} conditions for {len(choicelist)} choices{_where()}")
+        raise ArgumentError(f"select: {len(condlist)} conditions for {len(choicelist)} choices{_where()}")
     if not condlist:
-        raise ValueError("select: needs at least one condition")
+        raise ArgumentError("select: needs at least one condition")
     out = as_node(default)
     # the last condition first, so that earlier ones win: where(c0, v0, where(c1, v1, ...))
     for cond, value in zip(reversed(condlist), reversed(choicelist)):
@@ -208,7 +208,7 @@ def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0)
 def choose(a: Any, choices: Sequence[Any], out: Any = None, mode: str = "raise") -> Node:
     """``choices[a[i]][i]`` elementwise, for integer ``a``."""
     if out is not None or mode != "raise":
-        raise ValueError(f"choose: out= and mode= other than 'raise' are not supported{_where()}")
+        raise ArgumentError(f"choose: out= and mode= other than 'raise' are not supported{_where()}")
     from symgraph.ops.elementwise import equal
     a = as_node(a)
     return select([equal(a, k) for k in range(len(choices))], list(choices), 0)

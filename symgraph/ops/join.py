@@ -10,7 +10,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import ShapeError
+from symgraph.errors import ArgumentError, ShapeError
 from symgraph.graph import Node
 from symgraph.ops.elementwise import add, multiply, power, subtract
 from symgraph.ops.linalg import matmul
@@ -94,7 +94,7 @@ def _split(op: str, x: Any, sections: Any, axis: int, equal: bool) -> list[Node]
     if isinstance(sections, (int, np.integer)):
         k = int(sections)
         if k <= 0:
-            raise ValueError(f"{op}: number of sections must be positive, got {k}{_where()}")
+            raise ArgumentError(f"{op}: number of sections must be positive, got {k}{_where()}")
         if equal and n % k:
             raise ShapeError(f"{op}: axis {a} of size {n} does not split into {k} equal "
                              f"parts (array_split allows unequal ones){_where()}")
@@ -149,7 +149,7 @@ def broadcast_arrays(*xs: Any) -> tuple[Node, ...]:
 def meshgrid(*xs: Any, indexing: str = "xy", sparse: bool = False, copy: bool = True) -> tuple[Node, ...]:
     """Coordinate grids from 1-d coordinate vectors (``indexing='xy'`` or ``'ij'``)."""
     if indexing not in ("xy", "ij"):
-        raise ValueError(f"meshgrid: indexing is 'xy' or 'ij', got {indexing!r}{_where()}")
+        raise ArgumentError(f"meshgrid: indexing is 'xy' or 'ij', got {indexing!r}{_where()}")
     nodes = [reshape(as_node(x), (-1,)) for x in xs]
     for x in nodes:
         _static("meshgrid", x, [0])
@@ -191,7 +191,7 @@ def block(arrays: Any) -> Node:
     depth, probe = 0, arrays
     while isinstance(probe, list):
         if not probe:
-            raise ValueError(f"block: empty list{_where()}")
+            raise ArgumentError(f"block: empty list{_where()}")
         depth, probe = depth + 1, probe[0]
     leaves = _block_leaves(arrays, depth)
     ndim = max([depth] + [n.ndim for n in leaves])
@@ -204,11 +204,11 @@ def _block_leaves(arrays: Any, depth: int) -> list[Node]:
         item, level = stack.pop()
         if level == depth:
             if isinstance(item, list):
-                raise ValueError(f"block: lists are nested to different depths{_where()}")
+                raise ArgumentError(f"block: lists are nested to different depths{_where()}")
             out.append(as_node(item))
         else:
             if not isinstance(item, list):
-                raise ValueError(f"block: lists are nested to different depths{_where()}")
+                raise ArgumentError(f"block: lists are nested to different depths{_where()}")
             stack.extend((v, level + 1) for v in item)
     return out
 
@@ -277,7 +277,7 @@ def _correlate(name: str, a: Any, v: Any, mode: str, flip_v: bool) -> Node:
     _static(name, a, [0])
     _static(name, v, [0])
     if mode not in ("full", "same", "valid"):
-        raise ValueError(f"{name}: mode is 'full', 'same' or 'valid', got {mode!r}{_where()}")
+        raise ArgumentError(f"{name}: mode is 'full', 'same' or 'valid', got {mode!r}{_where()}")
     n, m = a.shape[0], v.shape[0]
     if m > n:
         # NumPy slides the shorter vector: convolution commutes, and correlation with the
@@ -319,11 +319,11 @@ class _Concatenator:
         parts = []
         for item in items:
             if isinstance(item, str):
-                raise ValueError(f"{'c_' if self._columns else 'r_'}: string directives are not "
+                raise ArgumentError(f"{'c_' if self._columns else 'r_'}: string directives are not "
                                  f"supported; use snp.concatenate or snp.stack{_where()}")
             if isinstance(item, slice):
                 if isinstance(item.step, complex):
-                    raise ValueError("r_: a complex step (linspace) is not supported; use snp.linspace")
+                    raise ArgumentError("r_: a complex step (linspace) is not supported; use snp.linspace")
                 item = arange(0 if item.start is None else item.start, item.stop,
                               1 if item.step is None else item.step)
             parts.append(as_node(item))

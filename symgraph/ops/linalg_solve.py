@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from symgraph.errors import ShapeError
+from symgraph.errors import ArgumentError, ShapeError
 from symgraph.graph import Node
 from symgraph.ops.elementwise import _sum_tangents, multiply, negative
 from symgraph.ops.linalg import matmul
@@ -235,7 +235,7 @@ def solve_triangular(a: Any, b: Any, trans: Any = 0, lower: bool = False,
     elif trans in (1, 2, "T", "C"):
         flag = True
     else:
-        raise ValueError(f"solve_triangular: trans is 0, 1, 'N' or 'T', got {trans!r}")
+        raise ArgumentError(f"solve_triangular: trans is 0, 1, 'N' or 'T', got {trans!r}")
     return _solve_tri(as_node(a), as_node(b), lower, flag, unit_diagonal, name_)
 
 

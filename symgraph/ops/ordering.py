@@ -11,7 +11,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import ShapeError, UnsupportedError
+from symgraph.errors import ArgumentError, ShapeError, UnsupportedError
 from symgraph.graph import Node
 from symgraph.ops.elementwise import add, cast, multiply, subtract, where
 from symgraph.ops.rearrange import _axis, _static, _where, moveaxis, ravel
@@ -44,7 +44,7 @@ def argsort(x: Any, axis: Optional[int] = -1, kind: Optional[str] = None,
     """Positions that sort ``x`` along ``axis`` (of the flattened ``x`` if None); stable."""
     x = as_node(x)
     if order is not None:
-        raise ValueError(f"argsort: order= sorts structured arrays, which symgraph has not{_where()}")
+        raise ArgumentError(f"argsort: order= sorts structured arrays, which symgraph has not{_where()}")
     if axis is None:
         x, axis = ravel(x), 0
     return apply("argsort", [x], axis=_axis("argsort", axis, x.ndim))
@@ -69,12 +69,12 @@ def quantile(x: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input:
     if out is not None:
         raise UnsupportedError("quantile: out= cannot hold a symbolic result; use the returned node")
     if method != "linear":
-        raise ValueError(f"quantile: only method='linear' (NumPy's default) is supported, "
+        raise ArgumentError(f"quantile: only method='linear' (NumPy's default) is supported, "
                          f"got {method!r}{_where()}")
     x = as_node(x)
     qs = np.asarray(q, dtype=np.float64)
     if np.any((qs < 0) | (qs > 1)):
-        raise ValueError(f"quantile: q must lie in [0, 1], got {qs.tolist()}{_where()}")
+        raise ArgumentError(f"quantile: q must lie in [0, 1], got {qs.tolist()}{_where()}")
     ndim = x.ndim
     if axis is None:
         flat, a = ravel(x), 0
@@ -178,7 +178,7 @@ register(Op("searchsorted", _searchsorted_infer, _searchsorted_kernel, different
 def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Node:
     """Positions where ``v``'s entries would be inserted to keep the vector ``a`` sorted."""
     if side not in ("left", "right"):
-        raise ValueError(f"searchsorted: side is 'left' or 'right', got {side!r}{_where()}")
+        raise ArgumentError(f"searchsorted: side is 'left' or 'right', got {side!r}{_where()}")
     a = as_node(a)
     if sorter is not None:
         a = take(a, sorter)
@@ -202,7 +202,7 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
     """NumPy's piecewise-linear ``interp``; differentiable in ``x``, ``xp`` and ``fp``
     (between the points; at a point the derivative is the right-hand slope)."""
     if period is not None:
-        raise ValueError(f"interp: period= is not supported{_where()}")
+        raise ArgumentError(f"interp: period= is not supported{_where()}")
     x, xp, fp = as_node(x), as_node(xp), as_node(fp)
     if xp.ndim != 1 or fp.ndim != 1:
         raise ShapeError(f"interp: xp and fp must be vectors, got {format_shape(xp.shape)} and "
@@ -229,7 +229,7 @@ def lexsort(keys: Sequence[Any], axis: int = -1) -> Node:
         from symgraph.ops.rearrange import unstack
         keys = unstack(keys, 0)
     if len(keys) == 0:
-        raise ValueError("lexsort: needs at least one key")
+        raise ArgumentError("lexsort: needs at least one key")
     nodes = [as_node(k) for k in keys]
     if nodes[0].ndim != 1 or any(k.shape != nodes[0].shape for k in nodes):
         raise ShapeError(f"lexsort: keys must be vectors of one length, got "
@@ -249,7 +249,7 @@ def nanquantile(x: Any, q: Any, axis: Optional[int] = None, out: Any = None,
     if out is not None:
         raise UnsupportedError("nanquantile: out= cannot hold a symbolic result; use the returned node")
     if method != "linear":
-        raise ValueError(f"nanquantile: only method='linear' is supported, got {method!r}{_where()}")
+        raise ArgumentError(f"nanquantile: only method='linear' is supported, got {method!r}{_where()}")
     from symgraph.ops.elementwise import equal, maximum, minimum
     x = as_node(x)
     if axis is None:
@@ -261,7 +261,7 @@ def nanquantile(x: Any, q: Any, axis: Optional[int] = None, out: Any = None,
     n = flat.shape[a]
     qs = np.asarray(q, dtype=np.float64)
     if qs.ndim > 1 or np.any((qs < 0) | (qs > 1)):
-        raise ValueError(f"nanquantile: q must be a number or a list in [0, 1]{_where()}")
+        raise ArgumentError(f"nanquantile: q must be a number or a list in [0, 1]{_where()}")
     s = sort(flat, axis=a)                       # NaN sorts last
     dtype = _quantile_dtype(x, q)
     count = _sum(cast(equal(flat, flat), "int64"), a, keepdims=True)    # NaN != NaN

@@ -11,7 +11,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from symgraph.errors import ShapeError
+from symgraph.errors import ArgumentError, ShapeError
 from symgraph.graph import Node, _user_location
 from symgraph.ops.registry import Op, apply, as_node, register
 from symgraph.ops.shape import broadcast_to, concatenate, expand_dims, getitem, reshape, transpose
@@ -218,7 +218,7 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: float =
                              f"{constant_values!r}{_where()}")
         return apply("pad", [x], pad_width=width, value=np.asarray(constant_values).item())
     if mode not in _GATHER_MODES:
-        raise ValueError(f"pad: mode {mode!r} is not supported; use one of "
+        raise ArgumentError(f"pad: mode {mode!r} is not supported; use one of "
                          f"{('constant',) + _GATHER_MODES}{_where()}")
     out = x
     for a, (lo, hi) in enumerate(width):

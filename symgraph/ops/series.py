@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from symgraph.errors import ShapeError
+from symgraph.errors import ArgumentError, ShapeError
 from symgraph.graph import Node
 from symgraph.ops.elementwise import add, cast, divide, multiply, subtract
 from symgraph.ops.join import convolve
@@ -214,14 +214,14 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
         [_axis("gradient", axis, f.ndim)] if isinstance(axis, (int, np.integer))
         else [_axis("gradient", a, f.ndim) for a in axis])
     if edge_order not in (1, 2):
-        raise ValueError(f"gradient: edge_order is 1 or 2, got {edge_order}{_where()}")
+        raise ArgumentError(f"gradient: edge_order is 1 or 2, got {edge_order}{_where()}")
     spacings = list(varargs)
     if len(spacings) == 0:
         spacings = [1.0] * len(axes)
     elif len(spacings) == 1 and len(axes) > 1:
         spacings = spacings * len(axes)
     if len(spacings) != len(axes):
-        raise ValueError(f"gradient: {len(spacings)} spacings for {len(axes)} axes{_where()}")
+        raise ArgumentError(f"gradient: {len(spacings)} spacings for {len(axes)} axes{_where()}")
     out = [_gradient_along(f, a, h, edge_order) for a, h in zip(axes, spacings)]
     return out[0] if len(out) == 1 else out
 
@@ -253,7 +253,7 @@ def _gradient_along(f: Node, a: int, h: Any, edge_order: int) -> Node:
         raise ShapeError(f"gradient: coordinates {format_shape(x.shape)} do not match axis {a} "
                          f"of size {n}{_where()}")
     if edge_order != 1:
-        raise ValueError(f"gradient: edge_order=2 with coordinates is not supported{_where()}")
+        raise ArgumentError(f"gradient: edge_order=2 with coordinates is not supported{_where()}")
     along = (-1,) + (1,) * (f.ndim - 1 - a)       # a vector shaped to run along axis a
     dx = subtract(getitem(x, slice(1, None)), getitem(x, slice(None, -1)))
     d1 = reshape(getitem(dx, slice(None, -1)), along)

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from symgraph.errors import SymgraphError
+from symgraph.errors import ArgumentError, SymgraphError
 from symgraph.graph import Node, _user_location
 from symgraph.ops.elementwise import (_declare, _unary_rules, add, divide, exp, log, log1p,
                                       multiply, negative, reciprocal, square, subtract)
@@ -179,5 +179,5 @@ def polygamma(n: int, x: Any, name_: Optional[str] = None) -> Node:
     """SciPy's ``special.polygamma``: the n-th derivative of digamma (n an int >= 0)."""
     scipy_special()
     if int(n) != n or n < 0:
-        raise ValueError(f"polygamma: n is an int >= 0, got {n!r}")
+        raise ArgumentError(f"polygamma: n is an int >= 0, got {n!r}")
     return apply("polygamma", [as_node(x)], name_, n=int(n))
