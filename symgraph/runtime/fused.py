@@ -92,7 +92,7 @@ def _fusible(n: Node, plan: Plan, pos: int) -> bool:
     # a scalar ufunc only: np.matmul is a ufunc too, with a core signature
     if u is None or u.signature is not None or u.nout != 1:
         return False
-    if n.ndim == 0 or None in n.shape or n.dtype.kind != "f":
+    if None in n.shape or n.dtype.kind != "f":
         return False
     target = plan.out.get(pos)
     if target is not None and target[0] == "param":
@@ -110,41 +110,109 @@ def _fusible(n: Node, plan: Plan, pos: int) -> bool:
 ELEMENTS_PER_OP = 512
 
 
+# A group of scalars (0-d values only) is fused from this many ops: a NumPy call on 0-d
+# values costs ~0.4 us, the fused call ~2.6 us (converting its numbers in and out).
+MIN_SCALAR_OPS = 7
+
+
 def _pays(shape: tuple, ops: int) -> bool:
-    return math.prod(shape) <= ELEMENTS_PER_OP * ops
+    if not shape:
+        return ops >= MIN_SCALAR_OPS
+    return ops > 1 and math.prod(shape) <= ELEMENTS_PER_OP * ops
+
+
+def _joint_shape(group: tuple, step: tuple) -> Optional[tuple]:
+    """The loop shape of a group after a step of shape ``step`` joins it, or None when it
+    cannot: a scalar (0-d) step joins any group (computed once, before the loop) and a
+    group of scalars takes the shape of its first array step."""
+    if group == step or not step:
+        return group
+    return step if not group else None
+
+
+def _run_shape(sched: Schedule, run: list[int]) -> tuple:
+    """The loop shape of a run of steps: its array steps' shape, or () when all are 0-d."""
+    for p in run:
+        if sched.steps[p].node.ndim:
+            return sched.steps[p].node.shape
+    return ()
+
+
+# Long runs are cut into pieces of MAX_GROUP_OPS ops or more: pieces of the same structure
+# (a repeated motif: the 10,000-op chain of bench_dispatch.py) share one kernel and its
+# cache. A cut is made only where at most CUT_WIDTH values made by the piece are read after
+# it: each such value is allocated, returned and passed in again (~0.5 us). Derivative
+# graphs of scalars keep dozens of values live at every point: cutting the 6th derivative of
+# tanh^8 (768 ops) every 240 ops made pieces of 81 inputs and 97 outputs, 308 us a call
+# against 5.2 us uncut, and compiled in 9.1 s against 1.5 s. Numba compiles such straight
+# code in ~2 ms an op (3,020 ops: 5.7 s), so a run with no narrow point is cut only at
+# MAX_WIDE_GROUP_OPS.
+CUT_WIDTH = 8
+MAX_WIDE_GROUP_OPS = 2400
+
+
+def _cut(sched: Schedule, run: list[int]) -> list[list[int]]:
+    """``run`` in pieces, each cut at a narrow point (see CUT_WIDTH), none shorter than
+    half of MAX_GROUP_OPS."""
+    if len(run) <= MAX_GROUP_OPS:
+        return [run]
+    last: dict[int, int] = {}          # slot -> index in the run of its last reader
+    for i, p in enumerate(run):
+        for a in sched.steps[p].args:
+            last[a] = i
+    pieces: list[list[int]] = []
+    start = 0
+    live: dict[int, bool] = {}         # slots the open piece made that later steps read
+    for i, p in enumerate(run):
+        size = i - start
+        wide = size >= MAX_WIDE_GROUP_OPS
+        if (size >= MAX_GROUP_OPS and len(run) - i >= MAX_GROUP_OPS // 2
+                and (len(live) <= CUT_WIDTH or wide)):
+            pieces.append(run[start:i])
+            start, live = i, {}
+        step = sched.steps[p]
+        for a in step.args:
+            if last[a] == i:
+                live.pop(a, None)
+        if last.get(step.out, -1) > i:
+            live[step.out] = True
+    pieces.append(run[start:])
+    return pieces
 
 
 def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]:
-    """Maximal runs of fusible steps of one shape, each runnable at its first step.
+    """Maximal runs of fusible steps of one shape (and scalars), each runnable at its first
+    step.
 
     A step joins the open group when every value it reads existed when the group started
-    (or comes from the group), so the kernel can run at the group's first position; a step
-    that cannot closes it and opens the next.
+    (or comes from the group), so the kernel can run at the group's first position, and its
+    shape is the group's or () (``_joint_shape``); a step that cannot closes it and opens
+    the next.
     """
     produced = {s.out: pos for pos, s in enumerate(sched.steps)}
     runs: list[list[int]] = []
     current: list[int] = []
     members: set[int] = set()     # slots produced by the open group
+    shape: Optional[tuple] = ()   # the open group's loop shape
     for pos, step in enumerate(sched.steps):
         n = step.node
         if not _fusible(n, plan, pos):
             continue
         if current:
             start = current[0]
-            head = sched.steps[start].node
             ready = all(a in members or produced.get(a, -1) < start for a in step.args)
-            if head.shape == n.shape and ready:
+            joined = _joint_shape(shape, n.shape)
+            if joined is not None and ready:
                 current.append(pos)
                 members.add(step.out)
+                shape = joined
                 continue
             runs.append(current)
-        current, members = [pos], {step.out}
+        current, members, shape = [pos], {step.out}, n.shape
     if current:
         runs.append(current)
-    # Long runs are cut into pieces: Numba compiles ~5 ms an op whatever the kernel's size,
-    # and pieces of the same structure (a repeated motif) share one kernel and its cache.
-    runs = [r[k:k + MAX_GROUP_OPS] for r in runs for k in range(0, len(r), MAX_GROUP_OPS)]
-    runs = [r for r in runs if len(r) > 1 and _pays(sched.steps[r[0]].node.shape, len(r))]
+    runs = [piece for r in runs for piece in _cut(sched, r)]
+    runs = [r for r in runs if _pays(_run_shape(sched, r), len(r))]
     if not runs:
         return []
     readers: dict[int, set[int]] = {}
@@ -170,7 +238,7 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
         source = kernel_source(sched, run, ins, outs)
         key = hashlib.sha256(source.encode()).hexdigest()[:24]
         groups.append(Group(tuple(run), tuple(ins), outs, internal, source, key,
-                            sched.steps[run[0]].node.shape))
+                            _run_shape(sched, run)))
     return groups
 
 
@@ -197,7 +265,7 @@ def _index(n: Node, ndim: int, lane: int) -> str:
     """How a kernel reads input ``n`` at the loop's indices (broadcasting by index 0), for
     lane ``lane`` of the unrolled innermost loop."""
     if n.ndim == 0:
-        return "[0]"
+        return ""               # passed in as a number
     lead = ndim - n.ndim
     idx = [("0" if d == 1 else f"j{lead + k}") for k, d in enumerate(n.shape)]
     if n.shape[-1] != 1 and lane:
@@ -222,6 +290,8 @@ def _lanes(shape: tuple, ops: int) -> int:
 
 
 def _numba_type(n: Node, readonly: bool) -> str:
+    if n.ndim == 0 and readonly:
+        return f"nt.{n.dtype.name}"     # a 0-d input is passed as a number
     # any layout ('A'): inputs may be views; read-only inputs accept writable arrays too
     flag = ", readonly=True" if readonly else ""
     return f"nt.Array(nt.{n.dtype.name}, {max(n.ndim, 1)}, 'A'{flag})"
@@ -244,10 +314,12 @@ def _scalar_call(name: str, args: list[str]) -> str:
 
 
 def kernel_source(sched: Schedule, run: list[int], ins: list[int], outs: tuple) -> str:
-    """The module text of one fused kernel: nested loops over the group's shape, one
-    scalar statement per op, each result rounded to the op's dtype. Names are numbered
-    within the kernel, so the text depends only on the group's structure."""
-    shape = sched.steps[run[0]].node.shape
+    """The module text of one fused kernel: the group's scalar (0-d) steps once, then
+    nested loops over the group's shape with one scalar statement per array step, each
+    result rounded to the op's dtype. A 0-d input is passed in as a number, a 0-d output
+    out as an array of one element. Names are numbered within the kernel, so the text depends only on the group's
+    structure."""
+    shape = _run_shape(sched, run)
     ndim = len(shape)
     names = {s: f"i{k}" for k, s in enumerate(ins)}
     sig = ", ".join([_numba_type(sched.nodes[s], True) for s in ins]
@@ -256,38 +328,56 @@ def kernel_source(sched: Schedule, run: list[int], ins: list[int], outs: tuple) 
     lines = ["import math", "import numpy as np", "from numba import njit, types as nt", "",
              "", f"@njit(nt.void({sig}), cache=True, error_model='numpy', nogil=True)",
              f"def kernel({params}):"]
-    lanes = _lanes(shape, len(run))
+    temp = {sched.steps[p].out: f"t{k}" for k, p in enumerate(run)}
+    # A scalar step reads only scalars (a 0-d ufunc result has 0-d inputs): it runs before
+    # the loop, whatever its place among the array steps.
+    scalars = [p for p in run if sched.steps[p].node.ndim == 0]
+    arrays = [p for p in run if sched.steps[p].node.ndim]
+    for p in scalars:
+        lines.append(f"    {temp[sched.steps[p].out]} = {_statement(sched, p, temp, names, ndim, None)}")
+    for k, s in enumerate(outs):
+        if sched.nodes[s].ndim == 0:
+            lines.append(f"    o{k}[0] = {temp[s]}")
+    if not arrays:
+        return "\n".join(lines) + "\n"
+    lanes = _lanes(shape, len(arrays))
     pad = "    "
     for d, size in enumerate(shape):
         step_by = f", {lanes}" if d == ndim - 1 and lanes > 1 else ""
         lines.append(f"{pad}for j{d} in range({'0, ' if step_by else ''}{size}{step_by}):")
         pad += "    "
-    made: dict[int, str] = {}       # slot -> its temporary, numbered in the kernel
-    for p in run:
-        step = sched.steps[p]
-        n = step.node
-        name = f"t{len(made)}"
+    for p in arrays:
         for lane in range(lanes):
-            args = []
-            for a in step.args:
-                src = sched.nodes[a]
-                if a in made:
-                    args.append(f"{made[a]}_{lane}")
-                elif _literal(src):
-                    args.append(_literal_text(src))
-                else:
-                    args.append(f"{names[a]}{_index(src, ndim, lane)}")
-            call = _scalar_call(ufunc_of(n).__name__, args)
-            if n.dtype != np.float64:    # round each result to the op's dtype, as NumPy does
-                call = f"np.{n.dtype.name}({call})"
-            lines.append(f"{pad}{name}_{lane} = {call}")
-        made[step.out] = name
+            call = _statement(sched, p, temp, names, ndim, lane)
+            lines.append(f"{pad}{temp[sched.steps[p].out]}_{lane} = {call}")
     for k, s in enumerate(outs):
+        if sched.nodes[s].ndim == 0:
+            continue
         for lane in range(lanes):
             last = f"j{ndim - 1}" + (f" + {lane}" if lane else "")
             idx = "[" + ", ".join([f"j{d}" for d in range(ndim - 1)] + [last]) + "]"
-            lines.append(f"{pad}o{k}{idx} = {made[s]}_{lane}")
+            lines.append(f"{pad}o{k}{idx} = {temp[s]}_{lane}")
     return "\n".join(lines) + "\n"
+
+
+def _statement(sched: Schedule, p: int, temp: dict, names: dict, ndim: int,
+               lane: Optional[int]) -> str:
+    """The expression computing step ``p`` (for ``lane`` of the loop; None: before it)."""
+    step = sched.steps[p]
+    n = step.node
+    args = []
+    for a in step.args:
+        src = sched.nodes[a]
+        if a in temp:
+            args.append(temp[a] if src.ndim == 0 else f"{temp[a]}_{lane}")
+        elif _literal(src):
+            args.append(_literal_text(src))
+        else:
+            args.append(f"{names[a]}{_index(src, ndim, lane or 0)}")
+    call = _scalar_call(ufunc_of(n).__name__, args)
+    if n.dtype != np.float64:    # round each result to the op's dtype, as NumPy does
+        call = f"np.{n.dtype.name}({call})"
+    return call
 
 
 # --- compiling and loading -----------------------------------------------------------------
@@ -337,17 +427,21 @@ def load_kernel(group: Group) -> Any:
 
 def _caller(kernel: Any, group: Group, sched: Schedule) -> Any:
     """Allocate the group's outputs, run the kernel, return the outputs as a tuple."""
-    out_specs = [(sched.nodes[s].shape, sched.nodes[s].dtype) for s in group.outputs]
+    # a 0-d output is made as an array of one element and returned as its element, a
+    # NumPy scalar, as NumPy's ufuncs return on 0-d values
+    out_specs = [(sched.nodes[s].shape or (1,), sched.nodes[s].dtype) for s in group.outputs]
+    unwrap = [sched.nodes[s].ndim == 0 for s in group.outputs]
     scalar = [sched.nodes[s].ndim == 0 for s in group.inputs]
-    dtypes = [sched.nodes[s].dtype for s in group.inputs]
-    empty, asarray = np.empty, np.asarray
+    empty = np.empty
 
     def call(*args: Any) -> tuple:
         if any(scalar):
-            args = tuple(asarray(a, dtype=d).reshape(1) if s else a
-                         for a, s, d in zip(args, scalar, dtypes))
+            # a 0-d value (array, NumPy or Python number) goes in as a number
+            args = tuple(float(a) if s else a for a, s in zip(args, scalar))
         outs = [empty(shape, dtype) for shape, dtype in out_specs]
         kernel(*args, *outs)
+        if any(unwrap):
+            return tuple(o[0] if u else o for o, u in zip(outs, unwrap))
         return tuple(outs)
     return call
 
