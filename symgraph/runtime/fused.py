@@ -87,20 +87,70 @@ class Group:
         return len(self.positions)
 
 
-def _fusible(n: Node, plan: Plan, pos: int) -> bool:
-    u = ufunc_of(n)
-    # a scalar ufunc only: np.matmul is a ufunc too, with a core signature
-    if u is None or u.signature is not None or u.nout != 1:
-        return False
+# Shape ops a kernel computes when the values they move are single numbers, and the
+# reductions of a group's loop to one number (gradients of sums are made of them:
+# ``sum`` forward, ``expand_dims`` + ``broadcast_like`` back).
+_SHAPE_OPS = frozenset({"expand_dims", "squeeze", "reshape", "broadcast_to", "broadcast_like",
+                        "sum", "sum_to_like"})
+_REDUCING = frozenset({"sum", "sum_to_like"})
+
+
+def _single(n: Node) -> bool:
+    """The value is one number (0-d, or every axis of size 1)."""
+    return all(d == 1 for d in n.shape)
+
+
+def kind(n: Node) -> Optional[str]:
+    """How a fused kernel computes ``n``, or None when it cannot.
+
+    "ufunc": a plain NumPy ufunc (``ufunc_of``: every such op in the registry, whoever
+    declared it) on floating values of fully known shapes; "same": a shape op on a single
+    number, which keeps it; "broadcast": a single number spread over the loop's shape;
+    "sum": the sum of the loop's values into one number.
+    """
     if None in n.shape or n.dtype.kind != "f":
-        return False
+        return None
+    u = ufunc_of(n)
+    if u is not None:
+        # a scalar ufunc only: np.matmul is a ufunc too, with a core signature
+        if u.signature is not None or u.nout != 1:
+            return None
+        # inputs of fully known shapes only: a kernel indexes them without bounds checks,
+        # and an unknown size might be a 1 that broadcasts at run time
+        known = all((i.dtype.kind == "f" and None not in i.shape)
+                    or (i.type.weak and i.op == "const") for i in n.inputs)
+        return "ufunc" if known else None
+    if n.op not in _SHAPE_OPS or n.op in ("sum", "sum_to_like") and n.attrs and \
+            any(k not in ("axis", "keepdims") for k, _ in n.attrs):
+        return None
+    x = n.inputs[0]
+    if None in x.shape or x.dtype != n.dtype or (x.type.weak and not _literal(x)):
+        return None
+    if _single(x):
+        return "same" if _single(n) else ("broadcast" if n.op.startswith("broadcast") else None)
+    return "sum" if n.op in _REDUCING and _single(n) else None
+
+
+def _fusible(n: Node, plan: Plan, pos: int) -> bool:
     target = plan.out.get(pos)
     if target is not None and target[0] == "param":
         return False            # parameter updates keep their in-place write
-    # inputs of fully known shapes only: a kernel indexes them without bounds checks, and
-    # an unknown size might be a 1 that broadcasts at run time
-    return all((i.dtype.kind == "f" and None not in i.shape) or (i.type.weak and i.op == "const")
-               for i in n.inputs)
+    return kind(n) is not None
+
+
+def _reads(step: Any) -> tuple[int, ...]:
+    """The slots whose values a kernel reads for ``step`` (``broadcast_like`` and
+    ``sum_to_like`` read their second input's shape only, known when planning)."""
+    if step.node.op in ("broadcast_like", "sum_to_like"):
+        return step.args[:1]
+    return step.args
+
+
+def _loop_shape(n: Node) -> tuple:
+    """The loop a step needs: its array's shape, or () for a single number."""
+    if kind(n) == "sum":
+        return n.inputs[0].shape
+    return () if _single(n) else n.shape
 
 
 # A group is fused when it has at most this many elements per op. A NumPy call costs
@@ -122,19 +172,20 @@ def _pays(shape: tuple, ops: int) -> bool:
 
 
 def _joint_shape(group: tuple, step: tuple) -> Optional[tuple]:
-    """The loop shape of a group after a step of shape ``step`` joins it, or None when it
-    cannot: a scalar (0-d) step joins any group (computed once, before the loop) and a
-    group of scalars takes the shape of its first array step."""
+    """The loop shape of a group after a step needing loop ``step`` joins it, or None when
+    it cannot: a step on single numbers joins any group (it runs outside the loops) and a
+    group of single numbers takes the shape of its first array step."""
     if group == step or not step:
         return group
     return step if not group else None
 
 
 def _run_shape(sched: Schedule, run: list[int]) -> tuple:
-    """The loop shape of a run of steps: its array steps' shape, or () when all are 0-d."""
+    """The loop shape of a run of steps: its array steps' shape, or () when it has none."""
     for p in run:
-        if sched.steps[p].node.ndim:
-            return sched.steps[p].node.shape
+        shape = _loop_shape(sched.steps[p].node)
+        if shape:
+            return shape
     return ()
 
 
@@ -158,7 +209,7 @@ def _cut(sched: Schedule, run: list[int]) -> list[list[int]]:
         return [run]
     last: dict[int, int] = {}          # slot -> index in the run of its last reader
     for i, p in enumerate(run):
-        for a in sched.steps[p].args:
+        for a in _reads(sched.steps[p]):
             last[a] = i
     pieces: list[list[int]] = []
     start = 0
@@ -171,7 +222,7 @@ def _cut(sched: Schedule, run: list[int]) -> list[list[int]]:
             pieces.append(run[start:i])
             start, live = i, {}
         step = sched.steps[p]
-        for a in step.args:
+        for a in _reads(step):
             if last[a] == i:
                 live.pop(a, None)
         if last.get(step.out, -1) > i:
@@ -200,15 +251,15 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
             continue
         if current:
             start = current[0]
-            ready = all(a in members or produced.get(a, -1) < start for a in step.args)
-            joined = _joint_shape(shape, n.shape)
+            ready = all(a in members or produced.get(a, -1) < start for a in _reads(step))
+            joined = _joint_shape(shape, _loop_shape(n))
             if joined is not None and ready:
                 current.append(pos)
                 members.add(step.out)
                 shape = joined
                 continue
             runs.append(current)
-        current, members, shape = [pos], {step.out}, n.shape
+        current, members, shape = [pos], {step.out}, _loop_shape(n)
     if current:
         runs.append(current)
     runs = [piece for r in runs for piece in _cut(sched, r)]
@@ -229,7 +280,7 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
         made = {sched.steps[p].out for p in run}
         ins: list[int] = []
         for p in run:
-            for a in sched.steps[p].args:
+            for a in _reads(sched.steps[p]):
                 if a not in made and a not in ins and not _literal(sched.nodes[a]):
                     ins.append(a)
         if not outs:
@@ -313,12 +364,37 @@ def _scalar_call(name: str, args: list[str]) -> str:
     return f"np.{name}({', '.join(args)})"
 
 
+def _phases(sched: Schedule, run: list[int]) -> dict[int, int]:
+    """Where each value of the group is made: even phases run once, outside any loop
+    (single numbers), odd phases are loops over the group's shape. A step goes to the
+    first phase after what it reads; a sum runs in the loop of its input and its number
+    is there after that loop."""
+    phase: dict[int, int] = {}         # slot -> phase from which its value is there
+    for p in run:
+        step = sched.steps[p]
+        after = max((phase[a] for a in _reads(step) if a in phase), default=0)
+        how = kind(step.node)
+        if how == "sum":
+            loop = max(after, 1)
+            phase[step.out] = loop + 1
+        elif _single(step.node):
+            phase[step.out] = after           # single numbers read only single numbers
+        else:
+            phase[step.out] = after | 1       # the loop at or after what it reads
+    return phase
+
+
 def kernel_source(sched: Schedule, run: list[int], ins: list[int], outs: tuple) -> str:
-    """The module text of one fused kernel: the group's scalar (0-d) steps once, then
-    nested loops over the group's shape with one scalar statement per array step, each
-    result rounded to the op's dtype. A 0-d input is passed in as a number, a 0-d output
-    out as an array of one element. Names are numbered within the kernel, so the text depends only on the group's
-    structure."""
+    """The module text of one fused kernel.
+
+    Single numbers are computed outside the loops, array steps inside nested loops over the
+    group's shape (one scalar statement per step, each result rounded to the op's dtype),
+    sums accumulate in the loop of their input; a group with a sum between array steps has
+    a loop per phase (``_phases``), and an array made in one loop and read in a later one
+    is kept in a buffer. A 0-d input is passed in as a number, a 0-d output out as an array
+    of one element. Names are numbered within the kernel, so the text depends only on the
+    group's structure.
+    """
     shape = _run_shape(sched, run)
     ndim = len(shape)
     names = {s: f"i{k}" for k, s in enumerate(ins)}
@@ -329,55 +405,117 @@ def kernel_source(sched: Schedule, run: list[int], ins: list[int], outs: tuple) 
              "", f"@njit(nt.void({sig}), cache=True, error_model='numpy', nogil=True)",
              f"def kernel({params}):"]
     temp = {sched.steps[p].out: f"t{k}" for k, p in enumerate(run)}
-    # A scalar step reads only scalars (a 0-d ufunc result has 0-d inputs): it runs before
-    # the loop, whatever its place among the array steps.
-    scalars = [p for p in run if sched.steps[p].node.ndim == 0]
-    arrays = [p for p in run if sched.steps[p].node.ndim]
-    for p in scalars:
-        lines.append(f"    {temp[sched.steps[p].out]} = {_statement(sched, p, temp, names, ndim, None)}")
-    for k, s in enumerate(outs):
-        if sched.nodes[s].ndim == 0:
-            lines.append(f"    o{k}[0] = {temp[s]}")
-    if not arrays:
-        return "\n".join(lines) + "\n"
-    lanes = _lanes(shape, len(arrays))
-    pad = "    "
-    for d, size in enumerate(shape):
-        step_by = f", {lanes}" if d == ndim - 1 and lanes > 1 else ""
-        lines.append(f"{pad}for j{d} in range({'0, ' if step_by else ''}{size}{step_by}):")
-        pad += "    "
-    for p in arrays:
-        for lane in range(lanes):
-            call = _statement(sched, p, temp, names, ndim, lane)
-            lines.append(f"{pad}{temp[sched.steps[p].out]}_{lane} = {call}")
-    for k, s in enumerate(outs):
-        if sched.nodes[s].ndim == 0:
+    phase = _phases(sched, run)
+    arrays = [p for p in run if not _single(sched.steps[p].node)]
+    lanes = _lanes(shape, len(arrays)) if shape else 1
+    # arrays read in a later loop than theirs: kept in their output, or in a buffer
+    buffer: dict[int, str] = {}
+    for p in run:
+        step = sched.steps[p]
+        for a in _reads(step):
+            if a in phase and not _single(sched.nodes[a]) and phase[a] < phase[step.out] - (
+                    kind(step.node) == "sum"):
+                buffer.setdefault(a, "")
+    for a in list(buffer):
+        if a in outs:
+            buffer[a] = f"o{outs.index(a)}"
+        else:
+            buffer[a] = f"b{len([b for b in buffer.values() if b.startswith('b')])}"
+            lines.append(f"    {buffer[a]} = np.empty({shape!r}, np.{sched.nodes[a].dtype.name})")
+    ctx = _Context(sched, temp, names, phase, buffer, ndim)
+    last = max(phase.values())
+    for ph in range(last + 1):
+        if ph % 2 == 0:
+            for p in run:
+                step = sched.steps[p]
+                if phase[step.out] == ph and _single(step.node) and kind(step.node) != "sum":
+                    lines.append(f"    {temp[step.out]} = {ctx.expr(step, None, ph)}")
             continue
-        for lane in range(lanes):
-            last = f"j{ndim - 1}" + (f" + {lane}" if lane else "")
-            idx = "[" + ", ".join([f"j{d}" for d in range(ndim - 1)] + [last]) + "]"
-            lines.append(f"{pad}o{k}{idx} = {temp[s]}_{lane}")
+        body = [p for p in run if phase[sched.steps[p].out] == ph and not _single(sched.steps[p].node)]
+        sums = [p for p in run if kind(sched.steps[p].node) == "sum" and phase[sched.steps[p].out] == ph + 1]
+        if not body and not sums:
+            continue
+        # a sum keeps one partial sum a lane, so the lanes' additions overlap too
+        for p in sums:
+            n = sched.steps[p].node
+            zero = "0.0" if n.dtype == np.float64 else f"np.{n.dtype.name}(0.0)"
+            for lane in range(lanes):
+                lines.append(f"    {temp[sched.steps[p].out]}_{lane} = {zero}")
+        pad = "    "
+        for d, size in enumerate(shape):
+            step_by = f", {lanes}" if d == ndim - 1 and lanes > 1 else ""
+            lines.append(f"{pad}for j{d} in range({'0, ' if step_by else ''}{size}{step_by}):")
+            pad += "    "
+        # lane by lane within each step: the lanes' chains interleave (see _lanes)
+        for p in body:
+            step = sched.steps[p]
+            for lane in range(lanes):
+                lines.append(f"{pad}{temp[step.out]}_{lane} = {ctx.expr(step, lane, ph)}")
+        for p in sums:              # after the values they add
+            step = sched.steps[p]
+            t = temp[step.out]
+            for lane in range(lanes):
+                add = f"{t}_{lane} + {ctx.arg(step.args[0], lane, ph)}"
+                lines.append(f"{pad}{t}_{lane} = {_rounded(step.node, add)}")
+        for p in body:
+            out = sched.steps[p].out
+            if out in buffer or out in outs:
+                target = buffer.get(out) or f"o{outs.index(out)}"
+                for lane in range(lanes):
+                    lines.append(f"{pad}{target}{_loop_index(ndim, lane)} = {temp[out]}_{lane}")
+        for p in sums:
+            step = sched.steps[p]
+            t = temp[step.out]
+            total = " + ".join(f"{t}_{lane}" for lane in range(lanes))
+            lines.append(f"    {t} = {_rounded(step.node, total) if lanes > 1 else total}")
+    for k, s in enumerate(outs):
+        if _single(sched.nodes[s]):
+            zeros = ", ".join(["0"] * max(sched.nodes[s].ndim, 1))
+            lines.append(f"    o{k}[{zeros}] = {temp[s]}")
     return "\n".join(lines) + "\n"
 
 
-def _statement(sched: Schedule, p: int, temp: dict, names: dict, ndim: int,
-               lane: Optional[int]) -> str:
-    """The expression computing step ``p`` (for ``lane`` of the loop; None: before it)."""
-    step = sched.steps[p]
-    n = step.node
-    args = []
-    for a in step.args:
-        src = sched.nodes[a]
-        if a in temp:
-            args.append(temp[a] if src.ndim == 0 else f"{temp[a]}_{lane}")
-        elif _literal(src):
-            args.append(_literal_text(src))
-        else:
-            args.append(f"{names[a]}{_index(src, ndim, lane or 0)}")
-    call = _scalar_call(ufunc_of(n).__name__, args)
-    if n.dtype != np.float64:    # round each result to the op's dtype, as NumPy does
-        call = f"np.{n.dtype.name}({call})"
-    return call
+def _loop_index(ndim: int, lane: int) -> str:
+    last = f"j{ndim - 1}" + (f" + {lane}" if lane else "")
+    return "[" + ", ".join([f"j{d}" for d in range(ndim - 1)] + [last]) + "]"
+
+
+def _rounded(n: Node, call: str) -> str:
+    # round each result to the op's dtype, as NumPy does
+    return call if n.dtype == np.float64 else f"np.{n.dtype.name}({call})"
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What the statements of one kernel need to name the values they read."""
+
+    sched: Schedule
+    temp: dict         # slot -> its name in the kernel
+    names: dict        # input slot -> its parameter
+    phase: dict
+    buffer: dict       # slot -> the array an earlier loop kept it in
+    ndim: int
+
+    def arg(self, a: int, lane: Optional[int], ph: int) -> str:
+        """How a statement in phase ``ph`` (lane ``lane`` of a loop) reads slot ``a``."""
+        src = self.sched.nodes[a]
+        if a in self.temp:
+            if _single(src):
+                return self.temp[a]
+            if self.phase[a] < ph:
+                return f"{self.buffer[a]}{_loop_index(self.ndim, lane or 0)}"
+            return f"{self.temp[a]}_{lane}"
+        if _literal(src):
+            return _literal_text(src)
+        return f"{self.names[a]}{_index(src, self.ndim, lane or 0)}"
+
+    def expr(self, step: Any, lane: Optional[int], ph: int) -> str:
+        """The expression computing ``step``."""
+        n = step.node
+        if kind(n) == "ufunc":
+            args = [self.arg(a, lane, ph) for a in step.args]
+            return _rounded(n, _scalar_call(ufunc_of(n).__name__, args))
+        return self.arg(step.args[0], lane, ph)     # "same" and "broadcast" keep the number
 
 
 # --- compiling and loading -----------------------------------------------------------------
