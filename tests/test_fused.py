@@ -94,6 +94,97 @@ def test_bad_mode_is_refused():
         sg.function([x], x + 1.0, fusion="fast")
 
 
+# --- whole small graphs: scalars, sums and the shape ops around them ---------------------
+def _tanh_tower(order, dtype="float64", shape=()):
+    w = sg.var("w", shape, dtype)
+    f = w
+    for _ in range(8):
+        f = sg.tanh(f)
+    return w, sg.nth_derivative(f, w, order)
+
+
+def _wave(order, dtype="float64"):
+    x = sg.var("x", (), dtype)
+    return x, sg.nth_derivative(sg.sin(x) * sg.exp(-x * x) / (1.0 + x * x), x, order)
+
+
+def _small_vector(dtype="float64"):
+    """A function of a 3-vector through sums, its gradient and a Hessian-vector product:
+    the gradient of a sum is expand_dims + broadcast_like, single numbers spread over the
+    vector."""
+    x, v = sg.var("x", (3,), dtype), sg.var("v", (3,), dtype)
+    f = sg.exp(-sg.sum(x * x)) * sg.sin(sg.sum(x)) / (1.0 + sg.sum(x * x))
+    g = sg.grad(f, x)
+    return [x, v], [f, g, sg.grad(sg.sum(g * v), x)]
+
+
+def _groups(f):
+    return fused.plan_groups(f._schedule, f._plan, list(f.provenance.outputs))
+
+
+def test_a_high_order_scalar_derivative_is_one_group():
+    # before: 0-d values never fused, and the 768 steps ran as 768 NumPy calls
+    w, d6 = _tanh_tower(6)
+    f = sg.function([w], d6, fusion="off")
+    groups = _groups(f)
+    assert len(groups) == 1 and groups[0].ops == len(f._schedule.steps) >= 700
+    assert groups[0].shape == () and len(groups[0].inputs) == 1 and len(groups[0].outputs) == 1
+    assert "for j" not in groups[0].source          # straight code: no loop
+
+
+def test_a_few_scalar_ops_stay_on_numpy():
+    # a fused call costs a few NumPy calls on 0-d values: below MIN_SCALAR_OPS it loses
+    x = sg.var("x", ())
+    f = sg.function([x], sg.tanh(x * 2.0) + 1.0, fusion="off")
+    assert _groups(f) == []
+    w, d1 = _tanh_tower(1)
+    assert fused.MIN_SCALAR_OPS <= len(_groups(sg.function([w], d1, fusion="off"))[0].positions)
+
+
+def test_the_gradient_and_hvp_of_a_small_vector_function_are_one_group():
+    # before: 7 groups between the sums, expand_dims and broadcast_like steps
+    inputs, outputs = _small_vector()
+    f = sg.function(inputs, outputs, fusion="off")
+    groups = _groups(f)
+    assert len(groups) == 1 and groups[0].ops == len(f._schedule.steps)
+    ops = {f._schedule.steps[p].node.op for p in groups[0].positions}
+    assert {"sum", "expand_dims", "broadcast_like", "exp", "sin"} <= ops
+    # the sums sit between array steps: a loop per phase, arrays kept for later loops
+    assert groups[0].source.count("for j0 in range(3)") >= 2
+    assert groups[0].shape == (3,) and len(groups[0].outputs) == 3
+
+
+def test_reductions_to_more_than_one_number_are_not_fused():
+    x = sg.var("x", (4, 3))
+    f = sg.function([x], sg.sum(sg.tanh(x) * 2.0, axis=0) + 1.0, fusion="off")
+    ops = [[f._schedule.steps[p].node.op for p in g.positions] for g in _groups(f)]
+    assert all("sum" not in o for o in ops)
+
+
+def test_scalar_kernels_depend_only_on_structure():
+    keys = [[g.key for g in _groups(sg.function([w], d, fusion="off"))]
+            for w, d in (_tanh_tower(3), _tanh_tower(3))]
+    assert keys[0] == keys[1] and keys[0]
+
+
+def test_long_runs_are_cut_at_narrow_points_only(monkeypatch):
+    # a chain has one live value everywhere: cut every MAX_GROUP_OPS ops, as before
+    x, y = sg.var("x", (8,)), sg.var("y", (8,))
+    f = sg.function([x, y], _chain(x, y, 600), fusion="off")
+    assert [g.ops for g in _groups(f)] == [240, 240, len(f._schedule.steps) - 480]
+    # a derivative graph keeps many values live: cut where few are, or at the wide limit
+    monkeypatch.setattr(fused, "MAX_GROUP_OPS", 60)
+    monkeypatch.setattr(fused, "MAX_WIDE_GROUP_OPS", 200)
+    w, d6 = _tanh_tower(6)
+    f = sg.function([w], d6, fusion="off")
+    groups = _groups(f)
+    assert sum(g.ops for g in groups) == len(f._schedule.steps) and len(groups) > 1
+    for before, after in zip(groups, groups[1:]):
+        crossing = set(before.outputs) & set(after.inputs)
+        assert before.ops >= 60
+        assert len(crossing) <= fused.CUT_WIDTH or before.ops == 200
+
+
 # --- kernels against the NumPy path ------------------------------------------------------
 numba = pytest.importorskip("numba")
 
@@ -296,3 +387,118 @@ def test_fused_calls_run_as_threaded_code_too(monkeypatch):
     assert "_threaded" in f._program.run.__qualname__ and f._tiers.tier == "fused"
     for got, ref in zip(f(xv, yv), want):
         np.testing.assert_allclose(got, ref, rtol=RTOL64)
+
+
+# --- whole small graphs on the fused tier --------------------------------------------------
+def _same_values_and_types(ref, f, args, rtol):
+    """The fused program returns what the NumPy program returns: the same types (a 0-d
+    result is a NumPy scalar inside the program, a 0-d array from the function), shapes,
+    dtypes, and values to rounding."""
+    arrays = [f._convert(k, v, a) for k, (v, a) in enumerate(zip(f.inputs, args))]
+    for got, want in zip(f._program.run(*arrays), ref._program.run(*arrays)):
+        assert type(got) is type(want) and np.shape(got) == np.shape(want)
+        assert np.asarray(got).dtype == np.asarray(want).dtype
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=0)
+    got, want = f(*args), ref(*args)
+    for g, w in zip(got if isinstance(got, list) else [got],
+                    want if isinstance(want, list) else [want]):
+        assert type(g) is type(w) and g.shape == w.shape and g.dtype == w.dtype
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_scalar_derivatives_of_high_order_match_numpy(dtype):
+    rtol = RTOL64 if dtype == "float64" else RTOL32
+    w, t6 = _tanh_tower(6, dtype)
+    x, s6 = _wave(6, dtype)
+    outs = [t6, s6, sg.tanh(w) * x]         # and a 0-d output left to NumPy (3 ops)
+    ref = sg.function([w, x], outs, fusion="off")
+    f = sg.function([w, x], outs, fusion="force")
+    assert f._tiers.tier == "fused" and len(f._tiers.groups) == 1
+    assert f._tiers.groups[0].ops >= 1300
+    for v in (0.3, -0.8, 1.1):
+        _same_values_and_types(ref, f, (np.asarray(v, dtype), np.asarray(-v / 2, dtype)), rtol)
+    # a number the caller passes (not an array) is taken too
+    _same_values_and_types(ref, f, (np.float32(0.5), 0.25), rtol)
+
+
+def test_scalar_groups_read_numpy_values_made_between_them():
+    # the second group reads a 0-d value NumPy made between the groups (a max)
+    x, s = sg.var("x", (4,)), sg.var("s", ())
+    a = s
+    for k in range(10):
+        a = sg.tanh(a * 1.5 + 0.25) if k % 2 else a * s - 0.5
+    m = sg.max(x * a)
+    b = m
+    for k in range(10):
+        b = sg.sin(b + a) * 0.75 if k % 2 else b * b - a
+    ref = sg.function([x, s], [a, b], fusion="off")
+    f = sg.function([x, s], [a, b], fusion="force")
+    groups = f._tiers.groups
+    assert len(groups) == 2 and groups[1].shape == ()
+    assert any(f._schedule.nodes[i].op == "max" for i in groups[1].inputs)
+    _same_values_and_types(ref, f, (np.array([0.1, 0.7, -0.3, 0.2]), 0.4), RTOL64)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_small_vector_gradients_through_sums_match_numpy(dtype):
+    inputs, outputs = _small_vector(dtype)
+    ref = sg.function(inputs, outputs, fusion="off")
+    f = sg.function(inputs, outputs, fusion="force")
+    assert f._tiers.tier == "fused" and len(f._tiers.groups) == 1
+    args = (np.array([0.5, 1.2, -0.3], dtype), np.array([1.0, 0.5, 0.25], dtype))
+    _same_values_and_types(ref, f, args, RTOL64 if dtype == "float64" else RTOL32)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_centering_needs_a_loop_per_phase(dtype):
+    # c needs the sum of x before its loop; v needs c's; out needs v: three loops, with c
+    # and tanh(c) kept for the later loops
+    x = sg.var("x", (2, 5), dtype)
+    c = x - sg.sum(x) / 10.0
+    v = sg.sum(c * c)
+    out = sg.tanh(c) * v + sg.exp(-v)
+    outs = [c, v, out, sg.grad(sg.sum(out * out), x)]
+    ref = sg.function([x], outs, fusion="off")
+    f = sg.function([x], outs, fusion="force")
+    assert len(f._tiers.groups) == 1 and "np.empty((2, 5)" in f._tiers.groups[0].source
+    xv = np.linspace(-1, 1.3, 10).reshape(2, 5).astype(dtype)
+    _same_values_and_types(ref, f, (xv,), RTOL64 if dtype == "float64" else RTOL32)
+
+
+def test_long_sums_keep_a_partial_sum_a_lane():
+    x = sg.var("x", (3, 8))
+    a = x
+    for k in range(20):                      # >= 16 array ops: 4 lanes
+        a = [sg.tanh(a) * 0.5, a + 0.25, sg.sin(a)][k % 3]
+    total = sg.sum(a * a)
+    outs = [total, a / (total + 1.0)]
+    ref = sg.function([x], outs, fusion="off")
+    f = sg.function([x], outs, fusion="force")
+    assert len(f._tiers.groups) == 1 and "_3 = 0.0" in f._tiers.groups[0].source
+    _same_values_and_types(ref, f, (np.linspace(-2, 2, 24).reshape(3, 8),), RTOL64)
+
+
+_SMALL = [sg.tanh, sg.exp, sg.sin, lambda a: a * a, lambda a: -a, lambda a: a / (a * a + 1.0)]
+
+
+@given(st.lists(st.tuples(st.integers(0, len(_SMALL) - 1), st.integers(0, 4)),
+                min_size=4, max_size=12))
+def test_property_whole_small_graphs_leave_results_unchanged(recipe):
+    # scalars, a 3-vector, sums of it and its broadcasts, in any order
+    x, s = sg.var("x", (3,)), sg.var("s", ())
+    a, b = x, s
+    for fn, how in recipe:
+        if how == 0:
+            b = _SMALL[fn](b) + sg.sum(a) * 0.25
+        elif how == 1:
+            a = _SMALL[fn](a) * b
+        elif how == 2:
+            b = b * _SMALL[fn](b) - 0.5
+        elif how == 3:
+            a = a + sg.broadcast_to(sg.reshape(b, (1,)), (3,))
+        else:
+            a = _SMALL[fn](a - sg.sum(a * a) / 3.0)
+    outs = [a, b, sg.grad(sg.sum(a) + b, x)]
+    ref = sg.function([x, s], outs, fusion="off")
+    f = sg.function([x, s], outs, fusion="force")
+    _same_values_and_types(ref, f, (np.array([0.3, -0.4, 0.5]), 0.2), 1e-9)
