@@ -97,7 +97,8 @@ _REDUCING = frozenset({"sum", "sum_to_like"})
 
 def _single(n: Node) -> bool:
     """The value is one number (0-d, or every axis of size 1)."""
-    return all(d == 1 for d in n.shape)
+    shape = n.shape
+    return not shape or all(d == 1 for d in shape)
 
 
 def kind(n: Node) -> Optional[str]:
@@ -131,11 +132,12 @@ def kind(n: Node) -> Optional[str]:
     return "sum" if n.op in _REDUCING and _single(n) else None
 
 
-def _fusible(n: Node, plan: Plan, pos: int) -> bool:
+def _fusible(n: Node, plan: Plan, pos: int) -> Optional[str]:
+    """The step's ``kind``, or None when it stays a NumPy call."""
     target = plan.out.get(pos)
     if target is not None and target[0] == "param":
-        return False            # parameter updates keep their in-place write
-    return kind(n) is not None
+        return None             # parameter updates keep their in-place write
+    return kind(n)
 
 
 def _reads(step: Any) -> tuple[int, ...]:
@@ -146,9 +148,9 @@ def _reads(step: Any) -> tuple[int, ...]:
     return step.args
 
 
-def _loop_shape(n: Node) -> tuple:
-    """The loop a step needs: its array's shape, or () for a single number."""
-    if kind(n) == "sum":
+def _loop_shape(n: Node, how: str) -> tuple:
+    """The loop a step of kind ``how`` needs: its array's shape, or () for a number."""
+    if how == "sum":
         return n.inputs[0].shape
     return () if _single(n) else n.shape
 
@@ -180,10 +182,11 @@ def _joint_shape(group: tuple, step: tuple) -> Optional[tuple]:
     return step if not group else None
 
 
-def _run_shape(sched: Schedule, run: list[int]) -> tuple:
+def _run_shape(sched: Schedule, run: list[int], kinds: dict) -> tuple:
     """The loop shape of a run of steps: its array steps' shape, or () when it has none."""
     for p in run:
-        shape = _loop_shape(sched.steps[p].node)
+        step = sched.steps[p]
+        shape = _loop_shape(step.node, kinds[step.out])
         if shape:
             return shape
     return ()
@@ -245,25 +248,28 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
     current: list[int] = []
     members: set[int] = set()     # slots produced by the open group
     shape: Optional[tuple] = ()   # the open group's loop shape
+    kinds: dict[int, str] = {}    # slot -> how its step is fused (``kind``)
     for pos, step in enumerate(sched.steps):
         n = step.node
-        if not _fusible(n, plan, pos):
+        how = _fusible(n, plan, pos)
+        if how is None:
             continue
+        kinds[step.out] = how
         if current:
             start = current[0]
             ready = all(a in members or produced.get(a, -1) < start for a in _reads(step))
-            joined = _joint_shape(shape, _loop_shape(n))
+            joined = _joint_shape(shape, _loop_shape(n, how))
             if joined is not None and ready:
                 current.append(pos)
                 members.add(step.out)
                 shape = joined
                 continue
             runs.append(current)
-        current, members, shape = [pos], {step.out}, _loop_shape(n)
+        current, members, shape = [pos], {step.out}, _loop_shape(n, how)
     if current:
         runs.append(current)
     runs = [piece for r in runs for piece in _cut(sched, r)]
-    runs = [r for r in runs if _pays(_run_shape(sched, r), len(r))]
+    runs = [r for r in runs if _pays(_run_shape(sched, r, kinds), len(r))]
     if not runs:
         return []
     readers: dict[int, set[int]] = {}
@@ -278,18 +284,18 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
                      if sched.steps[p].out in wanted
                      or any(r not in inside for r in readers.get(sched.steps[p].out, ())))
         made = {sched.steps[p].out for p in run}
-        ins: list[int] = []
+        ins: dict[int, None] = {}     # in order of first use
         for p in run:
             for a in _reads(sched.steps[p]):
                 if a not in made and a not in ins and not _literal(sched.nodes[a]):
-                    ins.append(a)
+                    ins[a] = None
         if not outs:
             continue
         internal = tuple(sorted(made - set(outs)))
-        source = kernel_source(sched, run, ins, outs)
+        source = kernel_source(sched, run, list(ins), outs, kinds)
         key = hashlib.sha256(source.encode()).hexdigest()[:24]
         groups.append(Group(tuple(run), tuple(ins), outs, internal, source, key,
-                            _run_shape(sched, run)))
+                            _run_shape(sched, run, kinds)))
     return groups
 
 
@@ -364,7 +370,7 @@ def _scalar_call(name: str, args: list[str]) -> str:
     return f"np.{name}({', '.join(args)})"
 
 
-def _phases(sched: Schedule, run: list[int]) -> dict[int, int]:
+def _phases(sched: Schedule, run: list[int], kinds: dict) -> dict[int, int]:
     """Where each value of the group is made: even phases run once, outside any loop
     (single numbers), odd phases are loops over the group's shape. A step goes to the
     first phase after what it reads; a sum runs in the loop of its input and its number
@@ -373,8 +379,7 @@ def _phases(sched: Schedule, run: list[int]) -> dict[int, int]:
     for p in run:
         step = sched.steps[p]
         after = max((phase[a] for a in _reads(step) if a in phase), default=0)
-        how = kind(step.node)
-        if how == "sum":
+        if kinds[step.out] == "sum":
             loop = max(after, 1)
             phase[step.out] = loop + 1
         elif _single(step.node):
@@ -384,7 +389,8 @@ def _phases(sched: Schedule, run: list[int]) -> dict[int, int]:
     return phase
 
 
-def kernel_source(sched: Schedule, run: list[int], ins: list[int], outs: tuple) -> str:
+def kernel_source(sched: Schedule, run: list[int], ins: list[int], outs: tuple,
+                  kinds: Optional[dict] = None) -> str:
     """The module text of one fused kernel.
 
     Single numbers are computed outside the loops, array steps inside nested loops over the
@@ -395,7 +401,9 @@ def kernel_source(sched: Schedule, run: list[int], ins: list[int], outs: tuple) 
     of one element. Names are numbered within the kernel, so the text depends only on the
     group's structure.
     """
-    shape = _run_shape(sched, run)
+    if kinds is None:
+        kinds = {sched.steps[p].out: kind(sched.steps[p].node) for p in run}
+    shape = _run_shape(sched, run, kinds)
     ndim = len(shape)
     names = {s: f"i{k}" for k, s in enumerate(ins)}
     sig = ", ".join([_numba_type(sched.nodes[s], True) for s in ins]
@@ -405,7 +413,7 @@ def kernel_source(sched: Schedule, run: list[int], ins: list[int], outs: tuple) 
              "", f"@njit(nt.void({sig}), cache=True, error_model='numpy', nogil=True)",
              f"def kernel({params}):"]
     temp = {sched.steps[p].out: f"t{k}" for k, p in enumerate(run)}
-    phase = _phases(sched, run)
+    phase = _phases(sched, run, kinds)
     arrays = [p for p in run if not _single(sched.steps[p].node)]
     lanes = _lanes(shape, len(arrays)) if shape else 1
     # arrays read in a later loop than theirs: kept in their output, or in a buffer
@@ -414,7 +422,7 @@ def kernel_source(sched: Schedule, run: list[int], ins: list[int], outs: tuple) 
         step = sched.steps[p]
         for a in _reads(step):
             if a in phase and not _single(sched.nodes[a]) and phase[a] < phase[step.out] - (
-                    kind(step.node) == "sum"):
+                    kinds[step.out] == "sum"):
                 buffer.setdefault(a, "")
     for a in list(buffer):
         if a in outs:
@@ -422,17 +430,23 @@ def kernel_source(sched: Schedule, run: list[int], ins: list[int], outs: tuple) 
         else:
             buffer[a] = f"b{len([b for b in buffer.values() if b.startswith('b')])}"
             lines.append(f"    {buffer[a]} = np.empty({shape!r}, np.{sched.nodes[a].dtype.name})")
-    ctx = _Context(sched, temp, names, phase, buffer, ndim)
-    last = max(phase.values())
-    for ph in range(last + 1):
+    ctx = _Context(sched, temp, names, phase, buffer, ndim, kinds)
+    # the steps of each phase, in step order: single numbers, arrays, and the sums of a loop
+    at: dict[int, list[int]] = {}
+    sums_of: dict[int, list[int]] = {}
+    for p in run:
+        out = sched.steps[p].out
+        if kinds[out] == "sum":
+            sums_of.setdefault(phase[out] - 1, []).append(p)
+        else:
+            at.setdefault(phase[out], []).append(p)
+    for ph in range(max(phase.values()) + 1):
         if ph % 2 == 0:
-            for p in run:
+            for p in at.get(ph, ()):
                 step = sched.steps[p]
-                if phase[step.out] == ph and _single(step.node) and kind(step.node) != "sum":
-                    lines.append(f"    {temp[step.out]} = {ctx.expr(step, None, ph)}")
+                lines.append(f"    {temp[step.out]} = {ctx.expr(step, None, ph)}")
             continue
-        body = [p for p in run if phase[sched.steps[p].out] == ph and not _single(sched.steps[p].node)]
-        sums = [p for p in run if kind(sched.steps[p].node) == "sum" and phase[sched.steps[p].out] == ph + 1]
+        body, sums = at.get(ph, []), sums_of.get(ph, [])
         if not body and not sums:
             continue
         # a sum keeps one partial sum a lane, so the lanes' additions overlap too
@@ -495,6 +509,7 @@ class _Context:
     phase: dict
     buffer: dict       # slot -> the array an earlier loop kept it in
     ndim: int
+    kinds: dict        # slot -> how its step is fused
 
     def arg(self, a: int, lane: Optional[int], ph: int) -> str:
         """How a statement in phase ``ph`` (lane ``lane`` of a loop) reads slot ``a``."""
@@ -512,7 +527,7 @@ class _Context:
     def expr(self, step: Any, lane: Optional[int], ph: int) -> str:
         """The expression computing ``step``."""
         n = step.node
-        if kind(n) == "ufunc":
+        if self.kinds[step.out] == "ufunc":
             args = [self.arg(a, lane, ph) for a in step.args]
             return _rounded(n, _scalar_call(ufunc_of(n).__name__, args))
         return self.arg(step.args[0], lane, ph)     # "same" and "broadcast" keep the number
