@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import symgraph as sg
-from symgraph.runtime import fused
+from symgraph.runtime import fused, fused_plan
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Fused kernels may evaluate tanh, exp, ... by another routine than NumPy (a few ulp), and
@@ -138,7 +138,7 @@ def test_a_few_scalar_ops_stay_on_numpy():
     f = sg.function([x], sg.tanh(x * 2.0) + 1.0, fusion="off")
     assert _groups(f) == []
     w, d1 = _tanh_tower(1)
-    assert fused.MIN_SCALAR_OPS <= len(_groups(sg.function([w], d1, fusion="off"))[0].positions)
+    assert fused_plan.MIN_SCALAR_OPS <= len(_groups(sg.function([w], d1, fusion="off"))[0].positions)
 
 
 def test_the_gradient_and_hvp_of_a_small_vector_function_are_one_group():
@@ -173,8 +173,8 @@ def test_long_runs_are_cut_at_narrow_points_only(monkeypatch):
     f = sg.function([x, y], _chain(x, y, 600), fusion="off")
     assert [g.ops for g in _groups(f)] == [240, 240, len(f._schedule.steps) - 480]
     # a derivative graph keeps many values live: cut where few are, or at the wide limit
-    monkeypatch.setattr(fused, "MAX_GROUP_OPS", 60)
-    monkeypatch.setattr(fused, "MAX_WIDE_GROUP_OPS", 200)
+    monkeypatch.setattr(fused_plan, "MAX_GROUP_OPS", 60)
+    monkeypatch.setattr(fused_plan, "MAX_WIDE_GROUP_OPS", 200)
     w, d6 = _tanh_tower(6)
     f = sg.function([w], d6, fusion="off")
     groups = _groups(f)
@@ -182,7 +182,7 @@ def test_long_runs_are_cut_at_narrow_points_only(monkeypatch):
     for before, after in zip(groups, groups[1:]):
         crossing = set(before.outputs) & set(after.inputs)
         assert before.ops >= 60
-        assert len(crossing) <= fused.CUT_WIDTH or before.ops == 200
+        assert len(crossing) <= fused_plan.CUT_WIDTH or before.ops == 200
 
 
 # --- kernels against the NumPy path ------------------------------------------------------
