@@ -369,3 +369,19 @@ def test_fused_calls_run_as_threaded_code_too(monkeypatch):
     assert "_threaded" in f._program.run.__wrapped__.__qualname__ and f._tiers.tier == "fused"
     for got, ref in zip(f(xv, yv), want):
         np.testing.assert_allclose(got, ref, rtol=RTOL64)
+
+
+def test_a_fortran_ordered_input_is_not_written_in_place():
+    # regression: in the derivative of cross, a step's result is a Fortran-ordered array
+    # and the memory plan writes the next step into it in place, which a C-order kernel
+    # cannot take: the kernel writes a new array instead
+    a, b = sg.var("a", (4, 3)), sg.var("b", (3,))
+    y = sg.cross(a, b)
+    rng = np.random.default_rng(2)
+    A, B = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    U, V = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    outs = [sg.jvp([y], [a, b], [U, V])[0], *sg.vjp([y], [a, b], [U])]
+    want = sg.function([a, b], outs, fusion="off")(A, B)
+    got = sg.function([a, b], outs, fusion="force")(A, B)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-15)

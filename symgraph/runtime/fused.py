@@ -415,8 +415,12 @@ def _caller(kernel: Any, group: Group, sched: Schedule) -> Any:
         ins = [asarray(a, dtype=d).reshape(1) if s else
                (a if a.flags.c_contiguous else contiguous(a))
                for a, s, d in zip(args[:n_in], scalar, dtypes)]
-        outs = [next(spares) if g else empty(shape, dtype)
-                for g, (shape, dtype) in zip(given, out_specs)]
+        outs = []
+        for g, (shape, dtype) in zip(given, out_specs):
+            o = next(spares) if g else None
+            # an input's array written in place may be a Fortran-ordered result (a spare
+            # never is: the function makes it); a kernel writes C order: take a new one
+            outs.append(o if o is not None and o.flags.c_contiguous else empty(shape, dtype))
         kernel(*ins, *outs)
         return tuple(outs)
     return call
