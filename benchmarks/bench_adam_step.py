@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
 import symgraph as sg  # noqa: E402
-from mlp_common import BATCH, SIZES, batch, initial_params  # noqa: E402
+from mlp_common import BATCH, SIZES, batch, initial_params, jax_for, jax_loss, numpy_grads  # noqa: E402
 from rounds import run_rounds  # noqa: E402
 
 LR, B1, B2, EPS = 1e-3, 0.9, 0.999, 1e-8
@@ -50,21 +50,7 @@ def numpy_step(values: list, dtype: str):
     b1, b2, one = np.dtype(dtype).type(B1), np.dtype(dtype).type(B2), np.dtype(dtype).type(1)
 
     def run(x, labels) -> float:
-        W1, b1_, W2, b2_, W3, b3 = params
-        n = x.shape[0]
-        a1 = np.tanh(x @ W1 + b1_)
-        a2 = np.tanh(a1 @ W2 + b2_)
-        z = a2 @ W3 + b3
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        total = p.sum(axis=1, keepdims=True)
-        loss = float(np.mean(np.log(total[:, 0]) - z[np.arange(n), labels]))
-        p /= total
-        p[np.arange(n), labels] -= 1.0
-        p /= n
-        d2 = (p @ W3.T) * (1.0 - a2 * a2)
-        d1 = (d2 @ W2.T) * (1.0 - a1 * a1)
-        grads = (x.T @ d1, d1.sum(axis=0), a1.T @ d2, d2.sum(axis=0), a2.T @ p, p.sum(axis=0))
+        loss, grads = numpy_grads(params, x, labels)
         step[0] += 1
         t = step[0]
         c1 = np.dtype(dtype).type(1.0 / (1.0 - B1 ** t))
@@ -87,26 +73,15 @@ def numpy_step(values: list, dtype: str):
 
 
 def jax_step(values: list, dtype: str):
-    try:
-        import jax
-        import jax.numpy as jnp
-    except ImportError:
+    found = jax_for(dtype)
+    if found is None:
         return None
-    if dtype == "float64":
-        jax.config.update("jax_enable_x64", True)
-
-    def loss(ps, x, labels):
-        h = x
-        for k in range(0, len(ps), 2):
-            h = h @ ps[k] + ps[k + 1]
-            if k + 2 < len(ps):
-                h = jnp.tanh(h)
-        return -jnp.mean(jax.nn.log_softmax(h)[jnp.arange(x.shape[0]), labels])
+    jax, jnp = found
 
     @jax.jit
     def step(state, x, labels):
         ps, ms, vs, t = state
-        value, grads = jax.value_and_grad(loss)(ps, x, labels)
+        value, grads = jax.value_and_grad(jax_loss)(ps, x, labels)
         t = t + 1
         ms = [B1 * m + (1 - B1) * g for m, g in zip(ms, grads)]
         vs = [B2 * v + (1 - B2) * g * g for v, g in zip(vs, grads)]

@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 
 from symgraph.graph import Node, toposort
 from symgraph.passes.provenance import KEPT, REWRITTEN, Fate, PassResult
-from symgraph.passes.rewrite import build
+from symgraph.passes.rewrite import build, relinked
 
 
 def _product_uses(order: Sequence[Node], outputs: Sequence[Node]) -> dict[int, int]:
@@ -70,11 +70,9 @@ def scales(outputs: Sequence[Node]) -> PassResult:
     changed: dict[int, Node] = {}      # old node id -> the node standing for it now
     fates: dict[int, Fate] = {}
     for n in order:
-        current = n
-        if changed and any(i.id in changed for i in n.inputs):
-            current = n.with_inputs([changed.get(i.id, i) for i in n.inputs])
-            if n.id in uses:
-                uses[current.id] = uses[n.id]
+        current = relinked(n, changed)
+        if current is not n and n.id in uses:
+            uses[current.id] = uses[n.id]
         moved = _move(current, uses) if uses else None
         if moved is not None:
             current = moved
