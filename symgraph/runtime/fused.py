@@ -14,7 +14,8 @@ and only once fusion is wanted:
 - ``force``: kernels compile while the function compiles (tests, benchmarks).
 - ``off``: NumPy only. ``sg.function(..., fusion="off")`` sets it per function.
 
-Kernels are cached on disk under ``$SYMGRAPH_CACHE_DIR`` (default: the user's cache folder,
+A parameter's update computed by a group is written by the kernel straight into the
+parameter's spare buffer, so an optimiser's update is one pass. Kernels are cached on disk under ``$SYMGRAPH_CACHE_DIR`` (default: the user's cache folder,
 ``~/.cache/symgraph``), one file per kernel named by the hash of its source, which holds its
 structure, shapes and dtypes; files are written atomically, so processes may share the
 folder. A kernel's 0-d inputs are passed as numbers and its 0-d outputs come back as NumPy
@@ -115,20 +116,29 @@ def load_kernel(group: Group) -> Any:
 
 
 def _caller(kernel: Any, group: Group, sched: Schedule) -> Any:
-    """Allocate the group's outputs, run the kernel, return the outputs as a tuple."""
+    """Allocate the group's outputs (or take the buffers passed after the inputs, one per
+    output with a ``Group.buffers`` entry), run the kernel, return the outputs."""
     # a 0-d output is made as an array of one element and returned as its element, a
     # NumPy scalar, as NumPy's ufuncs return on 0-d values
     out_specs = [(sched.nodes[s].shape or (1,), sched.nodes[s].dtype) for s in group.outputs]
     unwrap = [sched.nodes[s].ndim == 0 for s in group.outputs]
+    given = [b is not None for b in group.buffers] or [False] * len(group.outputs)
     scalar = [sched.nodes[s].ndim == 0 for s in group.inputs]
-    empty = np.empty
+    n_in = len(group.inputs)
+    empty, contiguous = np.empty, np.ascontiguousarray
 
     def call(*args: Any) -> tuple:
-        if any(scalar):
-            # a 0-d value (array, NumPy or Python number) goes in as a number
-            args = tuple(float(a) if s else a for a, s in zip(args, scalar))
-        outs = [empty(shape, dtype) for shape, dtype in out_specs]
-        kernel(*args, *outs)
+        spares = iter(args[n_in:])
+        # a 0-d value (array, NumPy or Python number) goes in as a number
+        ins = [float(a) if s else (a if a.flags.c_contiguous else contiguous(a))
+               for a, s in zip(args[:n_in], scalar)]
+        outs = []
+        for g, (shape, dtype) in zip(given, out_specs):
+            o = next(spares) if g else None
+            # an input's array written in place may be a Fortran-ordered result (a spare
+            # never is: the function makes it); a kernel writes C order: take a new one
+            outs.append(o if o is not None and o.flags.c_contiguous else empty(shape, dtype))
+        kernel(*ins, *outs)
         if any(unwrap):
             return tuple(o[0] if u else o for o, u in zip(outs, unwrap))
         return tuple(outs)
@@ -146,6 +156,7 @@ class Tiers:
     reason: str = ""
     calls: int = 0
     seconds: float = 0.0
+    numpy_run: Any = None           # the NumPy tier's run, for calls under np.errstate(raise)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def describe(self) -> list[str]:
@@ -178,7 +189,7 @@ def attach(function: Any, option: Optional[str]) -> Optional[Tiers]:
     if function.check_nan:
         # check_nan names the op that made a NaN: every op stays a step of its own
         return Tiers([], chosen, reason="check_nan runs every op on NumPy")
-    tiers = Tiers(None, chosen)
+    tiers = Tiers(None, chosen, numpy_run=function._program.run)
     small = len(function._schedule.steps) <= PLAN_AT_COMPILE_STEPS
     if chosen == "force" or small:
         tiers.groups = _plan(function)
@@ -259,8 +270,44 @@ def _swap_in(function: Any, tiers: Tiers) -> None:
             raise
         return
     tiers.seconds = time.perf_counter() - start
-    function._program = program
+    function._program = _honouring_errstate(program, tiers.numpy_run)
     tiers.tier = "fused"
+
+
+# NumPy keeps its floating-point error settings (np.errstate, np.seterr) in a context
+# variable holding a capsule; a new capsule means new settings. Reading it costs ~40 ns
+# where np.geterr() costs ~600, so the settings are looked at again only when it changes.
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _NP_ERRSTATE
+except ImportError:      # another NumPy layout: ask np.geterr() every call
+    _NP_ERRSTATE = None
+_last_errstate: tuple = (object(), False)
+
+
+def errors_raise() -> bool:
+    """NumPy is set to raise on some floating-point error in this context."""
+    global _last_errstate
+    capsule = _NP_ERRSTATE.get() if _NP_ERRSTATE is not None else None
+    seen = _last_errstate
+    if capsule is not None and seen[0] is capsule:
+        return seen[1]
+    raising = "raise" in np.geterr().values()
+    if capsule is not None:
+        _last_errstate = (capsule, raising)     # one tuple: threads read it whole
+    return raising
+
+
+def _honouring_errstate(program: Any, numpy_run: Any) -> Any:
+    """``program`` running its NumPy twin when NumPy is set to raise on floating-point
+    errors: a kernel computes an overflow's inf without raising (or warning), and a user
+    who asked for the error gets it, from the op that made it."""
+    fused_run = program.run
+
+    def run(*args: Any) -> tuple:
+        return numpy_run(*args) if errors_raise() else fused_run(*args)
+    run.__wrapped__ = fused_run     # type: ignore[attr-defined]
+    return type(program)(program.source, run, program.filename, program.line_step,
+                         program.returned, program.spares)
 
 
 def wait(function: Any, timeout: float = 600.0) -> str:

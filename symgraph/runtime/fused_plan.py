@@ -47,6 +47,9 @@ class Group:
     source: str                     # the kernel's Python source
     key: str                        # hash of the source
     shape: tuple = ()               # the shape every step of the group computes
+    # per output, where the kernel writes it: ("param", slot) the parameter's spare buffer,
+    # ("slot", slot) the array of an input that dies in the group, None a new array
+    buffers: tuple = ()
 
     @property
     def ops(self) -> int:
@@ -95,14 +98,17 @@ def kind(n: Node) -> Optional[str]:
         return None
     if _single(x):
         return "same" if _single(n) else ("broadcast" if n.op.startswith("broadcast") else None)
-    return "sum" if n.op in _REDUCING and _single(n) else None
+    small = math.prod(x.shape) <= SUM_MAX_ELEMENTS
+    return "sum" if n.op in _REDUCING and _single(n) and small else None
+
+
+# Sums of at most this many elements fuse: on bigger arrays NumPy's pairwise SIMD sum is as
+# fast, and a sum would keep an optimiser's big update group from fusing (VECTOR_UFUNCS).
+SUM_MAX_ELEMENTS = 4096
 
 
 def _fusible(n: Node, plan: Plan, pos: int) -> Optional[str]:
     """The step's ``kind``, or None when it stays a NumPy call."""
-    target = plan.out.get(pos)
-    if target is not None and target[0] == "param":
-        return None             # parameter updates keep their in-place write
     return kind(n)
 
 
@@ -133,10 +139,25 @@ ELEMENTS_PER_OP = 512
 MIN_SCALAR_OPS = 7
 
 
-def _pays(shape: tuple, ops: int) -> bool:
+# Ufuncs LLVM turns into SIMD instructions inside a kernel's loop over C-contiguous arrays.
+# A group whose array steps are only these pays at any size: it makes one pass over memory
+# where NumPy makes one per op (Adam's update of a 784x256 float32 weight: 260 us fused,
+# 640 us as NumPy calls; `benchmarks/bench_adam_step.py`). Its single numbers (a learning
+# rate's schedule) are computed once, before the loop, and do not count.
+VECTOR_UFUNCS = frozenset({"add", "subtract", "multiply", "divide", "negative", "square",
+                           "sqrt", "absolute"})
+
+
+def _pays(shape: tuple, nodes: list[Node], kinds: list[str]) -> bool:
     if not shape:
-        return ops >= MIN_SCALAR_OPS
-    return ops > 1 and math.prod(shape) <= ELEMENTS_PER_OP * ops
+        return len(nodes) >= MIN_SCALAR_OPS
+    if len(nodes) < 2:
+        return False
+    if math.prod(shape) <= ELEMENTS_PER_OP * len(nodes):
+        return True
+    return all(k in ("same", "broadcast") or _single(n)
+               or (k == "ufunc" and ufunc_of(n).__name__ in VECTOR_UFUNCS)
+               for n, k in zip(nodes, kinds))
 
 
 def _joint_shape(group: tuple, step: tuple) -> Optional[tuple]:
@@ -235,7 +256,9 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
     if current:
         runs.append(current)
     runs = [piece for r in runs for piece in _cut(sched, r)]
-    runs = [r for r in runs if _pays(_run_shape(sched, r, kinds), len(r))]
+    runs = [r for r in runs
+            if _pays(_run_shape(sched, r, kinds), [sched.steps[p].node for p in r],
+                     [kinds[sched.steps[p].out] for p in r])]
     if not runs:
         return []
     readers: dict[int, set[int]] = {}
@@ -260,9 +283,50 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
         internal = tuple(sorted(made - set(outs)))
         source = kernel_source(sched, run, list(ins), outs, kinds)
         key = hashlib.sha256(source.encode()).hexdigest()[:24]
+        one_loop = len({ph for ph in _phases(sched, run, kinds).values() if ph % 2}) <= 1
         groups.append(Group(tuple(run), tuple(ins), outs, internal, source, key,
-                            _run_shape(sched, run, kinds)))
+                            _run_shape(sched, run, kinds),
+                            _buffers(sched, plan, run, list(ins), outs, readers, one_loop)))
     return groups
+
+
+def _buffers(sched: Schedule, plan: Plan, run: list[int], ins: list[int], outs: tuple,
+             readers: dict[int, set[int]], one_loop: bool) -> tuple:
+    """Where the kernel writes each output (``Group.buffers``).
+
+    A parameter's update goes into its spare buffer, as on the NumPy tier. Another output
+    goes into the array of an input where the memory plan writes that step in place, if
+    the kernel may do it when it runs (at the group's first position, earlier than the
+    step): every other reader of the input ran before and was a ufunc (a view made of the
+    input, a transpose say, might still be read between the group's first position and
+    the step), and the input has the output's shape and dtype, so the kernel reads each
+    element before it overwrites it, and the kernel has one loop (a later loop might read
+    the input again). Else the output is a new array: on the big arrays of an optimiser's
+    update, new arrays cost page faults every call.
+    """
+    start, inside = run[0], set(run)
+    pos_of = {sched.steps[p].out: p for p in run}
+    produced = {s.out: pos for pos, s in enumerate(sched.steps)}
+    taken: set[int] = set()
+    chosen = []
+    for o in outs:
+        node = sched.nodes[o]
+        if node.id in plan.param_writes:
+            chosen.append(("param", plan.param_writes[node.id]))
+            continue
+        target = plan.out.get(pos_of[o])
+        t = target[1] if target is not None and target[0] == "inplace" else None
+        src = sched.nodes[t] if t is not None else None
+        ok = (one_loop and src is not None and t in ins and t not in taken
+              and not (len(target) > 2 and target[2])     # no run-time shape guard
+              and src.shape == node.shape and src.dtype == node.dtype
+              and plan.out.get(produced.get(t, -1), ("",))[0] != "param"
+              and all(r in inside or (r < start and ufunc_of(sched.steps[r].node) is not None)
+                      for r in readers.get(t, ())))
+        if ok:
+            taken.add(t)
+        chosen.append(("slot", t) if ok else None)
+    return tuple(chosen)
 
 
 # --- kernel source -------------------------------------------------------------------------
@@ -315,9 +379,11 @@ def _lanes(shape: tuple, ops: int) -> int:
 def _numba_type(n: Node, readonly: bool) -> str:
     if n.ndim == 0 and readonly:
         return f"nt.{n.dtype.name}"     # a 0-d input is passed as a number
-    # any layout ('A'): inputs may be views; read-only inputs accept writable arrays too
+    # C-contiguous: LLVM vectorises the loops only when it knows the strides (any layout,
+    # 'A', ran Adam's update 6x slower); the caller copies the rare view that is not.
+    # Read-only inputs accept writable arrays too.
     flag = ", readonly=True" if readonly else ""
-    return f"nt.Array(nt.{n.dtype.name}, {max(n.ndim, 1)}, 'A'{flag})"
+    return f"nt.Array(nt.{n.dtype.name}, {max(n.ndim, 1)}, 'C'{flag})"
 
 
 # Plain spellings of the commonest ufuncs on scalars: Numba types an operator or a math
@@ -477,8 +543,9 @@ class _Context:
     ndim: int
     kinds: dict        # slot -> how its step is fused
 
-    def arg(self, a: int, lane: Optional[int], ph: int) -> str:
-        """How a statement in phase ``ph`` (lane ``lane`` of a loop) reads slot ``a``."""
+    def arg(self, a: int, lane: Optional[int], ph: int, dtype: Any = None) -> str:
+        """How a statement in phase ``ph`` (lane ``lane`` of a loop) computing a value of
+        ``dtype`` reads slot ``a``."""
         src = self.sched.nodes[a]
         if a in self.temp:
             if _single(src):
@@ -487,13 +554,18 @@ class _Context:
                 return f"{self.buffer[a]}{_loop_index(self.ndim, lane or 0)}"
             return f"{self.temp[a]}_{lane}"
         if _literal(src):
-            return _literal_text(src)
+            text = _literal_text(src)
+            if src.type.weak and dtype is not None and dtype.kind == "f" and dtype != np.float64:
+                # a Python number takes the array's dtype, as in NumPy (NEP 50), which
+                # keeps a float32 kernel in float32 (and its SIMD width)
+                text = f"np.{dtype.name}({text})"
+            return text
         return f"{self.names[a]}{_index(src, self.ndim, lane or 0)}"
 
     def expr(self, step: Any, lane: Optional[int], ph: int) -> str:
         """The expression computing ``step``."""
         n = step.node
         if self.kinds[step.out] == "ufunc":
-            args = [self.arg(a, lane, ph) for a in step.args]
+            args = [self.arg(a, lane, ph, n.dtype) for a in step.args]
             return _rounded(n, _scalar_call(ufunc_of(n).__name__, args))
         return self.arg(step.args[0], lane, ph)     # "same" and "broadcast" keep the number
