@@ -207,6 +207,17 @@ def test_the_gradient_and_hvp_of_a_small_vector_function_are_one_group():
     assert groups[0].shape == (3,) and len(groups[0].outputs) == 3
 
 
+def test_small_groups_must_save_more_calls_than_their_own_costs():
+    # on a 3-vector, 2 ops reading 2 arrays cost less as NumPy calls than as a fused call
+    x, y = sg.var("x", (3,)), sg.var("y", (3,))
+    assert _groups(sg.function([x, y], sg.tanh(x * y), fusion="off")) == []
+    f = sg.function([x, y], sg.tanh(sg.exp(x * y) + y) * 2.0, fusion="off")
+    assert [g.ops for g in _groups(f)] == [5]
+    # on big arrays the size rules decide (2 arithmetic ops on 100x100: fused)
+    X, Y = sg.var("X", (100, 100)), sg.var("Y", (100, 100))
+    assert [g.ops for g in _groups(sg.function([X, Y], X * Y + Y, fusion="off"))] == [2]
+
+
 def test_reductions_to_more_than_one_number_are_not_fused():
     x = sg.var("x", (4, 3))
     f = sg.function([x], sg.sum(sg.tanh(x) * 2.0, axis=0) + 1.0, fusion="off")

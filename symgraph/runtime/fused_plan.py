@@ -160,6 +160,20 @@ def _pays(shape: tuple, nodes: list[Node], kinds: list[str]) -> bool:
                for n, k in zip(nodes, kinds))
 
 
+# On small arrays a NumPy call costs ~0.3-0.6 us whatever it computes, and a fused call
+# ~1 us plus ~0.15 us an array passed in or out: the Rosenbrock HVP of a 3-vector, in groups
+# of 2-3 ops with 3-5 arrays each, ran 1.13x the NumPy tier's time fused.
+NUMPY_CALL_US, FUSED_CALL_US, ARRAY_US = 0.5, 1.0, 0.15
+
+
+def _worth_a_call(shape: tuple, ops: int, ins: int, outs: int) -> bool:
+    """A group of ``ops`` steps on small arrays saves more NumPy calls than its own call
+    costs (groups of single numbers: ``MIN_SCALAR_OPS``; big arrays: ``_pays``)."""
+    if not shape or math.prod(shape) > ELEMENTS_PER_OP:
+        return True
+    return ops * NUMPY_CALL_US >= FUSED_CALL_US + ARRAY_US * (ins + outs)
+
+
 def _joint_shape(group: tuple, step: tuple) -> Optional[tuple]:
     """The loop shape of a group after a step needing loop ``step`` joins it, or None when
     it cannot: a step on single numbers joins any group (it runs outside the loops) and a
@@ -278,7 +292,8 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
             for a in _reads(sched.steps[p]):
                 if a not in made and a not in ins and not _literal(sched.nodes[a]):
                     ins[a] = None
-        if not outs:
+        if not outs or not _worth_a_call(_run_shape(sched, run, kinds), len(run), len(ins),
+                                         len(outs)):
             continue
         internal = tuple(sorted(made - set(outs)))
         source = kernel_source(sched, run, list(ins), outs, kinds)
