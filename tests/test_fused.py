@@ -218,6 +218,20 @@ def test_small_groups_must_save_more_calls_than_their_own_costs():
     assert [g.ops for g in _groups(sg.function([X, Y], X * Y + Y, fusion="off"))] == [2]
 
 
+def test_a_loss_does_not_hold_back_its_gradients_group():
+    # The loss (a 0-d negative) opens a run its gradient's array steps join; the array
+    # step reading the indexing gradient (made after the loss) could not run that early:
+    # the array steps go on as a run of their own from their first, as without scalars.
+    x = sg.var("x", (8, 6))
+    labels = sg.var("labels", (8,), "int64")
+    W = sg.param(np.linspace(-1, 1, 30).reshape(6, 5), name="W")
+    loss = -sg.mean(sg.log(sg.softmax(sg.tanh(x @ W)))[sg.arange(8), labels])
+    f = sg.function([x, labels], loss, updates={W: W - 0.1 * sg.grad(loss, W)},
+                    fusion="off")
+    ops = [[f._schedule.steps[p].node.op for p in g.positions] for g in _groups(f)]
+    assert ["exp", "multiply", "subtract"] in [o[:3] for o in ops], ops
+
+
 def test_reductions_to_more_than_one_number_are_not_fused():
     x = sg.var("x", (4, 3))
     f = sg.function([x], sg.sum(sg.tanh(x) * 2.0, axis=0) + 1.0, fusion="off")

@@ -15,10 +15,10 @@ and only once fusion is wanted:
 - ``off``: NumPy only. ``sg.function(..., fusion="off")`` sets it per function.
 
 A parameter's update computed by a group is written by the kernel straight into the
-parameter's spare buffer, so an optimiser's update is one pass. Kernels are cached on disk under ``$SYMGRAPH_CACHE_DIR`` (default: the user's cache folder,
-``~/.cache/symgraph``), one file per kernel named by the hash of its source, which holds its
-structure, shapes and dtypes; files are written atomically, so processes may share the
-folder. A kernel's 0-d inputs are passed as numbers and its 0-d outputs come back as NumPy
+parameter's spare buffer, so an optimiser's update is one pass. Kernels are cached on disk
+under ``$SYMGRAPH_CACHE_DIR`` (default: the user's cache folder, ``~/.cache/symgraph``),
+one file per kernel named by the hash of its source, which holds its structure, shapes and
+dtypes; files are written atomically, so processes may share the folder. A kernel's 0-d inputs are passed as numbers and its 0-d outputs come back as NumPy
 scalars, as NumPy's ufuncs return them, so the steps after a group see the values the
 NumPy program would. Results equal the NumPy path to within floating-point rounding (the
 tests use rtol 1e-12 in float64, 1e-5 in float32): Numba may evaluate a transcendental

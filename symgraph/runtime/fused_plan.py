@@ -265,6 +265,19 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
                 members.add(step.out)
                 shape = joined
                 continue
+            # A run opened by single numbers (a loss before its gradient) starts early; its
+            # array steps may go on as a run of their own, started at the first of them
+            # (every step after it read only values made before it, or by the run).
+            first = next((i for i, p in enumerate(current)
+                          if not _single(sched.steps[p].node)), 0)
+            head = current[first]
+            if first and joined is not None and all(
+                    a in members or produced.get(a, -1) < head for a in _reads(step)):
+                runs.append(current[:first])
+                current = current[first:] + [pos]
+                members = {sched.steps[p].out for p in current}
+                shape = joined
+                continue
             runs.append(current)
         current, members, shape = [pos], {step.out}, _loop_shape(n, how)
     if current:
