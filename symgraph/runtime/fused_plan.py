@@ -90,9 +90,10 @@ def kind(n: Node) -> Optional[str]:
         known = all((i.dtype.kind == "f" and None not in i.shape)
                     or (i.type.weak and i.op == "const") for i in n.inputs)
         return "ufunc" if known else None
-    if n.op not in _SHAPE_OPS or n.op in ("sum", "sum_to_like") and n.attrs and \
-            any(k not in ("axis", "keepdims") for k, _ in n.attrs):
+    if n.op not in _SHAPE_OPS:
         return None
+    if n.op in _REDUCING and any(k not in ("axis", "keepdims") for k, _ in n.attrs):
+        return None             # a sum with a dtype, say
     x = n.inputs[0]
     if None in x.shape or x.dtype != n.dtype or (x.type.weak and not _literal(x)):
         return None
@@ -105,11 +106,6 @@ def kind(n: Node) -> Optional[str]:
 # Sums of at most this many elements fuse: on bigger arrays NumPy's pairwise SIMD sum is as
 # fast, and a sum would keep an optimiser's big update group from fusing (VECTOR_UFUNCS).
 SUM_MAX_ELEMENTS = 4096
-
-
-def _fusible(n: Node, plan: Plan, pos: int) -> Optional[str]:
-    """The step's ``kind``, or None when it stays a NumPy call."""
-    return kind(n)
 
 
 def _reads(step: Any) -> tuple[int, ...]:
@@ -252,7 +248,7 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
     kinds: dict[int, str] = {}    # slot -> how its step is fused (``kind``)
     for pos, step in enumerate(sched.steps):
         n = step.node
-        how = _fusible(n, plan, pos)
+        how = kind(n)
         if how is None:
             continue
         kinds[step.out] = how
