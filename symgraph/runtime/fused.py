@@ -18,14 +18,15 @@ A parameter's update computed by a group is written by the kernel straight into 
 parameter's spare buffer, so an optimiser's update is one pass. Kernels are cached on disk
 under ``$SYMGRAPH_CACHE_DIR`` (default: the user's cache folder, ``~/.cache/symgraph``),
 one file per kernel named by the hash of its source, which holds its structure, shapes and
-dtypes; files are written atomically, so processes may share the folder. A kernel's 0-d inputs are passed as numbers and its 0-d outputs come back as NumPy
-scalars, as NumPy's ufuncs return them, so the steps after a group see the values the
-NumPy program would. Results equal the NumPy path to within floating-point rounding (the
-tests use rtol 1e-12 in float64, 1e-5 in float32): Numba may evaluate a transcendental
-function by a different routine than NumPy (a few ulp), a kernel adds a sum's terms in
-order (one partial sum a lane) where NumPy adds pairwise, and intermediate values of
-float32 kernels are rounded to float32 after each op as NumPy does. Derivatives of high
-order amplify these differences no more than they amplify NumPy's own rounding.
+dtypes; files are written atomically, so processes may share the folder. A kernel's 0-d
+outputs come back as NumPy scalars, as NumPy's ufuncs return them, so the steps after a
+group see the values the NumPy program would. Results equal the NumPy path to within
+floating-point rounding (the tests use rtol 1e-12 in float64, 1e-5 in float32): Numba may
+evaluate a transcendental function by a different routine than NumPy (a few ulp), a kernel
+adds a sum's terms in order (one partial sum a lane) where NumPy adds pairwise, and
+intermediate values of float32 kernels are rounded to float32 after each op as NumPy does.
+Derivatives of high order amplify these differences no more than they amplify NumPy's own
+rounding.
 """
 from __future__ import annotations
 
@@ -124,14 +125,15 @@ def _caller(kernel: Any, group: Group, sched: Schedule) -> Any:
     unwrap = [sched.nodes[s].ndim == 0 for s in group.outputs]
     given = [b is not None for b in group.buffers] or [False] * len(group.outputs)
     scalar = [sched.nodes[s].ndim == 0 for s in group.inputs]
+    dtypes = [sched.nodes[s].dtype for s in group.inputs]
     n_in = len(group.inputs)
-    empty, contiguous = np.empty, np.ascontiguousarray
+    empty, asarray, contiguous = np.empty, np.asarray, np.ascontiguousarray
 
     def call(*args: Any) -> tuple:
         spares = iter(args[n_in:])
-        # a 0-d value (array, NumPy or Python number) goes in as a number
-        ins = [float(a) if s else (a if a.flags.c_contiguous else contiguous(a))
-               for a, s in zip(args[:n_in], scalar)]
+        ins = [asarray(a, dtype=d).reshape(1) if s else
+               (a if a.flags.c_contiguous else contiguous(a))
+               for a, s, d in zip(args[:n_in], scalar, dtypes)]
         outs = []
         for g, (shape, dtype) in zip(given, out_specs):
             o = next(spares) if g else None
