@@ -97,6 +97,25 @@ def test_a_layer_cnn_training_graph_exports(rng):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
 
 
+def test_slicing_gradients_run_in_onnxruntime(rng):
+    # basic indexing (steps, negative steps, ints, None, ellipsis); picks overlap
+    x = sg.var("x", (5, 6), "float32")
+    outs = [x[1:4, ::2], x[::-1, 2], x[None, -1, 1:], x[..., 3], x[-2:, -1:0:-3]]
+    loss = outs[0].sum() * 0.0
+    for k, o in enumerate(outs):
+        loss = loss + sg.sum(o * o) * float(k + 1)
+    f = sg.function([x], [loss, *sg.grad(loss, [x])])
+    X = rng.standard_normal((5, 6)).astype(np.float32)
+    got, want = _run(export_onnx(f), {"x": X}), f(X)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+    expected = np.zeros((5, 6), np.float32)
+    for k, idx in enumerate([np.s_[1:4, ::2], np.s_[::-1, 2], np.s_[-1, 1:], np.s_[..., 3],
+                             np.s_[-2:, -1:0:-3]]):
+        np.add.at(expected, idx, 2.0 * (k + 1) * X[idx])
+    np.testing.assert_allclose(got[1], expected, rtol=1e-5, atol=1e-6)
+
+
 def test_weak_scalars_and_mixed_dtypes_are_cast_as_numpy_promotes(rng):
     x = sg.var("x", (3,), "float32")
     i = sg.var("i", (3,), "int64")

@@ -317,13 +317,31 @@ def _gather(w: _Writer, node: Node, spec: list[tuple], x: Node, arrays: Sequence
 def _getitem_grad(w: _Writer, node: Node) -> str:
     g, ref, *arrays = node.inputs
     if not arrays:
-        raise _unsupported(node, "the gradient of slicing has no ONNX counterpart here")
+        return _slice_grad(w, node)
     spec = [s for s in node.attr("index")]
     zeros = w.add("ConstantOfShape", [w.add("Shape", [w.value(ref)])], "zeros",
                   value=w.onnx.numpy_helper.from_array(np.zeros(1, node.dtype)))
     indices = _index_arrays(w, node, spec, arrays)
     return w.add("ScatterND", [zeros, indices, w.value(g, node.dtype)], "getitem_grad",
                  reduction="add")
+
+
+def _slice_grad(w: _Writer, node: Node) -> str:
+    # the gradient of basic indexing (slices, ints, None, ...): g added at the positions the
+    # index picked, whose flat offsets are known when the shape is: ScatterElements into a
+    # flat zero array, reshaped
+    from symgraph.ops.shape import _decode_index
+    g, ref = node.inputs
+    if None in ref.shape:
+        raise _unsupported(node, "the gradient of slicing needs the sliced array's static shape")
+    size = int(np.prod(ref.shape, dtype=np.int64))
+    picked = np.arange(size, dtype=np.int64).reshape(ref.shape)[
+        _decode_index(node.attr("index"), [])]
+    zeros = w.constant(np.zeros(size, node.dtype), "zeros")
+    flat_g = w.add("Reshape", [w.value(g, node.dtype), w.ints([-1], "flat")], "g_flat")
+    spread = w.add("ScatterElements", [zeros, w.constant(np.ravel(picked), "picked"), flat_g],
+                   "slice_grad_flat", axis=0, reduction="add")
+    return w.add("Reshape", [spread, w.ints(list(ref.shape), "shape")], "getitem_grad")
 
 
 def _conv2d(w: _Writer, node: Node) -> str:
