@@ -279,10 +279,11 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
     if current:
         runs.append(current)
     runs = [piece for r in runs for piece in _cut(sched, r)]
-    runs = [r for r in runs
-            if _pays(_run_shape(sched, r, kinds), [sched.steps[p].node for p in r],
-                     [kinds[sched.steps[p].out] for p in r])]
-    if not runs:
+    shaped = [(r, _run_shape(sched, r, kinds)) for r in runs]
+    shaped = [(r, shape) for r, shape in shaped
+              if _pays(shape, [sched.steps[p].node for p in r],
+                       [kinds[sched.steps[p].out] for p in r])]
+    if not shaped:
         return []
     readers: dict[int, set[int]] = {}
     for pos, step in enumerate(sched.steps):
@@ -290,7 +291,7 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
             readers.setdefault(a, set()).add(pos)
     wanted = {sched.slot[t.id] for t in targets}
     groups = []
-    for run in runs:
+    for run, shape in shaped:
         inside = set(run)
         outs = tuple(sched.steps[p].out for p in run
                      if sched.steps[p].out in wanted
@@ -301,15 +302,14 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
             for a in _reads(sched.steps[p]):
                 if a not in made and a not in ins and not _literal(sched.nodes[a]):
                     ins[a] = None
-        if not outs or not _worth_a_call(_run_shape(sched, run, kinds), len(run), len(ins),
-                                         len(outs)):
+        if not outs or not _worth_a_call(shape, len(run), len(ins), len(outs)):
             continue
         internal = tuple(sorted(made - set(outs)))
         source = kernel_source(sched, run, list(ins), outs, kinds)
         key = hashlib.sha256(source.encode()).hexdigest()[:24]
         one_loop = len({ph for ph in _phases(sched, run, kinds).values() if ph % 2}) <= 1
         groups.append(Group(tuple(run), tuple(ins), outs, internal, source, key,
-                            _run_shape(sched, run, kinds),
+                            shape,
                             _buffers(sched, plan, run, list(ins), outs, readers, one_loop)))
     return groups
 
