@@ -37,6 +37,7 @@ from typing import Any, Optional
 import numpy as np
 
 from symgraph.graph import Node
+from symgraph.runtime import fused_native
 from symgraph.runtime.memory import Plan, ufunc_of
 from symgraph.runtime.schedule import Schedule
 
@@ -363,6 +364,7 @@ class Tiers:
     reason: str = ""
     calls: int = 0
     seconds: float = 0.0
+    origin: str = ""                # "native cache": kernels loaded without Numba
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def describe(self) -> list[str]:
@@ -376,7 +378,8 @@ class Tiers:
         head = (f"fusion ({self.mode}): {len(self.groups)} groups of {ops} elementwise ops "
                 f"run on the {self.tier} tier")
         if self.tier == "fused":
-            head += f" (kernels ready in {self.seconds:.2f} s)"
+            where = f"native kernels from the disk cache, " if self.origin else "kernels "
+            head += f" ({where}ready in {self.seconds:.2f} s)"
         if self.reason:
             head += f": {self.reason}"
         lines = [head]
@@ -401,6 +404,8 @@ def attach(function: Any, option: Optional[str]) -> Optional[Tiers]:
         tiers.groups = _plan(function)
         if not tiers.groups:
             return tiers
+        if fused_native.present(tiers.groups, cache_dir()) and _native_swap(function, tiers):
+            return tiers            # a warm disk cache of native kernels: fused now, no Numba
     if chosen == "force":
         _swap_in(function, tiers)
         return tiers
@@ -439,6 +444,41 @@ def _start(function: Any, tiers: Tiers) -> None:
                      name="symgraph-fusion").start()
 
 
+def _native_swap(function: Any, tiers: Tiers) -> bool:
+    """Run ``function`` on its groups' native kernels (``fused_native``) from now on;
+    False (and the reason kept for the report) when any of them cannot be loaded."""
+    from symgraph.runtime import codegen
+    start = time.perf_counter()
+    sched = function._schedule
+    try:
+        entries = fused_native.load(tiers.groups, sched, cache_dir())
+        calls = {g: fused_native.caller(entries[g], g, sched) for g in tiers.groups}
+        program = _fused_program(function, codegen, calls)
+    except Exception as exc:   # today's path: NumPy now, Numba in the background
+        tiers.reason = f"native cache unusable ({type(exc).__name__}: {exc})"[:300]
+        return False
+    tiers.seconds = time.perf_counter() - start
+    function._program = program
+    tiers.tier, tiers.origin, tiers.reason = "fused", "native cache", ""
+    return True
+
+
+def _fused_program(function: Any, codegen: Any, calls: dict) -> Any:
+    return codegen.generate(function._schedule, function._plan, function.inputs,
+                            list(function.provenance.outputs), check_nan=function.check_nan,
+                            name=(function.name or "compiled") + " fused", fused=calls)
+
+
+def _store_native(function: Any, tiers: Tiers, kernels: dict) -> None:
+    """Write the native copy of each kernel Numba gave us, for the next process (never
+    fails the function: a kernel without one keeps the Numba path there)."""
+    for g, kernel in kernels.items():
+        try:
+            fused_native.store(g, kernel, function._schedule, cache_dir())
+        except Exception:       # noqa: BLE001 - an optional speed-up of the next process
+            pass
+
+
 def _swap_in(function: Any, tiers: Tiers) -> None:
     """Compile (or load) every kernel, then run the function on the fused program."""
     from symgraph.runtime import codegen    # codegen calls nothing here: no cycle at load
@@ -452,10 +492,12 @@ def _swap_in(function: Any, tiers: Tiers) -> None:
                 return
         sched = function._schedule
         calls = {}
+        kernels = {}
         failed = []
         for g in tiers.groups:
             try:
-                calls[g] = _caller(load_kernel(g), g, sched)
+                kernels[g] = load_kernel(g)
+                calls[g] = _caller(kernels[g], g, sched)
             except ImportError:
                 raise
             except Exception as exc:   # this group stays on NumPy; the others fuse
@@ -465,11 +507,7 @@ def _swap_in(function: Any, tiers: Tiers) -> None:
             tiers.reason = f"{len(failed)} groups stayed on NumPy ({failed[0]})"
         if not calls:
             raise RuntimeError(tiers.reason or "no kernel compiled")
-        program = codegen.generate(sched, function._plan, function.inputs,
-                                   list(function.provenance.outputs),
-                                   check_nan=function.check_nan,
-                                   name=(function.name or "compiled") + " fused",
-                                   fused=calls)
+        program = _fused_program(function, codegen, calls)
     except Exception as exc:   # the NumPy tier stays; say why in the report
         tiers.tier, tiers.reason = "failed", f"{type(exc).__name__}: {exc}"[:300]
         if tiers.mode == "force" and isinstance(exc, ImportError):
@@ -478,6 +516,7 @@ def _swap_in(function: Any, tiers: Tiers) -> None:
     tiers.seconds = time.perf_counter() - start
     function._program = program
     tiers.tier = "fused"
+    _store_native(function, tiers, kernels)
 
 
 def wait(function: Any, timeout: float = 600.0) -> str:

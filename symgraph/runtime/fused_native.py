@@ -1,0 +1,471 @@
+"""Fused kernels as native object code on disk, loaded without Numba (the warm-cache path).
+
+Numba's own disk cache still needs ``import numba`` (~0.45 s) before a cached kernel can
+run, so a second process would start on the NumPy tier. This module keeps a second,
+Numba-free copy of each kernel: when a process has a kernel from Numba (compiled or
+loaded), it also compiles a C entry for it and writes that entry's machine code to
+``<cache>/native/<kernel key>-<host key>.bin``. A later process whose every group has such
+a file loads them with llvmlite alone (an MCJIT engine: ~0.03 s to start, a few ms an
+object) while the function compiles, and runs fused from its first call.
+
+The entry is a CPython ``METH_FASTCALL`` function: it takes the group's input and output
+arrays, checks each is exactly an ``ndarray`` of the kernel's dtype, rank and static shape,
+C-contiguous (outputs writable), and calls the kernel on their data pointers (rebuilt as
+arrays with ``numba.carray``). Reading pointers from Python costs 1-1.6 us an array
+(``a.ctypes.data``, ``a.__array_interface__``), more than a short group saves; the entry
+reads them from the array object itself (NumPy's ABI-frozen ``PyArrayObject_fields``
+layout, checked on probe arrays before any object is loaded), so a call costs less than
+the Numba dispatcher's. An argument that fails a check raises ``TypeError`` before the
+kernel runs, and the caller retries with fresh C-contiguous copies.
+
+What keeps a bad file from hurting the process:
+
+- The host key hashes the format, llvmlite's version, the process triple, the CPU name
+  and features (object code is CPU specific), Python's and NumPy's major versions.
+- The file holds a SHA-256 of its payload; a file that fails it (truncated, corrupted) is
+  deleted and never reaches LLVM. Its metadata must name the group's argument specs.
+- The object's undefined symbols are read from its ELF symbol table and each must resolve
+  in the process (libm, the Python C API); Numba's helpers are refused. The three the
+  wrapper Numba writes around a kernel may reference (``numba_gil_ensure`` /
+  ``numba_gil_release`` on its error path, ``NRT_MemInfo_call_dtor`` for arrays it never
+  allocates) are defined in the object itself, with the same meaning. An unresolved symbol
+  would abort the process inside LLVM, so nothing is loaded unless all resolve.
+- Only ELF objects (Linux) of float32/float64 kernels are stored; anything else, or any
+  error, leaves the function on today's path (NumPy tier now, Numba in the background).
+
+``SYMGRAPH_NATIVE_KERNELS=off`` turns the native cache off (neither written nor read).
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import os
+import struct
+import sys
+import threading
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+FORMAT = b"symgraph-native-1\n"
+_ENV = "SYMGRAPH_NATIVE_KERNELS"
+_DTYPES = {"float32": 1, "float64": 2}     # index of the dtype's descr in the types table
+_NUMBA_HELPERS = ("numba_", "NRT_", "_ZN5numba")
+_METH_FASTCALL = 0x0080
+_C_CONTIGUOUS, _WRITEABLE = 0x0001, 0x0400
+# PyArrayObject_fields: the header (16 bytes), then data, nd, dimensions, strides, base,
+# descr, flags; checked on probe arrays by ``_abi_ok`` before anything relies on it
+_OB_TYPE, _DATA, _ND, _DIMS, _DESCR, _FLAGS = 8, 16, 24, 32, 56, 64
+
+_lock = threading.RLock()
+_loaded: dict[str, Callable] = {}     # kernel key -> its entry (a builtin function)
+_added: set[str] = set()              # keys whose object went into the engine (never twice)
+_keep: list = []                      # PyMethodDef structs the entries point into
+_engine: list = []                    # the process's one MCJIT engine
+
+
+def enabled() -> bool:
+    return os.environ.get(_ENV, "on").lower() not in ("off", "0", "no", "false")
+
+
+def folder(cache_dir: str) -> str:
+    return os.path.join(cache_dir, "native")
+
+
+def arg_specs(group: Any, sched: Any) -> list[tuple[tuple, str]]:
+    """(shape, dtype) of each argument of a group's entry: inputs, then outputs; a 0-d
+    input is passed as shape (1,), as the fused caller reshapes it."""
+    specs = []
+    for s in (*group.inputs, *group.outputs):
+        n = sched.nodes[s]
+        specs.append((tuple(n.shape) or (1,), n.dtype.name))
+    return specs
+
+
+def present(groups: list, cache_dir: str) -> bool:
+    """Every group has a native file for some host (a cheap check: no llvmlite)."""
+    if not enabled() or not groups:
+        return False
+    try:
+        names = os.listdir(folder(cache_dir))
+    except OSError:
+        return False
+    stems = {n.split("-", 1)[0] for n in names if n.endswith(".bin")}
+    return all(g.key in stems for g in groups)
+
+
+# --- host and file format ------------------------------------------------------------------
+_host: list[str] = []
+
+
+def host_key() -> str:
+    """What the object code depends on besides the kernel (imports llvmlite)."""
+    if not _host:
+        import llvmlite
+        import llvmlite.binding as ll
+        parts = [FORMAT.decode().strip(), llvmlite.__version__, ll.get_process_triple(),
+                 ll.get_host_cpu_name(), ll.get_host_cpu_features().flatten(),
+                 "%d.%d" % sys.version_info[:2], np.__version__.split(".")[0]]
+        _host.append(hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16])
+    return _host[0]
+
+
+def _path(cache_dir: str, key: str, host: str, suffix: str = ".bin") -> str:
+    return os.path.join(folder(cache_dir), f"{key}-{host}{suffix}")
+
+
+def pack(meta: dict, obj: bytes) -> bytes:
+    """FORMAT, SHA-256 of the payload, then the payload: JSON length, JSON, object code."""
+    text = json.dumps(meta, sort_keys=True).encode()
+    payload = struct.pack("<Q", len(text)) + text + obj
+    return FORMAT + hashlib.sha256(payload).digest() + payload
+
+
+def unpack(data: bytes) -> tuple[dict, bytes]:
+    """The metadata and object code of a file; ValueError unless its hash checks out."""
+    head = len(FORMAT)
+    if data[:head] != FORMAT or len(data) < head + 40:
+        raise ValueError("not a symgraph native kernel file")
+    digest, payload = data[head:head + 32], data[head + 32:]
+    if hashlib.sha256(payload).digest() != digest:
+        raise ValueError("native kernel file is corrupted (hash mismatch)")
+    (size,) = struct.unpack_from("<Q", payload)
+    meta = json.loads(payload[8:8 + size].decode())
+    return meta, payload[8 + size:]
+
+
+def _write_once(path: str, data: bytes) -> None:
+    if os.path.exists(path):
+        return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def undefined_symbols(obj: bytes) -> list[str]:
+    """Names an ELF64 little-endian object needs from outside (ValueError otherwise)."""
+    if obj[:4] != b"\x7fELF" or obj[4] != 2 or obj[5] != 1:
+        raise ValueError("not a 64-bit little-endian ELF object")
+    shoff, = struct.unpack_from("<Q", obj, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", obj, 0x3A)
+    if shentsize != 64 or shoff + shnum * 64 > len(obj):
+        raise ValueError("bad ELF section table")
+    sections = [struct.unpack_from("<IIQQQQIIQQ", obj, shoff + k * 64) for k in range(shnum)]
+    names = []
+    for sec in sections:
+        if sec[1] != 2:                             # SHT_SYMTAB
+            continue
+        off, size, link, entsize = sec[4], sec[5], sec[6], sec[9]
+        if entsize != 24 or off + size > len(obj) or link >= shnum:
+            raise ValueError("bad ELF symbol table")
+        str_off, str_size = sections[link][4], sections[link][5]
+        if str_off + str_size > len(obj):
+            raise ValueError("bad ELF string table")
+        for k in range(size // 24):
+            name_at, _info, _other, shndx = struct.unpack_from("<IBBH", obj, off + k * 24)
+            if shndx == 0 and name_at:              # SHN_UNDEF, named
+                if name_at >= str_size:
+                    raise ValueError("bad ELF symbol name")
+                end = obj.index(b"\0", str_off + name_at)
+                names.append(obj[str_off + name_at:end].decode())
+    return names
+
+
+def _process_symbol(name: str) -> Optional[int]:
+    """The address of ``name`` among the process's global symbols, or None."""
+    if name.startswith(_NUMBA_HELPERS):
+        return None
+    try:
+        return ctypes.cast(getattr(_PROCESS, name), ctypes.c_void_p).value
+    except AttributeError:
+        return None
+
+
+_PROCESS = ctypes.CDLL(None)
+
+
+# --- writing (a process that has Numba) ----------------------------------------------------
+# Numba's C wrapper reports a kernel's error under the GIL and may free arrays it made; our
+# kernels raise nothing and make no array, but the references must resolve: these do what
+# Numba's helpers of the same names do (the GIL ones), or nothing (no array to free).
+_STUBS = r"""
+declare i32 @PyGILState_Ensure()
+declare void @PyGILState_Release(i32)
+define void @numba_gil_ensure(ptr %s) {
+  %r = call i32 @PyGILState_Ensure()
+  store i32 %r, ptr %s
+  ret void
+}
+define void @numba_gil_release(ptr %s) {
+  %r = load i32, ptr %s
+  call void @PyGILState_Release(i32 %r)
+  ret void
+}
+define void @NRT_MemInfo_call_dtor(ptr %m) {
+  ret void
+}
+"""
+
+
+def entry_ir(entry: str, types: str, target: str, specs: list, n_inputs: int) -> str:
+    """LLVM IR of the METH_FASTCALL entry ``entry(self, args, nargs)``: check every
+    argument against ``specs`` (type, dtype, rank, shape, C order, outputs writable), then
+    call ``target`` (the C kernel) on their data pointers; on a mismatch raise TypeError."""
+    n = len(specs)
+    msg = b"symgraph native kernel: an argument is not the expected C-contiguous array\0"
+    lines = [f'declare void @"{target}"({", ".join(["ptr"] * n)})',
+             "declare void @Py_IncRef(ptr)", "declare void @PyErr_SetString(ptr, ptr)",
+             "@_Py_NoneStruct = external global i8", "@PyExc_TypeError = external global ptr",
+             f'@"{types}" = global [3 x ptr] zeroinitializer',
+             f"@msg = private constant [{len(msg)} x i8] c\"" +
+             "".join(chr(b) if 32 <= b < 127 and b != 34 else f"\\{b:02X}" for b in msg) + '"',
+             f'define ptr @"{entry}"(ptr %self, ptr %args, i64 %nargs) {{',
+             "start:", f"  %count = icmp eq i64 %nargs, {n}",
+             "  br i1 %count, label %arg0, label %bad"]
+    for k, (shape, dtype) in enumerate(specs):
+        ok = f"%arg{k + 1}" if k + 1 < n else "%go"
+        need = _C_CONTIGUOUS | (_WRITEABLE if k >= n_inputs else 0)
+        lines += [f"arg{k}:",
+                  f"  %slot{k} = getelementptr ptr, ptr %args, i64 {k}",
+                  f"  %o{k} = load ptr, ptr %slot{k}",
+                  f"  %tp{k} = getelementptr i8, ptr %o{k}, i64 {_OB_TYPE}",
+                  f"  %t{k} = load ptr, ptr %tp{k}",
+                  f'  %want_t{k} = load ptr, ptr @"{types}"',
+                  f"  %is_array{k} = icmp eq ptr %t{k}, %want_t{k}",
+                  f"  br i1 %is_array{k}, label %fields{k}, label %bad",
+                  f"fields{k}:",
+                  f"  %ndp{k} = getelementptr i8, ptr %o{k}, i64 {_ND}",
+                  f"  %nd{k} = load i32, ptr %ndp{k}",
+                  f"  %rank{k} = icmp eq i32 %nd{k}, {len(shape)}",
+                  f"  %flp{k} = getelementptr i8, ptr %o{k}, i64 {_FLAGS}",
+                  f"  %fl{k} = load i32, ptr %flp{k}",
+                  f"  %flm{k} = and i32 %fl{k}, {need}",
+                  f"  %order{k} = icmp eq i32 %flm{k}, {need}",
+                  f"  %dsp{k} = getelementptr i8, ptr %o{k}, i64 {_DESCR}",
+                  f"  %ds{k} = load ptr, ptr %dsp{k}",
+                  f'  %wdp{k} = getelementptr [3 x ptr], ptr @"{types}", i64 0, i64 '
+                  f"{_DTYPES[dtype]}",
+                  f"  %wd{k} = load ptr, ptr %wdp{k}",
+                  f"  %dtype{k} = icmp eq ptr %ds{k}, %wd{k}",
+                  f"  %c1_{k} = and i1 %rank{k}, %order{k}",
+                  f"  %c2_{k} = and i1 %c1_{k}, %dtype{k}",
+                  f"  br i1 %c2_{k}, label %shape{k}, label %bad",
+                  f"shape{k}:",
+                  f"  %dmp{k} = getelementptr i8, ptr %o{k}, i64 {_DIMS}",
+                  f"  %dm{k} = load ptr, ptr %dmp{k}"]
+        acc = "true"
+        for ax, size in enumerate(shape):
+            lines += [f"  %dg{k}_{ax} = getelementptr i64, ptr %dm{k}, i64 {ax}",
+                      f"  %dv{k}_{ax} = load i64, ptr %dg{k}_{ax}",
+                      f"  %de{k}_{ax} = icmp eq i64 %dv{k}_{ax}, {size}",
+                      f"  %da{k}_{ax} = and i1 {acc}, %de{k}_{ax}"]
+            acc = f"%da{k}_{ax}"
+        lines += [f"  %dtp{k} = getelementptr i8, ptr %o{k}, i64 {_DATA}",
+                  f"  %data{k} = load ptr, ptr %dtp{k}",
+                  f"  br i1 {acc}, label {ok}, label %bad"]
+    pointers = ", ".join(f"ptr %data{k}" for k in range(n))
+    lines += ["go:", f'  call void @"{target}"({pointers})',
+              "  call void @Py_IncRef(ptr @_Py_NoneStruct)", "  ret ptr @_Py_NoneStruct",
+              "bad:", "  %exc = load ptr, ptr @PyExc_TypeError",
+              "  call void @PyErr_SetString(ptr %exc, ptr @msg)", "  ret ptr null", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def _prune(module: Any, machine: Any) -> None:
+    """Optimise the internalised module: the kernel is inlined into the C wrapper with its
+    constant loop steps, and its own copy, whose error paths call Numba's raising helpers
+    (a ``range`` step of zero), goes away with every function nothing calls."""
+    import llvmlite.binding as ll
+    builder = ll.create_pass_builder(machine, ll.create_pipeline_tuning_options(speed_level=2))
+    builder.getModulePassManager().run(module, builder)
+
+
+def _c_kernel(kernel: Any, specs: list) -> Any:
+    """A Numba cfunc taking one data pointer an argument and calling ``kernel`` on them
+    as C-ordered arrays of their static shapes."""
+    import numba
+    from numba import types as nt
+    params = ", ".join(f"p{k}" for k in range(len(specs)))
+    arrays = ", ".join(f"carray(p{k}, {shape!r}, np.{dtype})"
+                       for k, (shape, dtype) in enumerate(specs))
+    namespace = {"kernel": kernel, "carray": numba.carray, "np": np}
+    exec(f"def entry({params}):\n    kernel({arrays})\n", namespace)  # noqa: S102 - our text
+    signature = nt.void(*[nt.voidptr] * len(specs))
+    return numba.cfunc(signature, error_model="numpy")(namespace["entry"])
+
+
+def store(group: Any, kernel: Any, sched: Any, cache_dir: str) -> str:
+    """Write the native file of ``group`` (whose Numba kernel is ``kernel``) unless it is
+    there; returns what happened ("written", "present", or why not)."""
+    if not enabled():
+        return "off"
+    import numba
+    if numba.config.CPU_NAME or numba.config.CPU_FEATURES:
+        return "Numba targets another CPU (NUMBA_CPU_NAME)"   # the host key would lie
+    host = host_key()
+    path = _path(cache_dir, group.key, host)
+    refused = _path(cache_dir, group.key, host, ".refused")
+    if os.path.exists(path) or os.path.exists(refused):
+        return "present"
+    specs = arg_specs(group, sched)
+    if any(dtype not in _DTYPES for _, dtype in specs):
+        return "only float32 and float64 kernels are stored"
+    import llvmlite.binding as ll
+    from numba.core.compiler_lock import global_compiler_lock
+    entry, types = f"symgraph_entry_{group.key}", f"symgraph_types_{group.key}"
+    with global_compiler_lock:        # LLVM's context is shared with Numba's compiles
+        cf = _c_kernel(kernel, specs)
+        library = cf._library
+        module = ll.parse_bitcode(library._final_module.as_bitcode())
+        module.link_in(ll.parse_assembly(_STUBS))
+        module.link_in(ll.parse_assembly(entry_ir(entry, types, cf.native_name, specs,
+                                                  len(group.inputs))))
+        # one exported function and table an object: kernels share no names in the engine
+        for value in (*module.functions, *module.global_variables):
+            if not value.is_declaration and value.name not in (entry, types) \
+                    and not value.name.startswith("llvm."):
+                value.linkage = "internal"
+        _prune(module, library._codegen._tm)
+        module.verify()
+        obj = library._codegen._tm.emit_object(module)
+    missing = [s for s in undefined_symbols(obj) if _process_symbol(s) is None]
+    if missing:
+        _write_once(refused, " ".join(missing).encode())
+        return f"refused: needs {', '.join(missing[:3])}"
+    meta = {"key": group.key, "host": host, "entry": entry, "types": types,
+            "args": [[list(shape), dtype] for shape, dtype in specs]}
+    _write_once(path, pack(meta, obj))
+    return "written"
+
+
+# --- loading (any process; llvmlite only) --------------------------------------------------
+_abi: list[bool] = []
+
+
+def _abi_ok() -> bool:
+    """NumPy's array fields sit where the entries read them (checked once, on probes)."""
+    if not _abi:
+        _abi.append(_probe_abi())
+    return _abi[0]
+
+
+def _probe_abi() -> bool:
+    read_p = lambda a, off: ctypes.c_void_p.from_address(id(a) + off).value  # noqa: E731
+    read_i = lambda a, off: ctypes.c_int.from_address(id(a) + off).value     # noqa: E731
+    for probe in (np.empty((2, 3), np.float64), np.empty((3, 2), np.float32).T):
+        dims = read_p(probe, _DIMS)
+        if read_p(probe, _OB_TYPE) != id(np.ndarray) or read_p(probe, _DATA) != probe.ctypes.data \
+                or read_i(probe, _ND) != probe.ndim or read_p(probe, _DESCR) != id(probe.dtype) \
+                or bool(read_i(probe, _FLAGS) & _C_CONTIGUOUS) != probe.flags.c_contiguous \
+                or bool(read_i(probe, _FLAGS) & _WRITEABLE) != probe.flags.writeable \
+                or tuple((ctypes.c_int64 * probe.ndim).from_address(dims)) != probe.shape:
+            return False
+    return all(np.empty(2, np.dtype(d)).dtype is np.dtype(d) for d in _DTYPES)
+
+
+def _mcjit() -> Any:
+    if not _engine:
+        import llvmlite.binding as ll
+        ll.initialize_native_target()
+        ll.initialize_native_asmprinter()
+        machine = ll.Target.from_default_triple().create_target_machine(codemodel="jitdefault")
+        _engine.append(ll.create_mcjit_compiler(ll.parse_assembly(""), machine))
+    return _engine[0]
+
+
+def _builtin(address: int, name: str) -> Callable:
+    """A Python builtin function whose C implementation is at ``address`` (fastcall)."""
+    class MethodDef(ctypes.Structure):
+        _fields_ = [("name", ctypes.c_char_p), ("meth", ctypes.c_void_p),
+                    ("flags", ctypes.c_int), ("doc", ctypes.c_char_p)]
+    method = MethodDef(name.encode(), address, _METH_FASTCALL, None)
+    _keep.append(method)                 # the function points into it for ever
+    make = ctypes.pythonapi.PyCFunction_NewEx
+    make.restype, make.argtypes = ctypes.py_object, [ctypes.c_void_p] * 3
+    return make(ctypes.addressof(method), None, None)
+
+
+def _entry_of(group: Any, sched: Any, cache_dir: str, host: str) -> Callable:
+    """Load (once a process) the native entry of ``group``'s kernel."""
+    done = _loaded.get(group.key)
+    if done is not None:
+        return done
+    if group.key in _added:
+        raise RuntimeError("this kernel's object failed to load earlier in this process")
+    path = _path(cache_dir, group.key, host)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    try:
+        meta, obj = unpack(data)
+        specs = [[list(shape), dtype] for shape, dtype in arg_specs(group, sched)]
+        if meta.get("key") != group.key or meta.get("host") != host or meta.get("args") != specs:
+            raise ValueError("native kernel file describes another kernel")
+        symbols = undefined_symbols(obj)
+    except (ValueError, KeyError, UnicodeDecodeError, struct.error) as exc:
+        try:
+            os.remove(path)              # the next Numba load writes it again
+        except OSError:
+            pass
+        raise ValueError(f"{os.path.basename(path)}: {exc}") from None
+    import llvmlite.binding as ll
+    for name in symbols:
+        address = _process_symbol(name)
+        if address is None:
+            raise RuntimeError(f"native kernel needs {name}, not in this process")
+        ll.add_symbol(name, address)
+    engine = _mcjit()
+    _added.add(group.key)
+    engine.add_object_file(ll.ObjectFileRef.from_data(obj))
+    engine.finalize_object()
+    address = engine.get_function_address(meta["entry"])
+    table = engine.get_global_value_address(meta["types"])
+    if not address or not table:
+        raise RuntimeError("native kernel object lacks its entry")
+    values = (ctypes.c_void_p * 3).from_address(table)
+    values[0], values[1], values[2] = id(np.ndarray), id(np.dtype("float32")), id(np.dtype("float64"))
+    entry = _builtin(address, f"fused_{group.key}")
+    _loaded[group.key] = entry
+    return entry
+
+
+def load(groups: list, sched: Any, cache_dir: str) -> dict:
+    """The native entry of every group (a dict group -> entry); raises when any is
+    missing or unusable, so the caller keeps its other path."""
+    with _lock:
+        if not _abi_ok():
+            raise RuntimeError("NumPy's array layout is not the one native kernels read")
+        host = host_key()
+        return {g: _entry_of(g, sched, cache_dir, host) for g in groups}
+
+
+def caller(entry: Callable, group: Any, sched: Any) -> Callable:
+    """Allocate the group's outputs, run the native entry, return the outputs as a tuple.
+    An input the entry refuses (a view, another dtype's descr) is copied and retried."""
+    out_specs = [(sched.nodes[s].shape, np.dtype(sched.nodes[s].dtype)) for s in group.outputs]
+    in_specs = [(tuple(sched.nodes[s].shape) or (1,), np.dtype(sched.nodes[s].dtype))
+                for s in group.inputs]
+    scalar = [sched.nodes[s].ndim == 0 for s in group.inputs]
+    has_scalar = any(scalar)
+    dtypes = [d for _, d in in_specs]
+    empty, asarray = np.empty, np.asarray
+
+    def fresh(a: Any, shape: tuple, dtype: np.dtype) -> np.ndarray:
+        out = empty(shape, dtype)
+        out[...] = a
+        return out
+
+    def call(*args: Any) -> tuple:
+        if has_scalar:
+            args = tuple(asarray(a, dtype=d).reshape(1) if s else a
+                         for a, s, d in zip(args, scalar, dtypes))
+        outs = [empty(shape, dtype) for shape, dtype in out_specs]
+        try:
+            entry(*args, *outs)
+        except TypeError:
+            args = tuple(fresh(a, shape, dtype) for a, (shape, dtype) in zip(args, in_specs))
+            entry(*args, *outs)
+        return tuple(outs)
+    return call
