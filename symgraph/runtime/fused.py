@@ -365,6 +365,7 @@ class Tiers:
     calls: int = 0
     seconds: float = 0.0
     origin: str = ""                # "native cache": kernels loaded without Numba
+    storing: bool = False           # writing native copies of the kernels for next time
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def describe(self) -> list[str]:
@@ -469,7 +470,7 @@ def _fused_program(function: Any, codegen: Any, calls: dict) -> Any:
                             name=(function.name or "compiled") + " fused", fused=calls)
 
 
-def _store_native(function: Any, tiers: Tiers, kernels: dict) -> None:
+def _store_native(function: Any, kernels: dict) -> None:
     """Write the native copy of each kernel Numba gave us, for the next process (never
     fails the function: a kernel without one keeps the Numba path there)."""
     for g, kernel in kernels.items():
@@ -489,6 +490,9 @@ def _swap_in(function: Any, tiers: Tiers) -> None:
             tiers.groups = _plan(function)
             if not tiers.groups:
                 tiers.tier = "numpy"
+                return
+            # a big graph, planned only now: its native kernels spare Numba's import too
+            if fused_native.present(tiers.groups, cache_dir()) and _native_swap(function, tiers):
                 return
         sched = function._schedule
         calls = {}
@@ -515,18 +519,23 @@ def _swap_in(function: Any, tiers: Tiers) -> None:
         return
     tiers.seconds = time.perf_counter() - start
     function._program = program
+    tiers.storing = True
     tiers.tier = "fused"
-    _store_native(function, tiers, kernels)
+    try:
+        _store_native(function, kernels)
+    finally:
+        tiers.storing = False
 
 
 def wait(function: Any, timeout: float = 600.0) -> str:
-    """Wait until ``function``'s kernels are in (or failed); returns the tier."""
+    """Wait until ``function``'s kernels are in (or failed) and their native copies are
+    written; returns the tier."""
     tiers = getattr(function, "_tiers", None)
     if tiers is None:
         return "numpy"
     if tiers.tier == "numpy" and tiers.groups != []:
         _start(function, tiers)
     end = time.perf_counter() + timeout
-    while tiers.tier == "compiling" and time.perf_counter() < end:
+    while (tiers.tier == "compiling" or tiers.storing) and time.perf_counter() < end:
         time.sleep(0.01)
     return tiers.tier
