@@ -254,3 +254,21 @@ def test_big_graphs_planned_in_the_background_load_native_kernels(cache, monkeyp
     f(xv, yv)
     assert fused.wait(f) == "fused" and f._tiers.origin == "native cache"
     np.testing.assert_allclose(f(xv, yv), want, rtol=RTOL64)
+
+
+def test_long_kernels_run_without_the_gil_and_short_ones_keep_it(cache):
+    for shape, n in (((6,), 12), ((64,), 100)):
+        _chain_function(shape, n=n)
+    folder = os.path.join(str(cache), "fused", "native")
+    released = {}
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb") as fh:
+            meta, obj = fused_native.unpack(fh.read())
+        released[meta["args"][0][0][0]] = "PyEval_SaveThread" in \
+            fused_native.undefined_symbols(obj)
+    assert released == {6: False, 64: True}
+    f, (x, y, a) = _chain_function((64,), n=100)
+    assert f._tiers.origin == "native cache"
+    xv, yv = np.linspace(-1, 1, 64), np.linspace(0, 1, 64)
+    np.testing.assert_allclose(f(xv, yv), sg.function([x, y], a, fusion="off")(xv, yv),
+                               rtol=RTOL64)

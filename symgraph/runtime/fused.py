@@ -3,7 +3,8 @@
 A compiled function always starts on the generated NumPy code (tier "numpy", the
 reference). This module finds its maximal runs of elementwise steps of one shape and writes
 each run as one Numba kernel that loops once over memory, keeping the intermediate values
-in registers ("fused" tier). Numba is imported only here, and only once fusion is wanted:
+in registers ("fused" tier). Numba is imported only here (and by ``fused_native.py`` to
+write native copies), and only once fusion is wanted:
 
 - ``SYMGRAPH_FUSION=auto`` (the default): after ``CALLS_BEFORE_FUSING`` calls a background
   thread compiles the kernels and swaps the fused program in; kernels already on the disk
@@ -17,10 +18,13 @@ such op in the registry, whoever declared it) on floating values of a fully know
 memory plan). Kernels are cached on disk under ``$SYMGRAPH_CACHE_DIR`` (default: the
 user's cache folder, ``~/.cache/symgraph``), one file per kernel named by the hash of its
 source, which holds its structure, shapes and dtypes; files are written atomically, so
-processes may share the folder. Results equal the NumPy path to within floating-point
-rounding: Numba may evaluate a transcendental function by a different routine than NumPy
-(a few ulp), and intermediate values of float32 kernels are rounded to float32 after each
-op as NumPy does.
+processes may share the folder. Beside each Numba kernel a native copy is kept
+(``fused_native.py``): a process whose every group has one loads them with llvmlite alone
+while the function compiles, and runs fused from its first call without importing Numba
+(``SYMGRAPH_NATIVE_KERNELS=off`` turns that off). Results equal the NumPy path to within
+floating-point rounding: Numba may evaluate a transcendental function by a different
+routine than NumPy (a few ulp), and intermediate values of float32 kernels are rounded to
+float32 after each op as NumPy does.
 """
 from __future__ import annotations
 

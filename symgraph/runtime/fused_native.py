@@ -40,6 +40,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
+import math
 import os
 import struct
 import sys
@@ -53,6 +54,9 @@ _ENV = "SYMGRAPH_NATIVE_KERNELS"
 _DTYPES = {"float32": 1, "float64": 2}     # index of the dtype's descr in the types table
 _NUMBA_HELPERS = ("numba_", "NRT_", "_ZN5numba")
 _METH_FASTCALL = 0x0080
+# Kernels of at least this many element-ops (~10 us) run without the GIL, as Numba's nogil
+# dispatchers do; shorter ones keep it (releasing and taking it back costs ~0.1 us).
+RELEASE_GIL_WORK = 4096
 _C_CONTIGUOUS, _WRITEABLE = 0x0001, 0x0400
 # PyArrayObject_fields: the header (16 bytes), then data, nd, dimensions, strides, base,
 # descr, flags; checked on probe arrays by ``_abi_ok`` before anything relies on it
@@ -174,17 +178,19 @@ def undefined_symbols(obj: bytes) -> list[str]:
     return names
 
 
+_process: list = []
+
+
 def _process_symbol(name: str) -> Optional[int]:
     """The address of ``name`` among the process's global symbols, or None."""
     if name.startswith(_NUMBA_HELPERS):
         return None
+    if not _process:
+        _process.append(ctypes.CDLL(None))    # dlopen(NULL): the executable and its libraries
     try:
-        return ctypes.cast(getattr(_PROCESS, name), ctypes.c_void_p).value
+        return ctypes.cast(getattr(_process[0], name), ctypes.c_void_p).value
     except AttributeError:
         return None
-
-
-_PROCESS = ctypes.CDLL(None)
 
 
 # --- writing (a process that has Numba) ----------------------------------------------------
@@ -210,14 +216,17 @@ define void @NRT_MemInfo_call_dtor(ptr %m) {
 """
 
 
-def entry_ir(entry: str, types: str, target: str, specs: list, n_inputs: int) -> str:
+def entry_ir(entry: str, types: str, target: str, specs: list, n_inputs: int,
+             release_gil: bool) -> str:
     """LLVM IR of the METH_FASTCALL entry ``entry(self, args, nargs)``: check every
     argument against ``specs`` (type, dtype, rank, shape, C order, outputs writable), then
-    call ``target`` (the C kernel) on their data pointers; on a mismatch raise TypeError."""
+    call ``target`` (the C kernel) on their data pointers, without the GIL if
+    ``release_gil``; on a mismatch raise TypeError."""
     n = len(specs)
     msg = b"symgraph native kernel: an argument is not the expected C-contiguous array\0"
     lines = [f'declare void @"{target}"({", ".join(["ptr"] * n)})',
              "declare void @Py_IncRef(ptr)", "declare void @PyErr_SetString(ptr, ptr)",
+             "declare ptr @PyEval_SaveThread()", "declare void @PyEval_RestoreThread(ptr)",
              "@_Py_NoneStruct = external global i8", "@PyExc_TypeError = external global ptr",
              f'@"{types}" = global [3 x ptr] zeroinitializer',
              f"@msg = private constant [{len(msg)} x i8] c\"" +
@@ -267,7 +276,11 @@ def entry_ir(entry: str, types: str, target: str, specs: list, n_inputs: int) ->
                   f"  %data{k} = load ptr, ptr %dtp{k}",
                   f"  br i1 {acc}, label {ok}, label %bad"]
     pointers = ", ".join(f"ptr %data{k}" for k in range(n))
-    lines += ["go:", f'  call void @"{target}"({pointers})',
+    call = [f'  call void @"{target}"({pointers})']
+    if release_gil:
+        call = ["  %thread = call ptr @PyEval_SaveThread()", *call,
+                "  call void @PyEval_RestoreThread(ptr %thread)"]
+    lines += ["go:", *call,
               "  call void @Py_IncRef(ptr @_Py_NoneStruct)", "  ret ptr @_Py_NoneStruct",
               "bad:", "  %exc = load ptr, ptr @PyExc_TypeError",
               "  call void @PyErr_SetString(ptr %exc, ptr @msg)", "  ret ptr null", "}"]
@@ -321,8 +334,9 @@ def store(group: Any, kernel: Any, sched: Any, cache_dir: str) -> str:
         library = cf._library
         module = ll.parse_bitcode(library._final_module.as_bitcode())
         module.link_in(ll.parse_assembly(_STUBS))
+        release = math.prod(group.shape) * group.ops >= RELEASE_GIL_WORK
         module.link_in(ll.parse_assembly(entry_ir(entry, types, cf.native_name, specs,
-                                                  len(group.inputs))))
+                                                  len(group.inputs), release)))
         # one exported function and table an object: kernels share no names in the engine
         for value in (*module.functions, *module.global_variables):
             if not value.is_declaration and value.name not in (entry, types) \
@@ -376,15 +390,18 @@ def _mcjit() -> Any:
     return _engine[0]
 
 
+class _MethodDef(ctypes.Structure):
+    """CPython's PyMethodDef."""
+    _fields_ = [("name", ctypes.c_char_p), ("meth", ctypes.c_void_p),
+                ("flags", ctypes.c_int), ("doc", ctypes.c_char_p)]
+
+
 def _builtin(address: int, name: str) -> Callable:
     """A Python builtin function whose C implementation is at ``address`` (fastcall)."""
-    class MethodDef(ctypes.Structure):
-        _fields_ = [("name", ctypes.c_char_p), ("meth", ctypes.c_void_p),
-                    ("flags", ctypes.c_int), ("doc", ctypes.c_char_p)]
-    method = MethodDef(name.encode(), address, _METH_FASTCALL, None)
+    method = _MethodDef(name.encode(), address, _METH_FASTCALL, None)
     _keep.append(method)                 # the function points into it for ever
-    make = ctypes.pythonapi.PyCFunction_NewEx
-    make.restype, make.argtypes = ctypes.py_object, [ctypes.c_void_p] * 3
+    make = ctypes.PYFUNCTYPE(ctypes.py_object, *[ctypes.c_void_p] * 3)(
+        ("PyCFunction_NewEx", ctypes.pythonapi))
     return make(ctypes.addressof(method), None, None)
 
 
@@ -424,8 +441,9 @@ def _entry_of(group: Any, sched: Any, cache_dir: str, host: str) -> Callable:
     table = engine.get_global_value_address(meta["types"])
     if not address or not table:
         raise RuntimeError("native kernel object lacks its entry")
-    values = (ctypes.c_void_p * 3).from_address(table)
-    values[0], values[1], values[2] = id(np.ndarray), id(np.dtype("float32")), id(np.dtype("float64"))
+    # what the entry compares each argument's type and descr with (``_DTYPES`` order)
+    (ctypes.c_void_p * 3).from_address(table)[:] = [id(np.ndarray), id(np.dtype("float32")),
+                                                    id(np.dtype("float64"))]
     entry = _builtin(address, f"fused_{group.key}")
     _loaded[group.key] = entry
     return entry
