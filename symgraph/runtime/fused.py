@@ -383,7 +383,7 @@ class Tiers:
         head = (f"fusion ({self.mode}): {len(self.groups)} groups of {ops} elementwise ops "
                 f"run on the {self.tier} tier")
         if self.tier == "fused":
-            where = f"native kernels from the disk cache, " if self.origin else "kernels "
+            where = "native kernels from the disk cache, " if self.origin else "kernels "
             head += f" ({where}ready in {self.seconds:.2f} s)"
         if self.reason:
             head += f": {self.reason}"
