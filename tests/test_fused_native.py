@@ -272,3 +272,19 @@ def test_long_kernels_run_without_the_gil_and_short_ones_keep_it(cache):
     xv, yv = np.linspace(-1, 1, 64), np.linspace(0, 1, 64)
     np.testing.assert_allclose(f(xv, yv), sg.function([x, y], a, fusion="off")(xv, yv),
                                rtol=RTOL64)
+
+
+def test_unpickled_and_byte_swapped_inputs(cache):
+    import pickle
+    _chain_function((2, 3))
+    f, (x, y, a) = _chain_function((2, 3))
+    assert f._tiers.origin == "native cache"
+    entry = fused_native._loaded[f._tiers.groups[0].key]
+    xv = pickle.loads(pickle.dumps(np.linspace(-1, 1, 6).reshape(2, 3)))
+    assert xv.dtype is not np.dtype("float64")        # a copy of the dtype: still accepted
+    entry(xv, np.ones(3), np.empty((2, 3)))
+    swapped = np.linspace(0, 1, 3).astype(">f8")       # same values, other byte order
+    with pytest.raises(TypeError, match="symgraph native kernel"):
+        entry(xv, swapped, np.empty((2, 3)))
+    ref = sg.function([x, y], a, fusion="off")
+    np.testing.assert_allclose(f(xv, swapped), ref(xv, swapped), rtol=RTOL64)

@@ -49,9 +49,9 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-FORMAT = b"symgraph-native-1\n"
+FORMAT = b"symgraph-native-2\n"
 _ENV = "SYMGRAPH_NATIVE_KERNELS"
-_DTYPES = {"float32": 1, "float64": 2}     # index of the dtype's descr in the types table
+_DTYPES = {"float32": 1, "float64": 2}     # index of the dtype's scalar type in the table
 _NUMBA_HELPERS = ("numba_", "NRT_", "_ZN5numba")
 _METH_FASTCALL = 0x0080
 # Kernels of at least this many element-ops (~10 us) run without the GIL, as Numba's nogil
@@ -61,6 +61,10 @@ _C_CONTIGUOUS, _WRITEABLE = 0x0001, 0x0400
 # PyArrayObject_fields: the header (16 bytes), then data, nd, dimensions, strides, base,
 # descr, flags; checked on probe arrays by ``_abi_ok`` before anything relies on it
 _OB_TYPE, _DATA, _ND, _DIMS, _DESCR, _FLAGS = 8, 16, 24, 32, 56, 64
+# PyArray_Descr: the header, then the scalar type (np.float64), kind, type and byteorder
+# chars. Comparing the scalar type, not the descr object, accepts the copies of a dtype
+# that unpickled arrays carry (Dask's workers receive those).
+_DESCR_TYPE, _DESCR_BYTEORDER = 16, 26
 
 _lock = threading.RLock()
 _loaded: dict[str, Callable] = {}     # kernel key -> its entry (a builtin function)
@@ -255,10 +259,16 @@ def entry_ir(entry: str, types: str, target: str, specs: list, n_inputs: int,
                   f"  %order{k} = icmp eq i32 %flm{k}, {need}",
                   f"  %dsp{k} = getelementptr i8, ptr %o{k}, i64 {_DESCR}",
                   f"  %ds{k} = load ptr, ptr %dsp{k}",
+                  f"  %stp{k} = getelementptr i8, ptr %ds{k}, i64 {_DESCR_TYPE}",
+                  f"  %st{k} = load ptr, ptr %stp{k}",
                   f'  %wdp{k} = getelementptr [3 x ptr], ptr @"{types}", i64 0, i64 '
                   f"{_DTYPES[dtype]}",
                   f"  %wd{k} = load ptr, ptr %wdp{k}",
-                  f"  %dtype{k} = icmp eq ptr %ds{k}, %wd{k}",
+                  f"  %scalar{k} = icmp eq ptr %st{k}, %wd{k}",
+                  f"  %bop{k} = getelementptr i8, ptr %ds{k}, i64 {_DESCR_BYTEORDER}",
+                  f"  %bo{k} = load i8, ptr %bop{k}",
+                  f"  %native{k} = icmp eq i8 %bo{k}, {ord('=')}",
+                  f"  %dtype{k} = and i1 %scalar{k}, %native{k}",
                   f"  %c1_{k} = and i1 %rank{k}, %order{k}",
                   f"  %c2_{k} = and i1 %c1_{k}, %dtype{k}",
                   f"  br i1 %c2_{k}, label %shape{k}, label %bad",
@@ -367,17 +377,23 @@ def _abi_ok() -> bool:
 
 
 def _probe_abi() -> bool:
-    read_p = lambda a, off: ctypes.c_void_p.from_address(id(a) + off).value  # noqa: E731
-    read_i = lambda a, off: ctypes.c_int.from_address(id(a) + off).value     # noqa: E731
-    for probe in (np.empty((2, 3), np.float64), np.empty((3, 2), np.float32).T):
-        dims = read_p(probe, _DIMS)
-        if read_p(probe, _OB_TYPE) != id(np.ndarray) or read_p(probe, _DATA) != probe.ctypes.data \
-                or read_i(probe, _ND) != probe.ndim or read_p(probe, _DESCR) != id(probe.dtype) \
-                or bool(read_i(probe, _FLAGS) & _C_CONTIGUOUS) != probe.flags.c_contiguous \
-                or bool(read_i(probe, _FLAGS) & _WRITEABLE) != probe.flags.writeable \
-                or tuple((ctypes.c_int64 * probe.ndim).from_address(dims)) != probe.shape:
+    read_p = lambda at: ctypes.c_void_p.from_address(at).value  # noqa: E731
+    read_i = lambda at: ctypes.c_int.from_address(at).value     # noqa: E731
+    swapped = np.empty(3, ">f8" if sys.byteorder == "little" else "<f8")
+    for probe in (np.empty((2, 3), np.float64), np.empty((3, 2), np.float32).T, swapped):
+        at, descr = id(probe), read_p(id(probe) + _DESCR)
+        flags = read_i(at + _FLAGS)
+        if read_p(at + _OB_TYPE) != id(np.ndarray) or read_p(at + _DATA) != probe.ctypes.data \
+                or read_i(at + _ND) != probe.ndim or descr != id(probe.dtype) \
+                or read_p(descr + _DESCR_TYPE) != id(probe.dtype.type) \
+                or ctypes.c_char.from_address(descr + _DESCR_BYTEORDER).value \
+                != probe.dtype.byteorder.encode() \
+                or bool(flags & _C_CONTIGUOUS) != probe.flags.c_contiguous \
+                or bool(flags & _WRITEABLE) != probe.flags.writeable \
+                or tuple((ctypes.c_int64 * probe.ndim).from_address(read_p(at + _DIMS))) \
+                != probe.shape:
             return False
-    return all(np.empty(2, np.dtype(d)).dtype is np.dtype(d) for d in _DTYPES)
+    return True
 
 
 def _mcjit() -> Any:
@@ -441,9 +457,9 @@ def _entry_of(group: Any, sched: Any, cache_dir: str, host: str) -> Callable:
     table = engine.get_global_value_address(meta["types"])
     if not address or not table:
         raise RuntimeError("native kernel object lacks its entry")
-    # what the entry compares each argument's type and descr with (``_DTYPES`` order)
-    (ctypes.c_void_p * 3).from_address(table)[:] = [id(np.ndarray), id(np.dtype("float32")),
-                                                    id(np.dtype("float64"))]
+    # what the entry compares each argument's type and scalar type with (``_DTYPES`` order)
+    (ctypes.c_void_p * 3).from_address(table)[:] = [id(np.ndarray), id(np.float32),
+                                                    id(np.float64)]
     entry = _builtin(address, f"fused_{group.key}")
     _loaded[group.key] = entry
     return entry
@@ -461,7 +477,7 @@ def load(groups: list, sched: Any, cache_dir: str) -> dict:
 
 def caller(entry: Callable, group: Any, sched: Any) -> Callable:
     """Allocate the group's outputs, run the native entry, return the outputs as a tuple.
-    An input the entry refuses (a view, another dtype's descr) is copied and retried."""
+    An input the entry refuses (a view, swapped bytes) is copied and retried."""
     out_specs = [(sched.nodes[s].shape, np.dtype(sched.nodes[s].dtype)) for s in group.outputs]
     in_specs = [(tuple(sched.nodes[s].shape) or (1,), np.dtype(sched.nodes[s].dtype))
                 for s in group.inputs]
