@@ -3,16 +3,17 @@
 Numba's own disk cache still needs ``import numba`` (~0.45 s) before a cached kernel can
 run, so a second process would start on the NumPy tier. This module keeps a second,
 Numba-free copy of each kernel: when a process has a kernel from Numba (compiled or
-loaded), it also compiles a C entry for it and writes that entry's machine code to
+loaded), it also compiles an entry for it and writes their machine code to
 ``<cache>/native/<kernel key>-<host key>.bin``. A later process whose every group has such
 a file loads them with llvmlite alone (an MCJIT engine: ~0.03 s to start, a few ms an
 object) while the function compiles, and runs fused from its first call.
 
 The entry is a CPython ``METH_FASTCALL`` function: it takes the group's input and output
 arrays, checks each is exactly an ``ndarray`` of the kernel's dtype, rank and static shape,
-C-contiguous (outputs writable), and calls the kernel on their data pointers (rebuilt as
-arrays with ``numba.carray``). Reading pointers from Python costs 1-1.6 us an array
-(``a.ctypes.data``, ``a.__array_interface__``), more than a short group saves; the entry
+C-contiguous (outputs writable), and calls the kernel (Numba's native function, by its
+calling convention) on C-ordered arrays at their data pointers. Reading pointers from
+Python costs 1-1.6 us an array (``a.ctypes.data``, ``a.__array_interface__``), more than
+a short group saves; the entry
 reads them from the array object itself (NumPy's ABI-frozen ``PyArrayObject_fields``
 layout, checked on probe arrays before any object is loaded), so a call costs less than
 the Numba dispatcher's. An argument that fails a check raises ``TypeError`` before the
@@ -24,12 +25,11 @@ What keeps a bad file from hurting the process:
   and features (object code is CPU specific), Python's and NumPy's major versions.
 - The file holds a SHA-256 of its payload; a file that fails it (truncated, corrupted) is
   deleted and never reaches LLVM. Its metadata must name the group's argument specs.
-- The object's undefined symbols are read from its ELF symbol table and each must resolve
-  in the process (libm, the Python C API); Numba's helpers are refused. The three the
-  wrapper Numba writes around a kernel may reference (``numba_gil_ensure`` /
-  ``numba_gil_release`` on its error path, ``NRT_MemInfo_call_dtor`` for arrays it never
-  allocates) are defined in the object itself, with the same meaning. An unresolved symbol
-  would abort the process inside LLVM, so nothing is loaded unless all resolve.
+- The object holds the kernel as Numba compiled it and the entry, nothing else (Numba's
+  CPython wrapper and its calls into Numba's helpers are dropped); its undefined symbols,
+  read from its ELF symbol table, must each resolve in the process (libm, the Python C
+  API), or the kernel is refused. An unresolved symbol would abort the process inside
+  LLVM, so nothing is loaded unless all resolve.
 - Only ELF objects (Linux) of float32/float64 kernels are stored; anything else, or any
   error, leaves the function on today's path (NumPy tier now, Numba in the background).
 
@@ -198,45 +198,41 @@ def _process_symbol(name: str) -> Optional[int]:
 
 
 # --- writing (a process that has Numba) ----------------------------------------------------
-# Numba's C wrapper reports a kernel's error under the GIL and may free arrays it made; our
-# kernels raise nothing and make no array, but the references must resolve: these do what
-# Numba's helpers of the same names do (the GIL ones), or nothing (no array to free).
-_STUBS = r"""
-declare i32 @PyGILState_Ensure()
-declare void @PyGILState_Release(i32)
-define void @numba_gil_ensure(ptr %s) {
-  %r = call i32 @PyGILState_Ensure()
-  store i32 %r, ptr %s
-  ret void
-}
-define void @numba_gil_release(ptr %s) {
-  %r = load i32, ptr %s
-  call void @PyGILState_Release(i32 %r)
-  ret void
-}
-define void @NRT_MemInfo_call_dtor(ptr %m) {
-  ret void
-}
-"""
+def numba_abi(specs: list, name: str = "") -> str:
+    """The LLVM type (or declaration, given the name) of a Numba kernel taking these arrays
+    and returning nothing: a status; the return and exception slots, then each array's
+    fields flattened (meminfo, parent, size, itemsize, data, the shape, the strides)."""
+    fields = ["ptr", "ptr"]
+    for shape, _ in specs:
+        fields += ["ptr", "ptr", "i64", "i64", "ptr"] + ["i64"] * (2 * len(shape))
+    params = ", ".join(fields)
+    return f'i32 @"{name}"({params})' if name else f"i32 ({params})"
+
+
+def _llvm_text(data: bytes) -> str:
+    return "".join(chr(c) if 32 <= c < 127 and c not in b'"\\' else f"\\{c:02X}" for c in data)
 
 
 def entry_ir(entry: str, types: str, target: str, specs: list, n_inputs: int,
              release_gil: bool) -> str:
     """LLVM IR of the METH_FASTCALL entry ``entry(self, args, nargs)``: check every
     argument against ``specs`` (type, dtype, rank, shape, C order, outputs writable), then
-    call ``target`` (the C kernel) on their data pointers, without the GIL if
-    ``release_gil``; on a mismatch raise TypeError."""
+    call ``target`` (the Numba kernel, ``numba_abi``) on C-ordered arrays at their data
+    pointers, without the GIL if ``release_gil``; on a mismatch raise TypeError."""
     n = len(specs)
     msg = b"symgraph native kernel: an argument is not the expected C-contiguous array\0"
-    lines = [f'declare void @"{target}"({", ".join(["ptr"] * n)})',
+    failed = b"symgraph native kernel: the kernel reported an error\0"
+    lines = [f"declare {numba_abi(specs, target)}",
              "declare void @Py_IncRef(ptr)", "declare void @PyErr_SetString(ptr, ptr)",
              "declare ptr @PyEval_SaveThread()", "declare void @PyEval_RestoreThread(ptr)",
              "@_Py_NoneStruct = external global i8", "@PyExc_TypeError = external global ptr",
+             "@PyExc_RuntimeError = external global ptr",
              f'@"{types}" = global [3 x ptr] zeroinitializer',
-             f"@msg = private constant [{len(msg)} x i8] c\"" +
-             "".join(chr(b) if 32 <= b < 127 and b != 34 else f"\\{b:02X}" for b in msg) + '"',
+             f'@msg = private constant [{len(msg)} x i8] c"{_llvm_text(msg)}"',
+             f'@failed = private constant [{len(failed)} x i8] c"{_llvm_text(failed)}"',
              f'define ptr @"{entry}"(ptr %self, ptr %args, i64 %nargs) {{',
-             "start:", f"  %count = icmp eq i64 %nargs, {n}",
+             "start:", "  %ret = alloca [4 x i64]", "  %exc = alloca ptr",
+             "  store ptr null, ptr %exc", f"  %count = icmp eq i64 %nargs, {n}",
              "  br i1 %count, label %arg0, label %bad"]
     for k, (shape, dtype) in enumerate(specs):
         ok = f"%arg{k + 1}" if k + 1 < n else "%go"
@@ -285,39 +281,25 @@ def entry_ir(entry: str, types: str, target: str, specs: list, n_inputs: int,
         lines += [f"  %dtp{k} = getelementptr i8, ptr %o{k}, i64 {_DATA}",
                   f"  %data{k} = load ptr, ptr %dtp{k}",
                   f"  br i1 {acc}, label {ok}, label %bad"]
-    pointers = ", ".join(f"ptr %data{k}" for k in range(n))
-    call = [f'  call void @"{target}"({pointers})']
+    args = ["ptr %ret", "ptr %exc"]
+    for k, (shape, dtype) in enumerate(specs):
+        size = np.dtype(dtype).itemsize
+        strides = [size * math.prod(shape[d + 1:]) for d in range(len(shape))]
+        args += ["ptr null", "ptr null", f"i64 {math.prod(shape)}", f"i64 {size}",
+                 f"ptr %data{k}"] + [f"i64 {v}" for v in (*shape, *strides)]
+    call = [f'  %status = call i32 @"{target}"({", ".join(args)})']
     if release_gil:
         call = ["  %thread = call ptr @PyEval_SaveThread()", *call,
                 "  call void @PyEval_RestoreThread(ptr %thread)"]
-    lines += ["go:", *call,
-              "  call void @Py_IncRef(ptr @_Py_NoneStruct)", "  ret ptr @_Py_NoneStruct",
-              "bad:", "  %exc = load ptr, ptr @PyExc_TypeError",
-              "  call void @PyErr_SetString(ptr %exc, ptr @msg)", "  ret ptr null", "}"]
+    lines += ["go:", *call, "  %fine = icmp eq i32 %status, 0",
+              "  br i1 %fine, label %done, label %error",
+              "done:", "  call void @Py_IncRef(ptr @_Py_NoneStruct)", "  ret ptr @_Py_NoneStruct",
+              "bad:", "  %type_error = load ptr, ptr @PyExc_TypeError",
+              "  call void @PyErr_SetString(ptr %type_error, ptr @msg)", "  ret ptr null",
+              "error:", "  %runtime_error = load ptr, ptr @PyExc_RuntimeError",
+              "  call void @PyErr_SetString(ptr %runtime_error, ptr @failed)", "  ret ptr null",
+              "}"]
     return "\n".join(lines) + "\n"
-
-
-def _prune(module: Any, machine: Any) -> None:
-    """Optimise the internalised module: the kernel is inlined into the C wrapper with its
-    constant loop steps, and its own copy, whose error paths call Numba's raising helpers
-    (a ``range`` step of zero), goes away with every function nothing calls."""
-    import llvmlite.binding as ll
-    builder = ll.create_pass_builder(machine, ll.create_pipeline_tuning_options(speed_level=2))
-    builder.getModulePassManager().run(module, builder)
-
-
-def _c_kernel(kernel: Any, specs: list) -> Any:
-    """A Numba cfunc taking one data pointer an argument and calling ``kernel`` on them
-    as C-ordered arrays of their static shapes."""
-    import numba
-    from numba import types as nt
-    params = ", ".join(f"p{k}" for k in range(len(specs)))
-    arrays = ", ".join(f"carray(p{k}, {shape!r}, np.{dtype})"
-                       for k, (shape, dtype) in enumerate(specs))
-    namespace = {"kernel": kernel, "carray": numba.carray, "np": np}
-    exec(f"def entry({params}):\n    kernel({arrays})\n", namespace)  # noqa: S102 - our text
-    signature = nt.void(*[nt.voidptr] * len(specs))
-    return numba.cfunc(signature, error_model="numpy")(namespace["entry"])
 
 
 def store(group: Any, kernel: Any, sched: Any, cache_dir: str) -> str:
@@ -334,25 +316,33 @@ def store(group: Any, kernel: Any, sched: Any, cache_dir: str) -> str:
     if os.path.exists(path) or os.path.exists(refused):
         return "present"
     specs = arg_specs(group, sched)
-    if any(dtype not in _DTYPES for _, dtype in specs):
-        return "only float32 and float64 kernels are stored"
+    if any(dtype not in _DTYPES for _, dtype in specs) or len(kernel.signatures) != 1:
+        return "only float32 and float64 kernels of one signature are stored"
     import llvmlite.binding as ll
     from numba.core.compiler_lock import global_compiler_lock
+    compiled = kernel.overloads[kernel.signatures[0]]
+    target = compiled.fndesc.mangled_name
     entry, types = f"symgraph_entry_{group.key}", f"symgraph_types_{group.key}"
+    release = math.prod(group.shape) * group.ops >= RELEASE_GIL_WORK
     with global_compiler_lock:        # LLVM's context is shared with Numba's compiles
-        cf = _c_kernel(kernel, specs)
-        library = cf._library
-        module = ll.parse_bitcode(library._final_module.as_bitcode())
-        module.link_in(ll.parse_assembly(_STUBS))
-        release = math.prod(group.shape) * group.ops >= RELEASE_GIL_WORK
-        module.link_in(ll.parse_assembly(entry_ir(entry, types, cf.native_name, specs,
+        library = compiled.library
+        module = ll.parse_bitcode(library._get_module_for_linking().as_bitcode())
+        if str(module.get_function(target).global_value_type) != numba_abi(specs):
+            return "refused: Numba's calling convention is not the expected one"
+        module.link_in(ll.parse_assembly(entry_ir(entry, types, target, specs,
                                                   len(group.inputs), release)))
-        # one exported function and table an object: kernels share no names in the engine
+        # One exported function and table an object, so kernels share no names in the
+        # engine; then everything the entry does not reach goes (Numba's CPython wrapper
+        # with its calls into Numba's helpers).
         for value in (*module.functions, *module.global_variables):
             if not value.is_declaration and value.name not in (entry, types) \
                     and not value.name.startswith("llvm."):
                 value.linkage = "internal"
-        _prune(module, library._codegen._tm)
+        passes = ll.create_new_module_pass_manager()
+        passes.add_global_dead_code_eliminate_pass()
+        passes.add_strip_dead_prototype_pass()
+        passes.run(module, ll.create_pass_builder(library._codegen._tm,
+                                                  ll.create_pipeline_tuning_options()))
         module.verify()
         obj = library._codegen._tm.emit_object(module)
     missing = [s for s in undefined_symbols(obj) if _process_symbol(s) is None]
