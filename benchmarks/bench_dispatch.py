@@ -14,7 +14,7 @@ disk cache gives a new process (``runtime/fused_native.py``, loaded here from th
 Numba build just wrote), to show what calling kernels without Numba costs per call.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_dispatch.py [--ops 10000] [--size 8]
-        [--rounds 30] [--fused] [--native]
+        [--rounds 30] [--fused] [--native] [--no-jax]
 """
 from __future__ import annotations
 
@@ -92,6 +92,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--fused", action="store_true")
     ap.add_argument("--native", action="store_true")
+    ap.add_argument("--no-jax", action="store_true", help="skip JAX (minutes to compile 10k ops)")
     args = ap.parse_args()
     args.fused = args.fused or args.native
     f, hand, count = build(args.ops, args.size)
@@ -115,7 +116,7 @@ def main() -> None:
             assert fn._tiers.origin == "native cache", fn.report()
             np.testing.assert_allclose(fn(xv, yv), hand(xv, yv), rtol=1e-9)
             contenders["symgraph native"] = lambda: fn(xv, yv)
-        jf = jax_chain(args.ops)
+        jf = None if args.no_jax else jax_chain(args.ops)
         if jf is not None:
             import jax
             jx, jy = jax.numpy.asarray(xv), jax.numpy.asarray(yv)
