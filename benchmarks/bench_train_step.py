@@ -18,31 +18,20 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 
-from mlp_common import LR, batch, compiled_step, initial_params, numpy_step  # noqa: E402
+from mlp_common import LR, batch, compiled_step, initial_params, jax_for, jax_loss, numpy_step  # noqa: E402
 from rounds import run_rounds  # noqa: E402
 
 
 def jax_step(values: list, dtype: str):
     """The same step under jax.jit (SGD, params threaded through), or None without JAX."""
-    try:
-        import jax
-        import jax.numpy as jnp
-    except ImportError:
+    found = jax_for(dtype)
+    if found is None:
         return None
-    if dtype == "float64":
-        jax.config.update("jax_enable_x64", True)
-
-    def loss(ps, x, labels):
-        h = x
-        for k in range(0, len(ps), 2):
-            h = h @ ps[k] + ps[k + 1]
-            if k + 2 < len(ps):
-                h = jnp.tanh(h)
-        return -jnp.mean(jax.nn.log_softmax(h)[jnp.arange(x.shape[0]), labels])
+    jax, jnp = found
 
     @jax.jit
     def step(ps, x, labels):
-        value, grads = jax.value_and_grad(loss)(ps, x, labels)
+        value, grads = jax.value_and_grad(jax_loss)(ps, x, labels)
         return [p - LR * g for p, g in zip(ps, grads)], value
 
     state = [[jnp.asarray(v) for v in values]]

@@ -43,8 +43,10 @@ def compiled_step(values: list[np.ndarray], dtype: str, **options) -> sg.Functio
                        updates={p: p - LR * g for p, g in zip(params, grads)}, **options)
 
 
-def numpy_step(params: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> float:
-    """What an expert writes by hand: fused softmax cross-entropy gradient, in-place SGD."""
+def numpy_grads(params: list[np.ndarray], x: np.ndarray,
+                labels: np.ndarray) -> tuple[float, tuple]:
+    """The loss and the six gradients as an expert writes them by hand (fused softmax
+    cross-entropy gradient)."""
     W1, b1, W2, b2, W3, b3 = params
     n = x.shape[0]
     a1 = np.tanh(x @ W1 + b1)
@@ -59,7 +61,37 @@ def numpy_step(params: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> f
     p /= n
     d2 = (p @ W3.T) * (1.0 - a2 * a2)
     d1 = (d2 @ W2.T) * (1.0 - a1 * a1)
-    grads = (x.T @ d1, d1.sum(axis=0), a1.T @ d2, d2.sum(axis=0), a2.T @ p, p.sum(axis=0))
+    return loss, (x.T @ d1, d1.sum(axis=0), a1.T @ d2, d2.sum(axis=0), a2.T @ p, p.sum(axis=0))
+
+
+def numpy_step(params: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> float:
+    """What an expert writes by hand: the gradients above, in-place SGD."""
+    loss, grads = numpy_grads(params, x, labels)
     for w, g in zip(params, grads):
         w -= LR * g
     return loss
+
+
+def jax_for(dtype: str):
+    """``(jax, jax.numpy)`` set up for ``dtype`` (x64 enabled for float64), or None when
+    JAX is not installed."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    if dtype == "float64":
+        jax.config.update("jax_enable_x64", True)
+    return jax, jnp
+
+
+def jax_loss(ps: list, x, labels):
+    """The same loss in JAX (for the benchmarks that time JAX when it is installed)."""
+    import jax
+    import jax.numpy as jnp
+    h = x
+    for k in range(0, len(ps), 2):
+        h = h @ ps[k] + ps[k + 1]
+        if k + 2 < len(ps):
+            h = jnp.tanh(h)
+    return -jnp.mean(jax.nn.log_softmax(h)[jnp.arange(x.shape[0]), labels])

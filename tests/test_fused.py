@@ -62,15 +62,68 @@ def test_groups_come_from_the_registry_not_a_list():
     assert "np.maximum(" in groups[0].source and "np.sqrt(" in groups[0].source
 
 
-def test_parameter_updates_keep_their_in_place_write():
-    W = sg.param(np.ones(4), name="W")
+def test_parameter_updates_are_fused_into_the_spare_buffer():
+    # W <- W - 0.1 * g, with g = x * (1 - tanh(W x)^2): one kernel computes the gradient
+    # and the update and writes it into W's spare buffer (the array the NumPy tier's update
+    # goes to); the array W held before the call is never written.
+    W = sg.param(np.linspace(-1, 1, 4), name="W")
     x = sg.var("x", (4,))
     g = sg.grad(sg.sum(sg.tanh(W * x)), W)
-    f = sg.function([x], [], updates={W: W - 0.1 * g}, fusion="off")
-    groups = fused.plan_groups(f._schedule, f._plan, list(f.provenance.outputs))
-    for grp in groups:
-        for p in grp.positions:
-            assert f._plan.out.get(p, ("",))[0] != "param"
+    f = sg.function([x], [], updates={W: W - 0.1 * g}, fusion="force")
+    groups = f._tiers.groups
+    assert [b for grp in groups for b in grp.buffers if b is not None and b[0] == "param"]
+    held = W.value
+    before = held.copy()
+    X = np.array([0.5, -1.0, 2.0, 0.25])
+    f(X)
+    np.testing.assert_array_equal(held, before)
+    expected = before - 0.1 * X * (1 - np.tanh(before * X) ** 2)
+    np.testing.assert_allclose(W.value, expected, rtol=1e-14)
+    f(X)
+    expected = expected - 0.1 * X * (1 - np.tanh(expected * X) ** 2)
+    np.testing.assert_allclose(W.value, expected, rtol=1e-14)
+
+
+def test_adam_updates_fuse_with_big_arrays_and_match_the_numpy_tier():
+    # Adam's update is arithmetic and sqrt only: it fuses at any size (VECTOR_UFUNCS), the
+    # moments and weights equal the NumPy tier's after three steps, in float32 and float64
+    for dtype in ("float32", "float64"):
+        rng = np.random.default_rng(0)
+        x0 = rng.standard_normal((64, 40)).astype(dtype)
+        values = []
+        for mode in ("off", "force"):
+            W = sg.param(rng.standard_normal((40, 30)).astype(dtype) * 0.1, name="W")
+            rng = np.random.default_rng(0)
+            x0 = rng.standard_normal((64, 40)).astype(dtype)
+            x = sg.var("x", (64, 40), dtype)
+            loss = sg.mean(sg.tanh(x @ W) ** 2)
+            opt = sg.optim.Adam(0.01)
+            f = sg.function([x], loss, updates=opt.updates(loss, [W]), fusion=mode)
+            if mode == "force":
+                big = [grp for grp in f._tiers.groups if grp.shape == (40, 30)]
+                assert big and sum(grp.ops for grp in big) >= 8
+            for _ in range(3):
+                f(x0)
+            values.append([W.value.copy()] + [s.value.copy() for s in opt.slots["mean"]]
+                          + [s.value.copy() for s in opt.slots["mean_sq"]])
+        tol = 1e-6 if dtype == "float32" else 1e-13
+        for a, b in zip(*values):
+            assert a.dtype == b.dtype == np.dtype(dtype)
+            np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
+
+
+def test_a_kernel_writes_in_place_only_into_inputs_no_one_reads_later():
+    # (x * 2 + 1) is read by the group and, later, by a sum outside it: the kernel must
+    # not write over x * 2's array while the sum still needs it
+    x = sg.var("x", (300, 40))
+    a = sg.exp(x)
+    b = (a * 2.0 + 1.0) * 3.0
+    c = sg.sum(a) + sg.sum(b)
+    f = sg.function([x], [b, c], fusion="force")
+    X = np.random.default_rng(1).standard_normal((300, 40))
+    out_b, out_c = f(X)
+    np.testing.assert_allclose(out_b, (np.exp(X) * 2 + 1) * 3, rtol=1e-14)
+    np.testing.assert_allclose(out_c, np.exp(X).sum() + out_b.sum(), rtol=1e-12)
 
 
 def test_unknown_sizes_and_integers_are_not_fused():
@@ -284,6 +337,26 @@ def test_processes_racing_on_an_empty_cache_all_fuse(tmp_path):
     assert _child("auto", str(tmp_path))["cached_at_compile"]
 
 
+def test_under_errstate_raise_a_fused_function_runs_on_numpy_and_raises():
+    # a kernel computes an overflow's inf silently; asked to raise, the call runs the NumPy
+    # tier, so the error comes from the op that made it, and no parameter changes
+    x = sg.var("x", (4,))
+    W = sg.param(np.full(4, 1e300), name="W")
+    y = sg.exp(x) * 2.0 + 1.0
+    f = sg.function([x], y * 3.0, updates={W: W * 1e10 + 1.0}, fusion="force")
+    assert f._tiers.tier == "fused" and f._tiers.groups
+    X = np.array([0.0, 1.0, 800.0, 2.0])
+    with np.errstate(over="ignore"):
+        assert np.isinf(f(X)[2])           # fused, silently inf as NumPy ignoring it
+    before = W.value.copy()
+    with np.errstate(over="raise"), pytest.raises(sg.EvaluationError, match="exp"):
+        f(X)
+    np.testing.assert_array_equal(W.value, before)
+    with np.errstate(over="ignore"):
+        f(np.zeros(4))
+    assert np.isinf(W.value).all()
+
+
 def test_fused_calls_run_as_threaded_code_too(monkeypatch):
     from symgraph.runtime import codegen
     monkeypatch.setattr(codegen, "THREADED_MIN_STEPS", 0)
@@ -293,6 +366,22 @@ def test_fused_calls_run_as_threaded_code_too(monkeypatch):
     xv, yv = np.linspace(-1, 1, 8), np.linspace(0, 1, 8)
     want, _ = _both([x, y], outs, xv, yv)
     f = sg.function([x, y], outs, fusion="force")
-    assert "_threaded" in f._program.run.__qualname__ and f._tiers.tier == "fused"
+    assert "_threaded" in f._program.run.__wrapped__.__qualname__ and f._tiers.tier == "fused"
     for got, ref in zip(f(xv, yv), want):
         np.testing.assert_allclose(got, ref, rtol=RTOL64)
+
+
+def test_a_fortran_ordered_input_is_not_written_in_place():
+    # regression: in the derivative of cross, a step's result is a Fortran-ordered array
+    # and the memory plan writes the next step into it in place, which a C-order kernel
+    # cannot take: the kernel writes a new array instead
+    a, b = sg.var("a", (4, 3)), sg.var("b", (3,))
+    y = sg.cross(a, b)
+    rng = np.random.default_rng(2)
+    A, B = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    U, V = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    outs = [sg.jvp([y], [a, b], [U, V])[0], *sg.vjp([y], [a, b], [U])]
+    want = sg.function([a, b], outs, fusion="off")(A, B)
+    got = sg.function([a, b], outs, fusion="force")(A, B)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-15)

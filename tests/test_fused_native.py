@@ -257,7 +257,7 @@ def test_big_graphs_planned_in_the_background_load_native_kernels(cache, monkeyp
 
 
 def test_long_kernels_run_without_the_gil_and_short_ones_keep_it(cache):
-    for shape, n in (((6,), 12), ((64,), 100)):
+    for shape, n in (((6,), 12), ((64,), 60)):      # one group each: 24 and 150 ops
         _chain_function(shape, n=n)
     folder = os.path.join(str(cache), "fused", "native")
     released = {}
@@ -267,7 +267,7 @@ def test_long_kernels_run_without_the_gil_and_short_ones_keep_it(cache):
         released[meta["args"][0][0][0]] = "PyEval_SaveThread" in \
             fused_native.undefined_symbols(obj)
     assert released == {6: False, 64: True}
-    f, (x, y, a) = _chain_function((64,), n=100)
+    f, (x, y, a) = _chain_function((64,), n=60)
     assert f._tiers.origin == "native cache"
     xv, yv = np.linspace(-1, 1, 64), np.linspace(0, 1, 64)
     np.testing.assert_allclose(f(xv, yv), sg.function([x, y], a, fusion="off")(xv, yv),
@@ -288,3 +288,67 @@ def test_unpickled_and_byte_swapped_inputs(cache):
         entry(xv, swapped, np.empty((2, 3)))
     ref = sg.function([x, y], a, fusion="off")
     np.testing.assert_allclose(f(xv, swapped), ref(xv, swapped), rtol=RTOL64)
+
+
+def _twice(make):
+    """Build with fusion forced twice: Numba (writing the native copies), then native."""
+    make()
+    return make()
+
+
+def test_native_kernels_write_parameter_updates_into_the_spare_buffer(cache):
+    def make():
+        W = sg.param(np.linspace(-1, 1, 4), name="W")
+        x = sg.var("x", (4,))
+        g = sg.grad(sg.sum(sg.tanh(W * x)), W)
+        return W, sg.function([x], [], updates={W: W - 0.1 * g}, fusion="force")
+    W, f = _twice(make)
+    assert f._tiers.origin == "native cache"
+    assert [b for grp in f._tiers.groups for b in grp.buffers if b and b[0] == "param"]
+    held = W.value
+    before = held.copy()
+    X = np.array([0.5, -1.0, 2.0, 0.25])
+    f(X)
+    np.testing.assert_array_equal(held, before)          # the array W held: never written
+    expected = before - 0.1 * X * (1 - np.tanh(before * X) ** 2)
+    np.testing.assert_allclose(W.value, expected, rtol=1e-14)
+    f(X)
+    expected = expected - 0.1 * X * (1 - np.tanh(expected * X) ** 2)
+    np.testing.assert_allclose(W.value, expected, rtol=1e-14)
+
+
+def test_native_adam_matches_the_numpy_tier(cache):
+    for dtype in ("float32", "float64"):
+        values = []
+        for mode in ("off", "force", "force"):
+            rng = np.random.default_rng(0)
+            W = sg.param(rng.standard_normal((40, 30)).astype(dtype) * 0.1, name="W")
+            x0 = rng.standard_normal((64, 40)).astype(dtype)
+            x = sg.var("x", (64, 40), dtype)
+            loss = sg.mean(sg.tanh(x @ W) ** 2)
+            opt = sg.optim.Adam(0.01)
+            f = sg.function([x], loss, updates=opt.updates(loss, [W]), fusion=mode)
+            for _ in range(3):
+                f(x0)
+            values.append([W.value.copy()] + [s.value.copy() for s in opt.slots["mean"]]
+                          + [s.value.copy() for s in opt.slots["mean_sq"]])
+        assert f._tiers.origin == "native cache"
+        tol = 1e-6 if dtype == "float32" else 1e-13
+        for ref, numba_run, native_run in zip(*values):
+            assert native_run.dtype == np.dtype(dtype)
+            np.testing.assert_allclose(native_run, ref, rtol=tol, atol=tol)
+            np.testing.assert_allclose(native_run, numba_run, rtol=tol, atol=tol)
+
+
+def test_native_kernels_take_a_new_array_for_a_fortran_ordered_in_place_input(cache):
+    a, b = sg.var("a", (4, 3)), sg.var("b", (3,))
+    y = sg.cross(a, b)
+    rng = np.random.default_rng(2)
+    A, B = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    U, V = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    outs = [sg.jvp([y], [a, b], [U, V])[0], *sg.vjp([y], [a, b], [U])]
+    want = sg.function([a, b], outs, fusion="off")(A, B)
+    f = _twice(lambda: sg.function([a, b], outs, fusion="force"))
+    assert f._tiers.origin == "native cache"
+    for g, w in zip(f(A, B), want):
+        np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-15)

@@ -230,3 +230,32 @@ def test_perceptron_step_matches_the_rule():
     before = p.w.value.copy()
     assert p.step(np.array([3.0, 0.0]), 1.0) is False
     np.testing.assert_array_equal(p.w.value, before)
+
+
+FLOAT32_OPTIMISERS = {
+    "Adam": lambda: optim.Adam(0.05), "AdamW": lambda: optim.AdamW(0.05),
+    "SGD-annealed": lambda: optim.SGD(optim.LinearAnnealing(0.1, 0.01, 10)),
+    "RMSProp-decayed": lambda: optim.RMSProp(optim.ExponentialDecay(0.05, 0.5, 4)),
+}
+
+
+def _quadratic_steps(make, dtype, n=3):
+    w = sg.param(W0.astype(dtype), name="w")
+    a, b = sg.const(A.astype(dtype)), sg.const(B.astype(dtype))
+    step = optim.step_function([], 0.5 * sg.sum(w * (a @ w)) - sg.sum(b * w), [w], make())
+    for _ in range(n):
+        step()
+    return step, w.value
+
+
+@pytest.mark.parametrize("name", list(FLOAT32_OPTIMISERS))
+def test_float32_parameters_update_in_float32(name):
+    # Regression: the float64 step counter made Adam's bias corrections and scheduled
+    # learning rates float64 scalars, which ran every float32 update in float64 (twice the
+    # memory traffic, then a cast back at the commit). Only scalars may be float64 now.
+    step, w32 = _quadratic_steps(FLOAT32_OPTIMISERS[name], np.float32)
+    wide = [n for n in step.graph if n.dtype == np.float64 and n.shape != ()]
+    assert wide == [], wide
+    assert w32.dtype == np.float32
+    _, w64 = _quadratic_steps(FLOAT32_OPTIMISERS[name], np.float64)
+    np.testing.assert_allclose(w32, w64, rtol=1e-5, atol=1e-6)

@@ -185,6 +185,31 @@ def test_max_and_min_share_the_derivative_among_ties():
     np.testing.assert_array_equal(g, [[0, 0, 0, 1.0], [0, 0, 0, 0]])
 
 
+@pytest.mark.parametrize("name", ["maximum", "minimum", "fmax", "fmin"])
+def test_elementwise_pick_shares_the_derivative_at_ties_as_central_differences_do(name):
+    # Regression: maximum(a, b) used to give all of the derivative to a at a == b. The
+    # central difference there measures 1/2 for each input, as JAX, autograd and PyTorch
+    # give; away from ties the winner takes all, and a NaN of fmax/fmin takes nothing.
+    f = getattr(sg, name)
+    a0 = np.array([1.0, 2.0, 3.0, 4.0, np.nan])
+    b0 = np.array([1.0, 3.0, 2.0, 4.0, 0.5])
+    w = np.array([1.0, 2.0, 3.0, 5.0, 7.0])
+    a, b = sg.var("a", (5,)), sg.var("b", (5,))
+    out = sg.sum(f(a, b) * w)
+    ga, gb = sg.function([a, b], sg.grad(out, [a, b]))(a0, b0)
+    ta = sg.function([a, b], sg.jvp(f(a, b), [a, b], [np.ones(5), None]))
+    npf, h = getattr(np, name), 1e-6
+    fd_a = (npf(a0 + h, b0) - npf(a0 - h, b0)) / (2 * h) * w
+    fd_b = (npf(a0, b0 + h) - npf(a0, b0 - h)) / (2 * h) * w
+    finite = slice(0, 4)
+    np.testing.assert_allclose(ga[finite], fd_a[finite], rtol=1e-6)
+    np.testing.assert_allclose(gb[finite], fd_b[finite], rtol=1e-6)
+    np.testing.assert_allclose(ga[:4] + gb[:4], w[:4])     # the shares add up at a tie
+    np.testing.assert_allclose(ta(a0, b0)[:4], fd_a[:4] / w[:4], rtol=1e-6)
+    if name.startswith("f"):                  # fmax(nan, b) is b: all of it to b
+        assert ga[4] == 0 and gb[4] == w[4]
+
+
 def test_argmax_takes_the_first_of_ties_and_has_no_derivative():
     x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])
     v = sg.var("x", (2, 3))

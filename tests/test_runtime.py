@@ -223,6 +223,38 @@ def test_schedule_runs_late_steps_last():
     assert [s.node for s in sched.steps] == [b, a]
 
 
+def test_schedule_runs_the_scalar_prologue_first():
+    # Adam-style: a scalar computed from a parameter (the step counter) is read late by an
+    # array step; the toposort would put it between array steps, the schedule puts it
+    # (and the scalars computed from it) first, so those array steps run back to back
+    x = sg.var("x", (5,))
+    k = sg.param(np.float64(3.0), name="k")
+    a = sg.exp(x) * 2.0
+    corr = 1.0 - 0.9 ** (k + 1.0)
+    out = a / corr + x
+    sched = schedule([out])
+    ops = [s.node.op for s in sched.steps]
+    assert all(s.node.ndim == 0 for s in sched.steps[:3]), ops
+    assert [s.node.ndim for s in sched.steps].index(1) == 3
+    X = np.arange(5.0)
+    np.testing.assert_allclose(sg.function([x], out)(X),
+                               np.exp(X) * 2.0 / (1.0 - 0.9 ** 4.0) + X, rtol=1e-14)
+
+
+def test_schedule_computes_a_step_of_leaves_alone_just_before_its_reader():
+    # 0.9 * G reads only a parameter: the toposort would compute it first, far from the
+    # sum that reads it after the matrix product; it moves to just before that sum
+    x, y = sg.var("x", (4, 3)), sg.var("y", (3, 2))
+    G = sg.param(np.ones((4, 2)), name="G")
+    decayed = 0.9 * G
+    new = decayed + 0.1 * (x @ y)
+    sched = schedule([new])
+    order = [s.node for s in sched.steps]
+    assert order.index(decayed) == order.index(new) - 1
+    X, Y = np.ones((4, 3)), np.full((3, 2), 2.0)
+    np.testing.assert_allclose(sg.function([x, y], new)(X, Y), 0.9 + 0.1 * X @ Y, rtol=1e-14)
+
+
 def test_no_parameter_write_when_the_old_value_is_returned():
     W = sg.param(np.ones(3), name="W")
     upd = W - 1.0

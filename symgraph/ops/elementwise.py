@@ -219,24 +219,39 @@ def _negative_vjp(node, g): return (negative(g),)
 def _negative_jvp(node, t): return negative(t[0])
 
 
+def _tie_split(a_wins: Node, tie: Node, g: Node) -> tuple[Node, Node]:
+    """The cotangent ``g`` of a two-way pick, all of it to the winner and half of it to
+    each at a tie: the average of the one-sided derivatives, what central differences
+    measure there (JAX, autograd and PyTorch split ties the same way)."""
+    half = multiply(g, 0.5)
+    return (where(a_wins, g, where(tie, half, 0.0)),
+            where(logical_or(a_wins, tie), where(tie, half, 0.0), g))
+
+
+def _tie_tangent(a_wins: Node, tie: Node, ta: Optional[Node], tb: Optional[Node]) -> Node:
+    """The tangent of a two-way pick: the winner's, the mean of both at a tie."""
+    ta, tb = _or_zero(ta), _or_zero(tb)
+    return where(a_wins, ta, where(tie, multiply(add(ta, tb), 0.5), tb))
+
+
 def _maximum_vjp(node, g):
     a, b = node.inputs
-    return (where(greater_equal(a, b), g, 0.0), where(less(a, b), g, 0.0))
+    return _tie_split(greater(a, b), equal(a, b), g)
 
 
 def _maximum_jvp(node, t):
     a, b = node.inputs
-    return where(greater_equal(a, b), _or_zero(t[0]), _or_zero(t[1]))
+    return _tie_tangent(greater(a, b), equal(a, b), t[0], t[1])
 
 
 def _minimum_vjp(node, g):
     a, b = node.inputs
-    return (where(less_equal(a, b), g, 0.0), where(greater(a, b), g, 0.0))
+    return _tie_split(less(a, b), equal(a, b), g)
 
 
 def _minimum_jvp(node, t):
     a, b = node.inputs
-    return where(less_equal(a, b), _or_zero(t[0]), _or_zero(t[1]))
+    return _tie_tangent(less(a, b), equal(a, b), t[0], t[1])
 
 
 # --- unary functions: each VJP is g * f'(x), each JVP t * f'(x) ---------------------------
@@ -437,7 +452,8 @@ def clip(x: Any, lo: Optional[float] = None, hi: Optional[float] = None,
          name_: Optional[str] = None) -> Node:
     """``x`` limited to ``[lo, hi]`` (``None`` for no bound). Python numbers make one clip
     node; array or node bounds (broadcasting, as NumPy allows) make
-    ``minimum(maximum(x, lo), hi)``, which has the same derivative."""
+    ``minimum(maximum(x, lo), hi)``. The derivative is 1 inside the bounds and 0 outside;
+    exactly at a bound the clip op gives 1 and the minimum/maximum form shares it (1/2)."""
     if lo is None and hi is None:
         raise ArgumentError("clip: give lo, hi or both")
     if all(b is None or type(b) in (int, float) for b in (lo, hi)):

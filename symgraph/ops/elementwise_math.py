@@ -14,9 +14,10 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from symgraph.graph import Node
-from symgraph.ops.elementwise import (_binary, _declare, _or_zero, _sum_tangents, _unary,
-                                      _unary_rules, abs, add, cast, cos, divide, exp,
-                                      greater_equal, less, less_equal, logical_or, multiply, negative,
+from symgraph.ops.elementwise import (_binary, _declare, _or_zero, _sum_tangents, _tie_split,
+                                      _tie_tangent, _unary, _unary_rules, abs, add, cast, cos,
+                                      divide, equal, exp, greater, greater_equal, less,
+                                      less_equal, logical_or, multiply, negative,
                                       power, reciprocal, sign, sqrt, square, subtract, where)
 from symgraph.ops.registry import apply, as_node, no_out
 
@@ -124,19 +125,20 @@ def _fmod_partials(node):
     return as_node(1.0), negative(trunc(divide(a, b)))
 
 
-def _fmax_pick_a(node: Node) -> Node:
-    # fmax(a, b) is a where a >= b or b is NaN (NumPy's fmax ignores NaNs); ties go to a
+def _fmax_picks(node: Node) -> tuple[Node, Node]:
+    # fmax(a, b) is a where a > b or b is NaN (NumPy's fmax ignores NaNs); at a tie the
+    # derivative is shared, as maximum's
     a, b = node.inputs
-    return logical_or(greater_equal(a, b) if node.op == "fmax" else less_equal(a, b), isnan(b))
+    wins = greater(a, b) if node.op == "fmax" else less(a, b)
+    return logical_or(wins, isnan(b)), equal(a, b)
 
 
 def _fmax_vjp(node, g):
-    pick_a = _fmax_pick_a(node)
-    return (where(pick_a, g, 0.0), where(pick_a, 0.0, g))
+    return _tie_split(*_fmax_picks(node), g)
 
 
 def _fmax_jvp(node, t):
-    return where(_fmax_pick_a(node), _or_zero(t[0]), _or_zero(t[1]))
+    return _tie_tangent(*_fmax_picks(node), t[0], t[1])
 
 
 def _copysign_vjp(node, g):
@@ -233,8 +235,8 @@ arctan2 = _binary("arctan2", 'The angle of the point (x2, x1), arctan(x1 / x2) i
 hypot = _binary("hypot", 'sqrt(a**2 + b**2), without overflow')
 logaddexp = _binary("logaddexp", 'log(exp(a) + exp(b)), without overflow')
 logaddexp2 = _binary("logaddexp2", 'log2(2**a + 2**b), without overflow')
-fmax = _binary("fmax", 'The larger of a and b, ignoring NaNs (a at ties)')
-fmin = _binary("fmin", 'The smaller of a and b, ignoring NaNs (a at ties)')
+fmax = _binary("fmax", 'The larger of a and b, ignoring NaNs (ties share the derivative)')
+fmin = _binary("fmin", 'The smaller of a and b, ignoring NaNs (ties share the derivative)')
 copysign = _binary("copysign", '|a| with the sign of b')
 logical_xor = _binary("logical_xor", 'a xor b (no derivative)')
 remainder = _binary("remainder", "a mod b with the sign of b (Python's %)")

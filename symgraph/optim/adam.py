@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import symgraph as sg
-from symgraph.optim.base import Optimizer
+from symgraph.optim.base import Optimizer, like
 
 
 class Adam(Optimizer):
@@ -28,6 +28,6 @@ class Adam(Optimizer):
         t = k + 1.0
         G_new = self.beta1 * G + (1.0 - self.beta1) * g
         M_new = self.beta2 * M + (1.0 - self.beta2) * sg.square(g)
-        G_hat = G_new / (1.0 - self.beta1 ** t)
-        M_hat = M_new / (1.0 - self.beta2 ** t)
+        G_hat = G_new / like(1.0 - self.beta1 ** t, p)
+        M_hat = M_new / like(1.0 - self.beta2 ** t, p)
         return {G: G_new, M: M_new, p: p - lr * G_hat / (sg.sqrt(M_hat) + self.eps)}

@@ -15,6 +15,18 @@ import symgraph as sg
 from symgraph.optim.schedules import as_schedule
 
 
+def like(value: Any, p: sg.Node) -> Any:
+    """``value`` (a number or a scalar node) in ``p``'s dtype.
+
+    The step counter is float64, so a schedule's learning rate or Adam's bias correction
+    computed from it is a float64 scalar; multiplying a float32 parameter's update by it
+    would run the whole update in float64 (twice the memory traffic, then a cast back).
+    """
+    if isinstance(value, sg.Node) and value.dtype != p.dtype and p.dtype.kind in "fc":
+        return sg.cast(value, p.dtype)
+    return value
+
+
 class Optimizer:
     """Base class. Subclasses implement ``rule(p, g, lr, k) -> {node: new value}``."""
 
@@ -47,7 +59,7 @@ class Optimizer:
         lr = self.lr(k)
         out: dict = {k: k + 1.0}
         for p, g in zip(params, grads):
-            out.update(self.rule(p, g, lr, k))
+            out.update(self.rule(p, g, like(lr, p), k))
         return out
 
     def rule(self, p: sg.Node, g: sg.Node, lr: Any, k: sg.Node) -> dict:

@@ -192,6 +192,14 @@ def _first_match(node: Node, rules: Sequence[Rule]) -> Optional[tuple[Rule, Node
 
 
 # --- helpers for writing rules ------------------------------------------------------------
+def relinked(n: Node, changed: dict[int, Node]) -> Node:
+    """``n`` reading the replacements in ``changed`` (old node id -> new node) of its
+    inputs; ``n`` itself when none of them changed."""
+    if changed and any(i.id in changed for i in n.inputs):
+        return n.with_inputs([changed.get(i.id, i) for i in n.inputs])
+    return n
+
+
 def build(op_name: str, inputs: Sequence[Node], like: Node, root: bool = False,
           **attrs: Any) -> Node:
     """A new node applying ``op_name``, credited to ``like``'s source line, scope and role.

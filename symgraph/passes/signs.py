@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 
 from symgraph.graph import Node, toposort
 from symgraph.passes.provenance import KEPT, REWRITTEN, Fate, PassResult
-from symgraph.passes.rewrite import build
+from symgraph.passes.rewrite import build, relinked
 
 
 # Negations, and the nodes a moved negation comes out of.
@@ -79,9 +79,8 @@ def signs(outputs: Sequence[Node]) -> PassResult:
     changed: dict[int, Node] = {}      # old node id -> the node standing for it now
     fates: dict[int, Fate] = {}
     for n in order:
-        current = n
-        if changed and any(i.id in changed for i in n.inputs):
-            current = n.with_inputs([changed.get(i.id, i) for i in n.inputs])
+        current = relinked(n, changed)
+        if current is not n:
             uses[current.id] = uses.get(n.id, 0)
         rules: list[str] = []
         # Every move needs a negation among the inputs: the cheap test first.

@@ -102,7 +102,11 @@ def generate(sched: Schedule, plan: Plan, inputs: Sequence[Node], targets: Seque
             key = f"_k{step.out}"
             namespace[key] = call
             outs = "".join(f"v{o}, " for o in group.outputs)
-            ins = ", ".join(_value(sched.nodes[a], a) for a in group.inputs)
+            # the arrays the kernel writes into (Group.buffers): a parameter's spare buffer,
+            # or an input that dies in the group
+            into = [spare_name[b[1]] if b[0] == "param" else f"v{b[1]}"
+                    for b in group.buffers if b is not None]
+            ins = ", ".join([_value(sched.nodes[a], a) for a in group.inputs] + into)
             lines.append(f"    {outs}= {key}({ins})  # fused: {group.ops} elementwise ops "
                          f"(first {_comment(n, cache)})")
             line_step[len(lines)] = pos

@@ -14,8 +14,9 @@ write native copies), and only once fusion is wanted:
 
 A step joins a group when its op computes with a plain NumPy ufunc (``ufunc_of``: every
 such op in the registry, whoever declared it) on floating values of a fully known shape
-(inputs may broadcast), and it does not write into a parameter (that path belongs to the
-memory plan). Kernels are cached on disk under ``$SYMGRAPH_CACHE_DIR`` (default: the
+(inputs may broadcast). A parameter's update computed by a group is written by the kernel
+straight into the parameter's spare buffer, so an optimiser's update is one pass. Kernels
+are cached on disk under ``$SYMGRAPH_CACHE_DIR`` (default: the
 user's cache folder, ``~/.cache/symgraph``), one file per kernel named by the hash of its
 source, which holds its structure, shapes and dtypes; files are written atomically, so
 processes may share the folder. Beside each Numba kernel a native copy is kept
@@ -86,6 +87,9 @@ class Group:
     source: str                     # the kernel's Python source
     key: str                        # hash of the source
     shape: tuple = ()               # the shape every step of the group computes
+    # per output, where the kernel writes it: ("param", slot) the parameter's spare buffer,
+    # ("slot", slot) the array of an input that dies in the group, None a new array
+    buffers: tuple = ()
 
     @property
     def ops(self) -> int:
@@ -99,9 +103,6 @@ def _fusible(n: Node, plan: Plan, pos: int) -> bool:
         return False
     if n.ndim == 0 or None in n.shape or n.dtype.kind != "f":
         return False
-    target = plan.out.get(pos)
-    if target is not None and target[0] == "param":
-        return False            # parameter updates keep their in-place write
     # inputs of fully known shapes only: a kernel indexes them without bounds checks, and
     # an unknown size might be a 1 that broadcasts at run time
     return all((i.dtype.kind == "f" and None not in i.shape) or (i.type.weak and i.op == "const")
@@ -114,9 +115,18 @@ def _fusible(n: Node, plan: Plan, pos: int) -> bool:
 # step's 2-3 op groups of 128x256 ran 1.6x slower fused.
 ELEMENTS_PER_OP = 512
 
+# Ufuncs LLVM turns into SIMD instructions inside a kernel's loop over C-contiguous arrays.
+# A group made only of these pays at any size: it makes one pass over memory where NumPy
+# makes one per op (Adam's update of a 784x256 float32 weight: 260 us fused, 640 us as
+# NumPy calls; `benchmarks/bench_adam_step.py`).
+VECTOR_UFUNCS = frozenset({"add", "subtract", "multiply", "divide", "negative", "square",
+                           "sqrt", "absolute"})
 
-def _pays(shape: tuple, ops: int) -> bool:
-    return math.prod(shape) <= ELEMENTS_PER_OP * ops
+
+def _pays(shape: tuple, nodes: list[Node]) -> bool:
+    if math.prod(shape) <= ELEMENTS_PER_OP * len(nodes):
+        return True
+    return all(ufunc_of(n).__name__ in VECTOR_UFUNCS for n in nodes)
 
 
 def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]:
@@ -149,7 +159,8 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
     # Long runs are cut into pieces: Numba compiles ~5 ms an op whatever the kernel's size,
     # and pieces of the same structure (a repeated motif) share one kernel and its cache.
     runs = [r[k:k + MAX_GROUP_OPS] for r in runs for k in range(0, len(r), MAX_GROUP_OPS)]
-    runs = [r for r in runs if len(r) > 1 and _pays(sched.steps[r[0]].node.shape, len(r))]
+    runs = [r for r in runs if len(r) > 1
+            and _pays(sched.steps[r[0]].node.shape, [sched.steps[p].node for p in r])]
     if not runs:
         return []
     readers: dict[int, set[int]] = {}
@@ -175,8 +186,47 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
         source = kernel_source(sched, run, ins, outs)
         key = hashlib.sha256(source.encode()).hexdigest()[:24]
         groups.append(Group(tuple(run), tuple(ins), outs, internal, source, key,
-                            sched.steps[run[0]].node.shape))
+                            sched.steps[run[0]].node.shape,
+                            _buffers(sched, plan, run, ins, outs, readers)))
     return groups
+
+
+def _buffers(sched: Schedule, plan: Plan, run: list[int], ins: list[int], outs: tuple,
+             readers: dict[int, set[int]]) -> tuple:
+    """Where the kernel writes each output (``Group.buffers``).
+
+    A parameter's update goes into its spare buffer, as on the NumPy tier. Another output
+    goes into the array of an input where the memory plan writes that step in place, if
+    the kernel may do it when it runs (at the group's first position, earlier than the
+    step): every other reader of the input ran before and was a ufunc (a view made of the
+    input, a transpose say, might still be read between the group's first position and
+    the step), and the input has the output's shape and dtype, so the kernel reads each
+    element before it overwrites it. Else the output is a new array: on the big arrays of
+    an optimiser's update, new arrays cost page faults every call.
+    """
+    start, inside = run[0], set(run)
+    pos_of = {sched.steps[p].out: p for p in run}
+    produced = {s.out: pos for pos, s in enumerate(sched.steps)}
+    taken: set[int] = set()
+    chosen = []
+    for o in outs:
+        node = sched.nodes[o]
+        if node.id in plan.param_writes:
+            chosen.append(("param", plan.param_writes[node.id]))
+            continue
+        target = plan.out.get(pos_of[o])
+        t = target[1] if target is not None and target[0] == "inplace" else None
+        src = sched.nodes[t] if t is not None else None
+        ok = (src is not None and t in ins and t not in taken
+              and not (len(target) > 2 and target[2])     # no run-time shape guard
+              and src.shape == node.shape and src.dtype == node.dtype
+              and plan.out.get(produced.get(t, -1), ("",))[0] != "param"
+              and all(r in inside or (r < start and ufunc_of(sched.steps[r].node) is not None)
+                      for r in readers.get(t, ())))
+        if ok:
+            taken.add(t)
+        chosen.append(("slot", t) if ok else None)
+    return tuple(chosen)
 
 
 # --- kernel source -------------------------------------------------------------------------
@@ -227,9 +277,11 @@ def _lanes(shape: tuple, ops: int) -> int:
 
 
 def _numba_type(n: Node, readonly: bool) -> str:
-    # any layout ('A'): inputs may be views; read-only inputs accept writable arrays too
+    # C-contiguous: LLVM vectorises the loops only when it knows the strides (any layout,
+    # 'A', ran Adam's update 6x slower); the caller copies the rare view that is not.
+    # Read-only inputs accept writable arrays too.
     flag = ", readonly=True" if readonly else ""
-    return f"nt.Array(nt.{n.dtype.name}, {max(n.ndim, 1)}, 'A'{flag})"
+    return f"nt.Array(nt.{n.dtype.name}, {max(n.ndim, 1)}, 'C'{flag})"
 
 
 # Plain spellings of the commonest ufuncs on scalars: Numba types an operator or a math
@@ -263,6 +315,12 @@ def kernel_source(sched: Schedule, run: list[int], ins: list[int], outs: tuple) 
              f"def kernel({params}):"]
     lanes = _lanes(shape, len(run))
     pad = "    "
+    # A scalar input is read once, before the loops: read as i[0] inside them, it must be
+    # reloaded every iteration (an output might alias it), which stops LLVM vectorising
+    # the loop (Adam's 8-op group on 784x256 float32: 138 us, 75 us hoisted).
+    for s in ins:
+        if sched.nodes[s].ndim == 0:
+            lines.append(f"{pad}{names[s]}s = {names[s]}[0]")
     for d, size in enumerate(shape):
         step_by = f", {lanes}" if d == ndim - 1 and lanes > 1 else ""
         lines.append(f"{pad}for j{d} in range({'0, ' if step_by else ''}{size}{step_by}):")
@@ -279,7 +337,14 @@ def kernel_source(sched: Schedule, run: list[int], ins: list[int], outs: tuple) 
                 if a in made:
                     args.append(f"{made[a]}_{lane}")
                 elif _literal(src):
-                    args.append(_literal_text(src))
+                    text = _literal_text(src)
+                    if src.type.weak and n.dtype.kind == "f" and n.dtype != np.float64:
+                        # a Python number takes the array's dtype, as in NumPy (NEP 50),
+                        # which keeps a float32 kernel in float32 (and its SIMD width)
+                        text = f"np.{n.dtype.name}({text})"
+                    args.append(text)
+                elif src.ndim == 0:
+                    args.append(f"{names[a]}s")
                 else:
                     args.append(f"{names[a]}{_index(src, ndim, lane)}")
             call = _scalar_call(ufunc_of(n).__name__, args)
@@ -341,18 +406,27 @@ def load_kernel(group: Group) -> Any:
 
 
 def _caller(kernel: Any, group: Group, sched: Schedule) -> Any:
-    """Allocate the group's outputs, run the kernel, return the outputs as a tuple."""
+    """Allocate the group's outputs (or take the buffers passed after the inputs, one per
+    output with a ``Group.buffers`` entry), run the kernel, return the outputs."""
     out_specs = [(sched.nodes[s].shape, sched.nodes[s].dtype) for s in group.outputs]
+    given = [b is not None for b in group.buffers] or [False] * len(group.outputs)
     scalar = [sched.nodes[s].ndim == 0 for s in group.inputs]
     dtypes = [sched.nodes[s].dtype for s in group.inputs]
-    empty, asarray = np.empty, np.asarray
+    n_in = len(group.inputs)
+    empty, asarray, contiguous = np.empty, np.asarray, np.ascontiguousarray
 
     def call(*args: Any) -> tuple:
-        if any(scalar):
-            args = tuple(asarray(a, dtype=d).reshape(1) if s else a
-                         for a, s, d in zip(args, scalar, dtypes))
-        outs = [empty(shape, dtype) for shape, dtype in out_specs]
-        kernel(*args, *outs)
+        spares = iter(args[n_in:])
+        ins = [asarray(a, dtype=d).reshape(1) if s else
+               (a if a.flags.c_contiguous else contiguous(a))
+               for a, s, d in zip(args[:n_in], scalar, dtypes)]
+        outs = []
+        for g, (shape, dtype) in zip(given, out_specs):
+            o = next(spares) if g else None
+            # an input's array written in place may be a Fortran-ordered result (a spare
+            # never is: the function makes it); a kernel writes C order: take a new one
+            outs.append(o if o is not None and o.flags.c_contiguous else empty(shape, dtype))
+        kernel(*ins, *outs)
         return tuple(outs)
     return call
 
@@ -368,6 +442,7 @@ class Tiers:
     reason: str = ""
     calls: int = 0
     seconds: float = 0.0
+    numpy_run: Any = None           # the NumPy tier's run, for calls under np.errstate(raise)
     origin: str = ""                # "native cache": kernels loaded without Numba
     storing: bool = False           # writing native copies of the kernels for next time
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -403,7 +478,7 @@ def attach(function: Any, option: Optional[str]) -> Optional[Tiers]:
     if function.check_nan:
         # check_nan names the op that made a NaN: every op stays a step of its own
         return Tiers([], chosen, reason="check_nan runs every op on NumPy")
-    tiers = Tiers(None, chosen)
+    tiers = Tiers(None, chosen, numpy_run=function._program.run)
     small = len(function._schedule.steps) <= PLAN_AT_COMPILE_STEPS
     if chosen == "force" or small:
         tiers.groups = _plan(function)
@@ -463,7 +538,7 @@ def _native_swap(function: Any, tiers: Tiers) -> bool:
         tiers.reason = f"native cache unusable ({type(exc).__name__}: {exc})"[:300]
         return False
     tiers.seconds = time.perf_counter() - start
-    function._program = program
+    function._program = _honouring_errstate(program, tiers.numpy_run)
     tiers.tier, tiers.origin, tiers.reason = "fused", "native cache", ""
     return True
 
@@ -522,13 +597,49 @@ def _swap_in(function: Any, tiers: Tiers) -> None:
             raise
         return
     tiers.seconds = time.perf_counter() - start
-    function._program = program
+    function._program = _honouring_errstate(program, tiers.numpy_run)
     tiers.storing = True
     tiers.tier = "fused"
     try:
         _store_native(function, kernels)
     finally:
         tiers.storing = False
+
+
+# NumPy keeps its floating-point error settings (np.errstate, np.seterr) in a context
+# variable holding a capsule; a new capsule means new settings. Reading it costs ~40 ns
+# where np.geterr() costs ~600, so the settings are looked at again only when it changes.
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _NP_ERRSTATE
+except ImportError:      # another NumPy layout: ask np.geterr() every call
+    _NP_ERRSTATE = None
+_last_errstate: tuple = (object(), False)
+
+
+def errors_raise() -> bool:
+    """NumPy is set to raise on some floating-point error in this context."""
+    global _last_errstate
+    capsule = _NP_ERRSTATE.get() if _NP_ERRSTATE is not None else None
+    seen = _last_errstate
+    if capsule is not None and seen[0] is capsule:
+        return seen[1]
+    raising = "raise" in np.geterr().values()
+    if capsule is not None:
+        _last_errstate = (capsule, raising)     # one tuple: threads read it whole
+    return raising
+
+
+def _honouring_errstate(program: Any, numpy_run: Any) -> Any:
+    """``program`` running its NumPy twin when NumPy is set to raise on floating-point
+    errors: a kernel computes an overflow's inf without raising (or warning), and a user
+    who asked for the error gets it, from the op that made it."""
+    fused_run = program.run
+
+    def run(*args: Any) -> tuple:
+        return numpy_run(*args) if errors_raise() else fused_run(*args)
+    run.__wrapped__ = fused_run     # type: ignore[attr-defined]
+    return type(program)(program.source, run, program.filename, program.line_step,
+                         program.returned, program.spares)
 
 
 def wait(function: Any, timeout: float = 600.0) -> str:

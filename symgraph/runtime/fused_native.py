@@ -466,30 +466,42 @@ def load(groups: list, sched: Any, cache_dir: str) -> dict:
 
 
 def caller(entry: Callable, group: Any, sched: Any) -> Callable:
-    """Allocate the group's outputs, run the native entry, return the outputs as a tuple.
-    An input the entry refuses (a view, swapped bytes) is copied and retried."""
+    """Run the native entry as ``fused._caller`` runs a Numba kernel: outputs go into the
+    buffers passed after the inputs (one per output with a ``Group.buffers`` entry) or new
+    arrays; returns the outputs. When the entry refuses an argument (a view, a Fortran-
+    ordered array, swapped bytes), the call is made again on C-ordered copies."""
     out_specs = [(sched.nodes[s].shape, np.dtype(sched.nodes[s].dtype)) for s in group.outputs]
     in_specs = [(tuple(sched.nodes[s].shape) or (1,), np.dtype(sched.nodes[s].dtype))
                 for s in group.inputs]
+    given = [b is not None for b in getattr(group, "buffers", ())] or [False] * len(out_specs)
     scalar = [sched.nodes[s].ndim == 0 for s in group.inputs]
     has_scalar = any(scalar)
-    dtypes = [d for _, d in in_specs]
-    empty, asarray = np.empty, np.asarray
+    n_in = len(group.inputs)
+    empty, asarray, ndarray = np.empty, np.asarray, np.ndarray
 
     def fresh(a: Any, shape: tuple, dtype: np.dtype) -> np.ndarray:
         out = empty(shape, dtype)
         out[...] = a
         return out
 
+    def fits(o: Any, dtype: np.dtype) -> bool:
+        return (type(o) is ndarray and o.dtype == dtype and o.dtype.isnative
+                and o.flags.c_contiguous and o.flags.writeable)
+
     def call(*args: Any) -> tuple:
+        ins = args[:n_in]
         if has_scalar:
-            args = tuple(asarray(a, dtype=d).reshape(1) if s else a
-                         for a, s, d in zip(args, scalar, dtypes))
-        outs = [empty(shape, dtype) for shape, dtype in out_specs]
+            ins = tuple(asarray(a, dtype=d).reshape(1) if s else a
+                        for a, s, (_, d) in zip(ins, scalar, in_specs))
+        spares = iter(args[n_in:])
+        outs = [next(spares) if g else empty(shape, dtype)
+                for g, (shape, dtype) in zip(given, out_specs)]
         try:
-            entry(*args, *outs)
+            entry(*ins, *outs)
         except TypeError:
-            args = tuple(fresh(a, shape, dtype) for a, (shape, dtype) in zip(args, in_specs))
-            entry(*args, *outs)
+            ins = tuple(fresh(a, shape, dtype) for a, (shape, dtype) in zip(ins, in_specs))
+            outs = [o if fits(o, dtype) else empty(shape, dtype)
+                    for o, (shape, dtype) in zip(outs, out_specs)]
+            entry(*ins, *outs)
         return tuple(outs)
     return call

@@ -38,6 +38,53 @@ def _bind(kernel: Callable[..., Any], attrs: tuple) -> Callable[..., Any]:
     return functools.partial(kernel, **dict(attrs)) if attrs else kernel
 
 
+def _scalars_first(order: list[Node], ops: dict) -> list[Node]:
+    """``order`` with its scalar prologue first: the 0-d steps computed from leaves and
+    other such steps (a step counter's bias corrections, a scheduled learning rate).
+
+    Where the toposort puts them, they fall between the elementwise steps that read them
+    and split what could run as one fused kernel (Adam's update of one weight became three
+    kernels); moved first, they cost nothing and every array step finds them ready.
+    """
+    prologue: set[int] = set()
+    for n in order:
+        if n.ndim == 0 and all(ops[i.op].leaf or i.id in prologue for i in n.inputs):
+            prologue.add(n.id)
+    if not prologue or len(prologue) == len(order):
+        return order
+    return [n for n in order if n.id in prologue] + [n for n in order if n.id not in prologue]
+
+
+def _sink_leaf_steps(order: list[Node], ops: dict) -> list[Node]:
+    """``order`` with each array step computed from leaves alone (``beta * state``) moved
+    to just before its first reader.
+
+    The toposort computes such a step as soon as it can, often far from where its value is
+    used: the value lives longer than it needs to, and the elementwise steps that read it
+    run as two fused kernels with unrelated steps between them (Adam's ``b1 * G`` ran
+    before the matrix product of its gradient, ``+ (1 - b1) * g`` after it).
+    """
+    sinking = {n.id for n in order
+               if n.ndim > 0 and n.inputs and all(ops[i.op].leaf for i in n.inputs)}
+    if not sinking:
+        return order
+    first_reader: dict[int, int] = {}
+    for n in order:
+        for i in n.inputs:
+            if i.id in sinking and i.id not in first_reader:
+                first_reader[i.id] = n.id
+    before: dict[int, list[Node]] = {}
+    for n in order:
+        if n.id in first_reader:
+            before.setdefault(first_reader[n.id], []).append(n)
+    out: list[Node] = []
+    for n in order:
+        out.extend(before.get(n.id, ()))
+        if n.id not in first_reader:
+            out.append(n)
+    return out
+
+
 def schedule(outputs: Sequence[Node], last: Sequence[Node] = (),
              nodes: Optional[Sequence[Node]] = None) -> Schedule:
     """Order the nodes ``outputs`` reach and plan when each intermediate can be freed.
@@ -50,7 +97,8 @@ def schedule(outputs: Sequence[Node], last: Sequence[Node] = (),
     slot = {n.id: i for i, n in enumerate(nodes)}
     late = {n.id for n in last}
     ops = {name: get_op(name) for name in dict.fromkeys(n.op for n in nodes)}
-    order = [n for n in nodes if not ops[n.op].leaf and n.id not in late]
+    order = _sink_leaf_steps(_scalars_first(
+        [n for n in nodes if not ops[n.op].leaf and n.id not in late], ops), ops)
     if late:
         order += [n for n in nodes if n.id in late]
     keep = {slot[o.id] for o in outputs}
