@@ -37,6 +37,7 @@ What keeps a bad file from hurting the process:
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -458,11 +459,20 @@ def _entry_of(group: Any, sched: Any, cache_dir: str, host: str) -> Callable:
 def load(groups: list, sched: Any, cache_dir: str) -> dict:
     """The native entry of every group (a dict group -> entry); raises when any is
     missing or unusable, so the caller keeps its other path."""
-    with _lock:
+    with _lock, _llvm_lock():
         if not _abi_ok():
             raise RuntimeError("NumPy's array layout is not the one native kernels read")
         host = host_key()
         return {g: _entry_of(g, sched, cache_dir, host) for g in groups}
+
+
+def _llvm_lock() -> Any:
+    """Numba's compiler lock when Numba is loaded: its compiles in other threads share
+    LLVM's global state (context, symbol table) with the loads here."""
+    if "numba" in sys.modules:
+        from numba.core.compiler_lock import global_compiler_lock
+        return global_compiler_lock
+    return contextlib.nullcontext()
 
 
 def caller(entry: Callable, group: Any, sched: Any) -> Callable:
