@@ -60,6 +60,62 @@ def test_cnn_forward_runs_in_onnxruntime(rng):
     np.testing.assert_allclose(got, f(X), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("stride,padding,pool_stride", [(1, 0, 2), (2, 1, 1)])
+def test_cnn_gradients_run_in_onnxruntime(rng, stride, padding, pool_stride):
+    # the convolution's input and kernel gradients (ConvTranspose, dilated Conv) and the
+    # pooling gradients (grouped ConvTranspose), strided and padded, windows overlapping
+    # when pool_stride is 1; integer-valued images make pixels tie for a window's maximum,
+    # where symgraph splits the share: the ONNX model must too
+    x = sg.var("x", (3, 2, 9, 9), "float32")
+    W = sg.param(rng.standard_normal((4, 2, 3, 3)).astype(np.float32), name="W")
+    W2 = sg.param(rng.standard_normal((5, 4, 2, 2)).astype(np.float32), name="W2")
+    h = sg.relu(sg.conv2d(x, W, stride=stride, padding=padding))
+    m = sg.max_pool2d(h, 2, stride=pool_stride)
+    a = sg.avg_pool2d(sg.conv2d(m, W2), 2, stride=1)
+    loss = sg.sum(a * a)
+    f = sg.function([x], [loss, *sg.grad(loss, [x, W, W2])])
+    X = np.round(rng.standard_normal((3, 2, 9, 9)) * 2).astype(np.float32)
+    got = _run(export_onnx(f), {"x": X})
+    want = f(X)
+    for g, w in zip(got, want):
+        assert g.shape == w.shape
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5 * np.abs(w).max())
+
+
+def test_a_layer_cnn_training_graph_exports(rng):
+    model = nn.Sequential([
+        nn.Conv2D(1, 3, 3, padding="same", activation="relu", seed=1, dtype="float32",
+                  name="conv"),
+        nn.MaxPool2D(2, name="pool"), nn.Flatten(name="flat"),
+        nn.Dense(3 * 16, 5, seed=2, dtype="float32", name="dense")])
+    x, y = sg.var("x", (4, 1, 8, 8), "float32"), sg.var("y", (4,), "int64")
+    loss = nn.softmax_cross_entropy(model(x), y)
+    f = sg.function([x, y], [loss, *sg.grad(loss, model.params())])
+    X = rng.standard_normal((4, 1, 8, 8)).astype(np.float32)
+    Y = rng.integers(0, 5, 4)
+    for g, w in zip(_run(export_onnx(f), {"x": X, "y": Y}), f(X, Y)):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+
+
+def test_slicing_gradients_run_in_onnxruntime(rng):
+    # basic indexing (steps, negative steps, ints, None, ellipsis); picks overlap
+    x = sg.var("x", (5, 6), "float32")
+    outs = [x[1:4, ::2], x[::-1, 2], x[None, -1, 1:], x[..., 3], x[-2:, -1:0:-3]]
+    loss = outs[0].sum() * 0.0
+    for k, o in enumerate(outs):
+        loss = loss + sg.sum(o * o) * float(k + 1)
+    f = sg.function([x], [loss, *sg.grad(loss, [x])])
+    X = rng.standard_normal((5, 6)).astype(np.float32)
+    got, want = _run(export_onnx(f), {"x": X}), f(X)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+    expected = np.zeros((5, 6), np.float32)
+    for k, idx in enumerate([np.s_[1:4, ::2], np.s_[::-1, 2], np.s_[-1, 1:], np.s_[..., 3],
+                             np.s_[-2:, -1:0:-3]]):
+        np.add.at(expected, idx, 2.0 * (k + 1) * X[idx])
+    np.testing.assert_allclose(got[1], expected, rtol=1e-5, atol=1e-6)
+
+
 def test_weak_scalars_and_mixed_dtypes_are_cast_as_numpy_promotes(rng):
     x = sg.var("x", (3,), "float32")
     i = sg.var("i", (3,), "int64")

@@ -317,7 +317,7 @@ def _gather(w: _Writer, node: Node, spec: list[tuple], x: Node, arrays: Sequence
 def _getitem_grad(w: _Writer, node: Node) -> str:
     g, ref, *arrays = node.inputs
     if not arrays:
-        raise _unsupported(node, "the gradient of slicing has no ONNX counterpart here")
+        return _slice_grad(w, node)
     spec = [s for s in node.attr("index")]
     zeros = w.add("ConstantOfShape", [w.add("Shape", [w.value(ref)])], "zeros",
                   value=w.onnx.numpy_helper.from_array(np.zeros(1, node.dtype)))
@@ -326,10 +326,129 @@ def _getitem_grad(w: _Writer, node: Node) -> str:
                  reduction="add")
 
 
+def _slice_grad(w: _Writer, node: Node) -> str:
+    # the gradient of basic indexing (slices, ints, None, ...): g added at the positions the
+    # index picked, whose flat offsets are known when the shape is: ScatterElements into a
+    # flat zero array, reshaped
+    from symgraph.ops.shape import _decode_index
+    g, ref = node.inputs
+    if None in ref.shape:
+        raise _unsupported(node, "the gradient of slicing needs the sliced array's static shape")
+    size = int(np.prod(ref.shape, dtype=np.int64))
+    picked = np.arange(size, dtype=np.int64).reshape(ref.shape)[
+        _decode_index(node.attr("index"), [])]
+    zeros = w.constant(np.zeros(size, node.dtype), "zeros")
+    flat_g = w.add("Reshape", [w.value(g, node.dtype), w.ints([-1], "flat")], "g_flat")
+    spread = w.add("ScatterElements", [zeros, w.constant(np.ravel(picked), "picked"), flat_g],
+                   "slice_grad_flat", axis=0, reduction="add")
+    return w.add("Reshape", [spread, w.ints(list(ref.shape), "shape")], "getitem_grad")
+
+
 def _conv2d(w: _Writer, node: Node) -> str:
     p, s = int(node.attr("padding")), int(node.attr("stride"))
     return w.add("Conv", [w.value(i, node.dtype) for i in node.inputs], "conv2d",
                  pads=[p, p, p, p], strides=[s, s])
+
+
+def _static_hw(node: Node, ref: Node) -> tuple[int, int]:
+    """The static height and width of ``ref``, which a transposed convolution's output
+    size is fixed by (ONNX computes it from ``output_padding``)."""
+    h, wd = ref.shape[2], ref.shape[3]
+    if h is None or wd is None:
+        raise _unsupported(node, "its image size must be static to write ConvTranspose")
+    return int(h), int(wd)
+
+
+def _output_padding(out: tuple[int, int], g: Node, k: int, s: int, p: int) -> list[int]:
+    # ConvTranspose gives s * (ho - 1) + k - 2p + output_padding pixels per axis; the rows
+    # the forward op's floor division dropped are the padding (always < s)
+    return [out[a] - (s * (int(g.shape[2 + a]) - 1) + k - 2 * p) for a in range(2)]
+
+
+def _conv_input_grad(w: _Writer, node: Node) -> str:
+    # conv2d_input_grad(g, W, x) = ConvTranspose(g, W): W's (O, C, kh, kw) is the layout
+    # ConvTranspose reads (input channels first)
+    g, kernel, ref = node.inputs
+    p, s = int(node.attr("padding")), int(node.attr("stride"))
+    pad = _output_padding(_static_hw(node, ref), g, int(kernel.shape[2]), s, p)
+    return w.add("ConvTranspose", [w.value(g, node.dtype), w.value(kernel, node.dtype)],
+                 "conv2d_input_grad", pads=[p, p, p, p], strides=[s, s], output_padding=pad)
+
+
+def _conv_kernel_grad(w: _Writer, node: Node) -> str:
+    # dW[o, c] = sum_n corr(x[n, c], g[n, o]) with g's taps s apart: a Conv of x with the
+    # batch as channels ((C, N, H, W)) by g as the kernel ((O, N, ho, wo)), dilated by the
+    # stride; its (C, O, ...) output keeps the first kh x kw taps, transposed to (O, C, ...)
+    x, g = node.inputs
+    p, s = int(node.attr("padding")), int(node.attr("stride"))
+    kh, kw = (int(k) for k in node.attr("ksize"))
+    xt = w.add("Transpose", [w.value(x, node.dtype)], "x_by_channel", perm=[1, 0, 2, 3])
+    gt = w.add("Transpose", [w.value(g, node.dtype)], "g_by_channel", perm=[1, 0, 2, 3])
+    full = w.add("Conv", [xt, gt], "kernel_grad_full", pads=[p, p, p, p], dilations=[s, s])
+    cut = w.add("Slice", [full, w.ints([0, 0], "starts"), w.ints([kh, kw], "ends"),
+                          w.ints([2, 3], "axes")], "kernel_grad_taps")
+    return w.add("Transpose", [cut], "conv2d_kernel_grad", perm=[1, 0, 2, 3])
+
+
+def _spread(w: _Writer, node: Node, value: str, ref: Node, pooled: Node,
+            weights: np.ndarray, k: int, s: int) -> str:
+    """Window values added back at the pixels each window covered: a ConvTranspose grouped
+    by channel whose kernel ``weights`` (``(C * taps, 1, k, k)``) puts each of a channel's
+    ``taps`` input channels of ``value`` at its offset in the window; ``pooled`` has the
+    pooled size, ``ref`` the image size."""
+    c = ref.shape[1]
+    if c is None:
+        raise _unsupported(node, "its channel count must be static")
+    pad = _output_padding(_static_hw(node, ref), pooled, k, s, 0)
+    return w.add("ConvTranspose", [value, w.constant(weights.astype(node.dtype), "taps")],
+                 node.op, strides=[s, s], group=int(c), output_padding=pad)
+
+
+def _avg_pool_grad(w: _Writer, node: Node) -> str:
+    # avg_pool2d_grad(g, x): g / k^2 spread evenly over each window
+    g, ref = node.inputs
+    k, s = int(node.attr("size")), int(node.attr("stride"))
+    if ref.shape[1] is None:
+        raise _unsupported(node, "its channel count must be static")
+    scale = w.constant(np.array(1.0 / (k * k), node.dtype), "window_share")
+    share = w.add("Mul", [w.value(g, node.dtype), scale], "avg_share")
+    return _spread(w, node, share, ref, g, np.ones((int(ref.shape[1]), 1, k, k)), k, s)
+
+
+def _max_pool_route(w: _Writer, node: Node) -> str:
+    # max_pool2d_route(x, g): each window's g shared equally by the pixels holding its
+    # maximum, added back there. Per tap t = (i, j): hit_t = (x's tap-t slice == window
+    # max); the shares hit_t * g / sum_t hit_t, stacked by channel then tap, spread back
+    x, g = node.inputs
+    k, s = int(node.attr("size")), int(node.attr("stride"))
+    c = x.shape[1]
+    if c is None or g.shape[2] is None or g.shape[3] is None:
+        raise _unsupported(node, "its channel count and pooled size must be static")
+    ho, wo = int(g.shape[2]), int(g.shape[3])
+    xv = w.value(x, node.dtype)
+    top = w.add("MaxPool", [xv], "window_max", kernel_shape=[k, k], strides=[s, s])
+    hits = []
+    for i in range(k):
+        for j in range(k):
+            tap = w.add("Slice", [xv, w.ints([i, j], "starts"),
+                                  w.ints([i + s * (ho - 1) + 1, j + s * (wo - 1) + 1], "ends"),
+                                  w.ints([2, 3], "axes"), w.ints([s, s], "steps")], "tap")
+            hit = w.add("Equal", [tap, top], "is_max")
+            hits.append(w.add("Cast", [hit], "hit",
+                              to=w.onnx.helper.np_dtype_to_tensor_dtype(node.dtype)))
+    stacked = w.add("Concat", [w.add("Unsqueeze", [h, w.ints([2], "axis")], "hit_axis")
+                               for h in hits], "hits", axis=2)       # (N, C, k*k, ho, wo)
+    count = w.add("ReduceSum", [stacked, w.ints([2], "axis")], "ties", keepdims=1)
+    share = w.add("Div", [w.add("Unsqueeze", [w.value(g, node.dtype), w.ints([2], "axis")],
+                                "g_axis"), count], "max_share")
+    shares = w.add("Mul", [stacked, share], "shares")
+    flat = w.add("Reshape", [shares, w.ints([0, int(c) * k * k, ho, wo], "shape")],
+                 "shares_by_channel")
+    onehot = np.zeros((int(c) * k * k, 1, k, k))
+    for ch in range(int(c)):
+        for t in range(k * k):
+            onehot[ch * k * k + t, 0, t // k, t % k] = 1.0
+    return _spread(w, node, flat, x, g, onehot, k, s)
 
 
 def _pool(op_type: str) -> Converter:
@@ -436,6 +555,8 @@ CONVERTERS: dict[str, Converter] = {
     "broadcast_like": _broadcast_like, "sum_to_like": _sum_to_like, "axis_size": _axis_size,
     "concatenate": _concatenate, "stack": _stack, "one_hot": _one_hot, "getitem": _getitem,
     "getitem_grad": _getitem_grad, "conv2d": _conv2d, "max_pool2d": _pool("MaxPool"),
+    "conv2d_input_grad": _conv_input_grad, "conv2d_kernel_grad": _conv_kernel_grad,
+    "avg_pool2d_grad": _avg_pool_grad, "max_pool2d_route": _max_pool_route,
     "avg_pool2d": _pool("AveragePool"), "sparse_softmax_cross_entropy": _sparse_ce,
     "sparse_softmax_cross_entropy_grad": _sparse_ce_grad,
     # NumPy's further elementwise functions, reductions and scans, einsum, det, erf

@@ -8,7 +8,6 @@ from symgraph.graph import Node
 from symgraph.passes.dce import dce
 from symgraph.passes.fused import rewrite
 from symgraph.passes.provenance import PassResult, compose
-from symgraph.passes.scales import scales
 from symgraph.passes.signs import signs
 
 Pass = Callable[[Sequence[Node]], PassResult]
@@ -16,12 +15,11 @@ Pass = Callable[[Sequence[Node]], PassResult]
 # One walk does CSE, stabilisation, folding and simplification (see fused.py for the order
 # of the rules at each node and why one walk); the sign pass then moves negations out to
 # the sums that absorb them (it needs to know who reads each node, which a local rule does
-# not); scales moves scalar factors of matrix products onto their smaller operand (it too
-# needs the readers); DCE drops what nothing reads any more.
+# not), and in the same walk scalar factors of matrix products onto their smaller operand
+# (scales.py); DCE drops what nothing reads any more.
 PASSES: list[tuple[str, Pass]] = [
     ("rewrite", rewrite),
     ("signs", signs),
-    ("scales", scales),
     ("dce", dce),
 ]
 

@@ -4,7 +4,9 @@ absorbs them (``x + -(y)`` is ``x - y``), where a negation costs no pass over th
 Differentiation builds negations eagerly (the rules of ``subtract``, ``negative``, ``cos``,
 ``reciprocal``...), and second derivatives then hold terms like ``x + (-a) * b``. A
 negation moves only when nothing else reads it, so this pass never adds a node: the moved
-negation either cancels or replaces the one it came from.
+negation either cancels or replaces the one it came from. The same walk moves a scalar
+factor of a matrix product onto its smaller operand (``scales.py``), the other rewrite
+that needs to know who reads a node.
 """
 from __future__ import annotations
 
@@ -13,18 +15,21 @@ from typing import Optional, Sequence
 from symgraph.graph import Node, toposort
 from symgraph.passes.provenance import KEPT, REWRITTEN, Fate, PassResult
 from symgraph.passes.rewrite import build, relinked
+from symgraph.passes.scales import move_scale
 
 
 # Negations, and the nodes a moved negation comes out of.
 _MAY_NEGATE = frozenset({"negative", "multiply", "subtract"})
+# The nodes whose readers are counted: those, and the products a factor moves into.
+_COUNTED = _MAY_NEGATE | {"matmul"}
 
 
 def _users(order: Sequence[Node], outputs: Sequence[Node]) -> dict[int, int]:
     """node id -> how many nodes (and output slots) read it, for the nodes that are or may
-    become negations."""
+    become negations, and the matrix products."""
     count: dict[int, int] = {}
     for n in order:
-        for i in dict.fromkeys(x for x in n.inputs if x.op in _MAY_NEGATE):
+        for i in dict.fromkeys(x for x in n.inputs if x.op in _COUNTED):
             count[i.id] = count.get(i.id, 0) + 1
     for o in outputs:
         count[o.id] = count.get(o.id, 0) + 1
@@ -71,9 +76,10 @@ def _move(n: Node, uses: dict[int, int]) -> Optional[tuple[Node, str]]:
 
 
 def signs(outputs: Sequence[Node]) -> PassResult:
-    """Move negations outwards where they cancel; the fate of every old node."""
+    """Move negations outwards where they cancel, and scalar factors of matrix products
+    onto their smaller operand; the fate of every old node."""
     order = toposort(outputs)
-    if not any(n.op == "negative" for n in order):
+    if not any(n.op == "negative" or n.op == "matmul" for n in order):
         return PassResult(tuple(outputs), {n.id: Fate(n, n, KEPT) for n in order}, "signs")
     uses = _users(order, outputs)
     changed: dict[int, Node] = {}      # old node id -> the node standing for it now
@@ -94,6 +100,12 @@ def signs(outputs: Sequence[Node]) -> PassResult:
             uses[replacement.id] = uses.get(replacement.id, 0) + uses.get(n.id, 0)
             current = replacement
             rules.append(rule)
+        if current.op == "multiply" and any(i.op == "matmul" for i in current.inputs):
+            scaled = move_scale(current, uses)
+            if scaled is not None:
+                uses[scaled.id] = uses.get(scaled.id, 0) + uses.get(n.id, 0)
+                current = scaled
+                rules.append("scale_smaller_operand")
         if current is not n:
             changed[n.id] = current
         fates[n.id] = (Fate(n, current, REWRITTEN, "+".join(dict.fromkeys(rules))) if rules

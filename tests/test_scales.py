@@ -1,6 +1,7 @@
-"""The scale pass: a scalar factor of a matrix product moves onto the smaller operand
-(``c * (A @ B) -> (c * A) @ B``), only when nothing else reads the product; results are
-unchanged up to rounding, checked against NumPy computing the original formula."""
+"""Scale placement (``passes/scales.py``, applied in the sign pass's walk): a scalar factor
+of a matrix product moves onto the smaller operand (``c * (A @ B) -> (c * A) @ B``), only
+when nothing else reads the product; results are unchanged up to rounding, checked against
+NumPy computing the original formula."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 import symgraph as sg
 from symgraph.graph import Graph
 from symgraph.passes.provenance import REWRITTEN
-from symgraph.passes.scales import scales
+from symgraph.passes.signs import signs
 
 RNG = np.random.default_rng(5)
 
@@ -18,7 +19,7 @@ RNG = np.random.default_rng(5)
 def test_factor_moves_onto_the_smaller_left_operand():
     a, b = sg.var("a", (3, 2)), sg.var("b", (2, 5))
     y = 0.5 * (a @ b)                      # -> (0.5 * a) @ b: 6 multiplies, not 15
-    result = scales([y])
+    result = signs([y])
     out = result.outputs[0]
     assert out.op == "matmul" and out.inputs[1] is b
     assert out.inputs[0].op == "multiply" and a in out.inputs[0].inputs
@@ -33,7 +34,7 @@ def test_factor_moves_onto_the_smaller_right_operand_of_a_weight_gradient():
     x, d = sg.var("x", (8, 20)), sg.var("d", (8, 6))
     w = sg.param(RNG.standard_normal((20, 6)), name="W")
     y = w - 0.1 * (x.T @ d)
-    out = scales([y]).outputs[0]
+    out = signs([y]).outputs[0]
     product = out.inputs[1]
     assert product.op == "matmul" and product.inputs[1].op == "multiply"
     X, D = RNG.standard_normal((8, 20)), RNG.standard_normal((8, 6))
@@ -45,7 +46,7 @@ def test_a_product_read_twice_keeps_its_factor():
     a, b = sg.var("a", (3, 2)), sg.var("b", (2, 5))
     p = a @ b
     y = 2.0 * p + p                         # moving the factor would compute a @ b twice
-    out = scales([y]).outputs[0]
+    out = signs([y]).outputs[0]
     assert out is y
     assert Graph(sg.function([a, b], y).graph.outputs).count("matmul") == 1
 
@@ -53,7 +54,7 @@ def test_a_product_read_twice_keeps_its_factor():
 def test_factor_stays_when_no_operand_is_smaller_than_the_product():
     a, b = sg.var("a", (4, 4)), sg.var("b", (4, 1))   # product (4, 1) is the smallest
     y = 3.0 * (a @ b)
-    assert scales([y]).outputs[0] is y
+    assert signs([y]).outputs[0] is y
 
 
 def test_training_step_scales_the_small_delta_not_the_big_gradient():
