@@ -8,8 +8,13 @@ the kernels compiled before timing; the compile time is printed), and JAX jit wh
 installed, and prints nanoseconds per op (the issue's target: at most 50 ns/op fused on
 shape (8,)).
 
+With ``--native`` (implies ``--fused``) the fused graph is timed twice: on Numba's
+dispatchers (built with ``SYMGRAPH_NATIVE_KERNELS=off``) and on the native kernels a warm
+disk cache gives a new process (``runtime/fused_native.py``, loaded here from the copies the
+Numba build just wrote), to show what calling kernels without Numba costs per call.
+
     OPENBLAS_NUM_THREADS=1 python benchmarks/bench_dispatch.py [--ops 10000] [--size 8]
-        [--rounds 30] [--fused]
+        [--rounds 30] [--fused] [--native] [--no-jax]
 """
 from __future__ import annotations
 
@@ -86,7 +91,10 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--fused", action="store_true")
+    ap.add_argument("--native", action="store_true")
+    ap.add_argument("--no-jax", action="store_true", help="skip JAX (minutes to compile 10k ops)")
     args = ap.parse_args()
+    args.fused = args.fused or args.native
     f, hand, count = build(args.ops, args.size)
     rng = np.random.default_rng(0)
     xv, yv = rng.uniform(-1, 1, args.size), rng.uniform(-1, 1, args.size)
@@ -94,11 +102,21 @@ def main() -> None:
     contenders = {"symgraph": lambda: f(xv, yv), "numpy": lambda: hand(xv, yv)}
     if args.fused:
         start = time.perf_counter()
+        if args.native:     # the Numba dispatchers, even when native copies are on disk
+            os.environ["SYMGRAPH_NATIVE_KERNELS"] = "off"
         fz, _, _ = build(args.ops, args.size, fusion="force")
+        os.environ.pop("SYMGRAPH_NATIVE_KERNELS", None)
         fused_compile = time.perf_counter() - start
         np.testing.assert_allclose(fz(xv, yv), hand(xv, yv), rtol=1e-9)
         contenders["symgraph fused"] = lambda: fz(xv, yv)
-        jf = jax_chain(args.ops)
+        if args.native:
+            fn, _, _ = build(args.ops, args.size, fusion="force")
+            if fn._tiers.origin != "native cache":   # this build wrote them: load them now
+                fn, _, _ = build(args.ops, args.size, fusion="force")
+            assert fn._tiers.origin == "native cache", fn.report()
+            np.testing.assert_allclose(fn(xv, yv), hand(xv, yv), rtol=1e-9)
+            contenders["symgraph native"] = lambda: fn(xv, yv)
+        jf = None if args.no_jax else jax_chain(args.ops)
         if jf is not None:
             import jax
             jx, jy = jax.numpy.asarray(xv), jax.numpy.asarray(yv)
@@ -112,6 +130,11 @@ def main() -> None:
           f"{len(f.graph)} nodes, compile {f.compile_time:.2f} s")
     if args.fused:
         print(f"  fused kernels compiled in {fused_compile:.2f} s; {fz.report().splitlines()[-2]}")
+        if args.native:
+            line = [t for t in fn.report().splitlines() if t.startswith("fusion")][0]
+            print(f"  native: {line}")
+            print(f"  native / Numba dispatchers, per call: "
+                  f"{res.ratio('symgraph native', 'symgraph fused')}")
         for name in contenders:
             print(f"  {name:<16} {res.median(name) / count * 1e9:8.1f} ns/op   ratio to numpy "
                   f"{res.ratio(name, 'numpy')}")

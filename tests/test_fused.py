@@ -616,3 +616,35 @@ def test_a_fortran_ordered_input_is_not_written_in_place():
     got = sg.function([a, b], outs, fusion="force")(A, B)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-15)
+
+
+_SCALAR_CHILD = r"""
+import json, sys
+import numpy as np
+import symgraph as sg
+from symgraph.runtime import fused
+w = sg.var("w", ())
+f = w
+for _ in range(8):
+    f = sg.tanh(f)
+outs = [sg.nth_derivative(f, w, 4), f * 2.0]
+fn = sg.function([w], outs, fusion=sys.argv[1])
+tier = fused.wait(fn)
+ref = sg.function([w], outs, fusion="off")
+got, want = fn._program.run(np.asarray(0.3)), ref._program.run(np.asarray(0.3))
+print(json.dumps({"tier": tier, "origin": fn._tiers.origin,
+                  "types": [type(x).__name__ for x in got] == [type(x).__name__ for x in want],
+                  "close": bool(np.allclose(np.array(got, float), np.array(want, float),
+                                            rtol=1e-12, atol=0))}))
+"""
+
+
+def test_a_scalar_kernel_runs_from_the_native_cache_in_a_second_process(tmp_path):
+    # 0-d outputs come back as NumPy scalars on the native path too
+    env = dict(os.environ, SYMGRAPH_CACHE_DIR=str(tmp_path), PYTHONPATH=ROOT)
+    runs = [json.loads(subprocess.run([sys.executable, "-c", _SCALAR_CHILD, mode], env=env,
+                                      capture_output=True, text=True, check=True,
+                                      timeout=300).stdout.strip().splitlines()[-1])
+            for mode in ("force", "auto")]
+    assert all(r["tier"] == "fused" and r["types"] and r["close"] for r in runs)
+    assert runs[1]["origin"] == "native cache"

@@ -5,8 +5,8 @@ reference). ``runtime/fused_plan.py`` finds its groups of fusible steps (runs of
 elementwise steps of one shape, and whole small graphs: the scalars and small vectors of a
 function differentiated to high order, with their sums and broadcasts) and writes each as
 one Numba kernel that loops once over memory, keeping the intermediate values in registers
-("fused" tier); this module compiles, caches and calls them. Numba is imported only here,
-and only once fusion is wanted:
+("fused" tier); this module compiles, caches and calls them. Numba is imported only here
+(and by ``fused_native.py`` to write native copies), and only once fusion is wanted:
 
 - ``SYMGRAPH_FUSION=auto`` (the default): after ``CALLS_BEFORE_FUSING`` calls a background
   thread compiles the kernels and swaps the fused program in; kernels already on the disk
@@ -18,7 +18,11 @@ A parameter's update computed by a group is written by the kernel straight into 
 parameter's spare buffer, so an optimiser's update is one pass. Kernels are cached on disk
 under ``$SYMGRAPH_CACHE_DIR`` (default: the user's cache folder, ``~/.cache/symgraph``),
 one file per kernel named by the hash of its source, which holds its structure, shapes and
-dtypes; files are written atomically, so processes may share the folder. A kernel's 0-d
+dtypes; files are written atomically, so processes may share the folder. Beside each
+Numba kernel a native copy is kept (``fused_native.py``): a process whose every group has
+one loads them with llvmlite alone while the function compiles, and runs fused from its
+first call without importing Numba (``SYMGRAPH_NATIVE_KERNELS=off`` turns that off). A
+kernel's 0-d
 outputs come back as NumPy scalars, as NumPy's ufuncs return them, so the steps after a
 group see the values the NumPy program would. Results equal the NumPy path to within
 floating-point rounding (the tests use rtol 1e-12 in float64, 1e-5 in float32): Numba may
@@ -40,6 +44,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from symgraph.runtime import fused_native
 from symgraph.runtime.fused_plan import Group, plan_groups
 from symgraph.runtime.schedule import Schedule
 
@@ -159,6 +164,8 @@ class Tiers:
     calls: int = 0
     seconds: float = 0.0
     numpy_run: Any = None           # the NumPy tier's run, for calls under np.errstate(raise)
+    origin: str = ""                # "native cache": kernels loaded without Numba
+    storing: bool = False           # writing native copies of the kernels for next time
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def describe(self) -> list[str]:
@@ -172,7 +179,8 @@ class Tiers:
         head = (f"fusion ({self.mode}): {len(self.groups)} groups of {ops} elementwise ops "
                 f"run on the {self.tier} tier")
         if self.tier == "fused":
-            head += f" (kernels ready in {self.seconds:.2f} s)"
+            where = "native kernels from the disk cache, " if self.origin else "kernels "
+            head += f" ({where}ready in {self.seconds:.2f} s)"
         if self.reason:
             head += f": {self.reason}"
         lines = [head]
@@ -197,6 +205,8 @@ def attach(function: Any, option: Optional[str]) -> Optional[Tiers]:
         tiers.groups = _plan(function)
         if not tiers.groups:
             return tiers
+        if fused_native.present(tiers.groups, cache_dir()) and _native_swap(function, tiers):
+            return tiers            # a warm disk cache of native kernels: fused now, no Numba
     if chosen == "force":
         _swap_in(function, tiers)
         return tiers
@@ -235,6 +245,41 @@ def _start(function: Any, tiers: Tiers) -> None:
                      name="symgraph-fusion").start()
 
 
+def _native_swap(function: Any, tiers: Tiers) -> bool:
+    """Run ``function`` on its groups' native kernels (``fused_native``) from now on;
+    False (and the reason kept for the report) when any of them cannot be loaded."""
+    from symgraph.runtime import codegen
+    start = time.perf_counter()
+    sched = function._schedule
+    try:
+        entries = fused_native.load(tiers.groups, sched, cache_dir())
+        calls = {g: fused_native.caller(entries[g], g, sched) for g in tiers.groups}
+        program = _fused_program(function, codegen, calls)
+    except Exception as exc:   # today's path: NumPy now, Numba in the background
+        tiers.reason = f"native cache unusable ({type(exc).__name__}: {exc})"[:300]
+        return False
+    tiers.seconds = time.perf_counter() - start
+    function._program = _honouring_errstate(program, tiers.numpy_run)
+    tiers.tier, tiers.origin, tiers.reason = "fused", "native cache", ""
+    return True
+
+
+def _fused_program(function: Any, codegen: Any, calls: dict) -> Any:
+    return codegen.generate(function._schedule, function._plan, function.inputs,
+                            list(function.provenance.outputs), check_nan=function.check_nan,
+                            name=(function.name or "compiled") + " fused", fused=calls)
+
+
+def _store_native(function: Any, kernels: dict) -> None:
+    """Write the native copy of each kernel Numba gave us, for the next process (never
+    fails the function: a kernel without one keeps the Numba path there)."""
+    for g, kernel in kernels.items():
+        try:
+            fused_native.store(g, kernel, function._schedule, cache_dir())
+        except Exception:       # noqa: BLE001 - an optional speed-up of the next process
+            pass
+
+
 def _swap_in(function: Any, tiers: Tiers) -> None:
     """Compile (or load) every kernel, then run the function on the fused program."""
     from symgraph.runtime import codegen    # codegen calls nothing here: no cycle at load
@@ -246,12 +291,17 @@ def _swap_in(function: Any, tiers: Tiers) -> None:
             if not tiers.groups:
                 tiers.tier = "numpy"
                 return
+            # a big graph, planned only now: its native kernels spare Numba's import too
+            if fused_native.present(tiers.groups, cache_dir()) and _native_swap(function, tiers):
+                return
         sched = function._schedule
         calls = {}
+        kernels = {}
         failed = []
         for g in tiers.groups:
             try:
-                calls[g] = _caller(load_kernel(g), g, sched)
+                kernels[g] = load_kernel(g)
+                calls[g] = _caller(kernels[g], g, sched)
             except ImportError:
                 raise
             except Exception as exc:   # this group stays on NumPy; the others fuse
@@ -261,11 +311,7 @@ def _swap_in(function: Any, tiers: Tiers) -> None:
             tiers.reason = f"{len(failed)} groups stayed on NumPy ({failed[0]})"
         if not calls:
             raise RuntimeError(tiers.reason or "no kernel compiled")
-        program = codegen.generate(sched, function._plan, function.inputs,
-                                   list(function.provenance.outputs),
-                                   check_nan=function.check_nan,
-                                   name=(function.name or "compiled") + " fused",
-                                   fused=calls)
+        program = _fused_program(function, codegen, calls)
     except Exception as exc:   # the NumPy tier stays; say why in the report
         tiers.tier, tiers.reason = "failed", f"{type(exc).__name__}: {exc}"[:300]
         if tiers.mode == "force" and isinstance(exc, ImportError):
@@ -273,7 +319,12 @@ def _swap_in(function: Any, tiers: Tiers) -> None:
         return
     tiers.seconds = time.perf_counter() - start
     function._program = _honouring_errstate(program, tiers.numpy_run)
+    tiers.storing = True
     tiers.tier = "fused"
+    try:
+        _store_native(function, kernels)
+    finally:
+        tiers.storing = False
 
 
 # NumPy keeps its floating-point error settings (np.errstate, np.seterr) in a context
@@ -313,13 +364,14 @@ def _honouring_errstate(program: Any, numpy_run: Any) -> Any:
 
 
 def wait(function: Any, timeout: float = 600.0) -> str:
-    """Wait until ``function``'s kernels are in (or failed); returns the tier."""
+    """Wait until ``function``'s kernels are in (or failed) and their native copies are
+    written; returns the tier."""
     tiers = getattr(function, "_tiers", None)
     if tiers is None:
         return "numpy"
     if tiers.tier == "numpy" and tiers.groups != []:
         _start(function, tiers)
     end = time.perf_counter() + timeout
-    while tiers.tier == "compiling" and time.perf_counter() < end:
+    while (tiers.tier == "compiling" or tiers.storing) and time.perf_counter() < end:
         time.sleep(0.01)
     return tiers.tier

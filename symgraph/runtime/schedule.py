@@ -55,7 +55,7 @@ def _scalars_first(order: list[Node], ops: dict) -> list[Node]:
     return [n for n in order if n.id in prologue] + [n for n in order if n.id not in prologue]
 
 
-def _sink_leaf_steps(order: list[Node], ops: dict) -> list[Node]:
+def _sink_leaf_steps(order: list[Node]) -> list[Node]:
     """``order`` with each array step computed from leaves alone (``beta * state``) moved
     to just before its first reader.
 
@@ -64,23 +64,37 @@ def _sink_leaf_steps(order: list[Node], ops: dict) -> list[Node]:
     run as two fused kernels with unrelated steps between them (Adam's ``b1 * G`` ran
     before the matrix product of its gradient, ``+ (1 - b1) * g`` after it).
     """
-    sinking = {n.id for n in order
-               if n.ndim > 0 and n.inputs and all(ops[i.op].leaf for i in n.inputs)}
+    # Plain loops, no generators: this runs over every step of 100k-node graphs.
+    seen: set[int] = set()              # the steps so far (inputs not in it are leaves)
+    sinking: dict[int, int] = {}        # step id -> its position
+    for k, n in enumerate(order):
+        if n.inputs and n.shape != ():
+            for i in n.inputs:
+                if i.id in seen:
+                    break
+            else:
+                sinking[n.id] = k
+        seen.add(n.id)
     if not sinking:
         return order
-    first_reader: dict[int, int] = {}
-    for n in order:
+    first_reader: dict[int, tuple[int, int]] = {}     # step id -> (position, id) of reader
+    for k, n in enumerate(order):
         for i in n.inputs:
             if i.id in sinking and i.id not in first_reader:
-                first_reader[i.id] = n.id
+                first_reader[i.id] = (k, n.id)
+        if len(first_reader) == len(sinking):
+            break
+    moving = {s: r for s, r in first_reader.items() if r[0] != sinking[s] + 1}
+    if not moving:
+        return order
     before: dict[int, list[Node]] = {}
     for n in order:
-        if n.id in first_reader:
-            before.setdefault(first_reader[n.id], []).append(n)
+        if n.id in moving:
+            before.setdefault(moving[n.id][1], []).append(n)
     out: list[Node] = []
     for n in order:
         out.extend(before.get(n.id, ()))
-        if n.id not in first_reader:
+        if n.id not in moving:
             out.append(n)
     return out
 
@@ -98,7 +112,7 @@ def schedule(outputs: Sequence[Node], last: Sequence[Node] = (),
     late = {n.id for n in last}
     ops = {name: get_op(name) for name in dict.fromkeys(n.op for n in nodes)}
     order = _sink_leaf_steps(_scalars_first(
-        [n for n in nodes if not ops[n.op].leaf and n.id not in late], ops), ops)
+        [n for n in nodes if not ops[n.op].leaf and n.id not in late], ops))
     if late:
         order += [n for n in nodes if n.id in late]
     keep = {slot[o.id] for o in outputs}
