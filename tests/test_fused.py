@@ -648,3 +648,15 @@ def test_a_scalar_kernel_runs_from_the_native_cache_in_a_second_process(tmp_path
             for mode in ("force", "auto")]
     assert all(r["tier"] == "fused" and r["types"] and r["close"] for r in runs)
     assert runs[1]["origin"] == "native cache"
+
+
+def test_a_short_group_on_big_arrays_fuses_only_when_it_saves_passes_over_memory():
+    # 1 - a*a and b*b: NumPy walks 6 arrays (two squares, one subtract in place), a kernel
+    # would read 2 and write 2 new ones: not worth it on 12,000 elements (the MLP step ran
+    # 4% slower so); a*b*c*d + a reads 4, writes 1 where NumPy walks 10: fused
+    a, b, c, d = (sg.var(n, (300, 40)) for n in "abcd")
+    f = sg.function([a, b], [1.0 - a * a, b * b], fusion="off")
+    assert fused.plan_groups(f._schedule, f._plan, list(f.provenance.outputs)) == []
+    g = sg.function([a, b, c, d], a * b * c * d + a, fusion="off")
+    groups = fused.plan_groups(g._schedule, g._plan, list(g.provenance.outputs))
+    assert [grp.ops for grp in groups] == [4]

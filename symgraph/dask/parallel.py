@@ -13,6 +13,7 @@ reduction, or not at all.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -119,6 +120,34 @@ def retrying(client: Any, attempts: int, run: Any) -> Any:
             client.wait_for_workers(1, timeout=120)
 
 
+def scatter_bounded(client: Any, values: list, timeout: float) -> list:
+    """``client.scatter(values, broadcast=True)`` that returns or raises ``TimeoutError``
+    within ``timeout`` (plus a margin) seconds.
+
+    distributed's own ``timeout`` covers waiting for workers but not the replication a
+    broadcast does after it: a worker killed mid-broadcast left that waiting forever (the
+    killed-worker test hung twice in full runs). The call runs in a helper thread; when it
+    has not returned in time the step raises, ``retrying`` waits for the workers and runs
+    it again, and the stuck call is left to end (or not) on its own daemon thread.
+    """
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = client.scatter(values, broadcast=True, hash=False, timeout=timeout)
+        except BaseException as exc:     # noqa: BLE001 - handed to the caller below
+            box["error"] = exc
+    worker = threading.Thread(target=run, daemon=True, name="symgraph-scatter")
+    worker.start()
+    worker.join(timeout + 10.0)
+    if worker.is_alive():
+        raise TimeoutError(f"scatter to the workers took over {timeout + 10.0:.0f} s "
+                           f"(a worker lost mid-broadcast)")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 def tree_sum(client: Any, parts: list, split_every: int = 8) -> Any:
     """One future holding the entrywise sum of the lists in ``parts``, added
     ``split_every`` at a time level by level (a fixed order: results never depend on
@@ -174,8 +203,8 @@ class DataParallel:
         self.split_every = int(split_every)
         self.key, payload = ship.ship(plan.chunk_inputs, plan.chunk_outputs)
         [self._payload, *self._constants] = retrying(
-            self.client, self.attempts, lambda: self.client.scatter(
-                [payload, *self.constants], broadcast=True, hash=False, timeout=self.timeout))
+            self.client, self.attempts, lambda: scatter_bounded(
+                self.client, [payload, *self.constants], self.timeout))
         self.final = sg.function(list(plan.final_inputs), list(plan.final_outputs),
                                  updates=dict(plan.final_updates))
         self.steps = 0
@@ -184,8 +213,7 @@ class DataParallel:
         values = [np.asarray(p.value) for p in self.plan.params]
         # The parameters travel once per step and per worker, not once per task. (A
         # scatter to a worker that has just died can wait forever: hence the timeout.)
-        sent = (self.client.scatter(values, broadcast=True, hash=False, timeout=self.timeout)
-                if values else [])
+        sent = scatter_bounded(self.client, values, self.timeout) if values else []
         return [*sent, np.int64(count), *self._constants]
 
     def partial_sums(self, rows: Optional[np.ndarray] = None) -> tuple[list[np.ndarray], int]:
@@ -254,8 +282,8 @@ class ShardedHVP:
             [*plan.param_vars, plan.count, *plan.batched_inputs], [*lin.primal, *lin.residuals])
         self._tangent_key, tangent_payload = ship.ship([*lin.directions, *lin.residual_inputs],
                                                        list(lin.tangent))
-        self._payloads = retrying(self.client, self.attempts, lambda: self.client.scatter(
-            [point_payload, tangent_payload], broadcast=True, hash=False, timeout=self.timeout))
+        self._payloads = retrying(self.client, self.attempts, lambda: scatter_bounded(
+            self.client, [point_payload, tangent_payload], self.timeout))
         self._final_point = sg.function([*point_vars, plan.count], list(plan.final_outputs[:k]))
         self._final_tangent = sg.function([*point_vars, *tangent_vars, plan.count, *dirs],
                                           list(plan.final_outputs[k:]))
@@ -274,8 +302,7 @@ class ShardedHVP:
 
     def _at(self) -> "ShardedHVP":
         values = [np.asarray(p.value) for p in self.plan.params]
-        sent = (self.client.scatter(values, broadcast=True, hash=False, timeout=self.timeout)
-                if values else [])
+        sent = scatter_bounded(self.client, values, self.timeout) if values else []
         head = [*sent, np.int64(self.data.n)]
         self._points = [self.client.submit(ship.run_point, self._point_key, self._payloads[0],
                                            self._n_point, head, self.data.blocks[c], pure=False)
@@ -300,7 +327,7 @@ class ShardedHVP:
         parts = self.unflatten(v) if flat else [np.asarray(p) for p in v]
 
         def products() -> list[np.ndarray]:
-            dirs = self.client.scatter(parts, broadcast=True, hash=False, timeout=self.timeout)
+            dirs = scatter_bounded(self.client, parts, self.timeout)
             tasks = [self.client.submit(ship.run_tangent, self._tangent_key, self._payloads[1],
                                         dirs, p, pure=False) for p in self._points]
             return tree_sum(self.client, tasks, self.split_every).result()

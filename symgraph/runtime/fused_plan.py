@@ -164,10 +164,26 @@ NUMPY_CALL_US, FUSED_CALL_US, ARRAY_US = 0.5, 1.0, 0.15
 
 def _worth_a_call(shape: tuple, ops: int, ins: int, outs: int) -> bool:
     """A group of ``ops`` steps on small arrays saves more NumPy calls than its own call
-    costs (groups of single numbers: ``MIN_SCALAR_OPS``; big arrays: ``_pays``)."""
+    costs (groups of single numbers: ``MIN_SCALAR_OPS``; big arrays: ``_saves_passes``)."""
     if not shape or math.prod(shape) > ELEMENTS_PER_OP:
         return True
     return ops * NUMPY_CALL_US >= FUSED_CALL_US + ARRAY_US * (ins + outs)
+
+
+def _saves_passes(sched: Schedule, run: list[int], ins: list[int], outs: tuple) -> bool:
+    """On big arrays a group pays by the memory it does not walk: the arrays its kernel
+    reads and writes must be at most half of those NumPy's calls read and write, one by
+    one. NumPy writes 2-3 op groups in place into the arrays they read; fused into a kernel
+    with new outputs, the MLP step's ``1 - a*a`` and ``lr * delta`` groups ran 4% slower
+    (float32 and float64), where Adam's 10-op update reads 3 arrays and writes 3 instead
+    of 22 (`benchmarks/bench_adam_step.py`)."""
+    shape = sched.steps[run[0]].node.shape
+    if not shape or math.prod(shape) <= ELEMENTS_PER_OP * len(run):
+        return True
+    numpy_arrays = sum(1 + len({a for a in sched.steps[p].args if sched.nodes[a].ndim > 0})
+                       for p in run)
+    fused_arrays = sum(1 for a in ins if sched.nodes[a].ndim > 0) + len(outs)
+    return 2 * fused_arrays <= numpy_arrays
 
 
 def _joint_shape(group: tuple, step: tuple) -> Optional[tuple]:
@@ -302,7 +318,8 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
             for a in _reads(sched.steps[p]):
                 if a not in made and a not in ins and not _literal(sched.nodes[a]):
                     ins[a] = None
-        if not outs or not _worth_a_call(shape, len(run), len(ins), len(outs)):
+        if not outs or not _worth_a_call(shape, len(run), len(ins), len(outs)) \
+                or not _saves_passes(sched, run, list(ins), outs):
             continue
         internal = tuple(sorted(made - set(outs)))
         source = kernel_source(sched, run, list(ins), outs, kinds)
