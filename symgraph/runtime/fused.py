@@ -77,17 +77,6 @@ def cache_dir() -> str:
 
 
 # --- compiling and loading -----------------------------------------------------------------
-def _write_once(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` unless it is there; atomic, so racing processes agree."""
-    if os.path.exists(path):
-        return
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-    with open(tmp, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 def cached(group: Group) -> bool:
     """The kernel's source and Numba's compiled code for it are on disk."""
     folder = cache_dir()
@@ -105,7 +94,7 @@ def load_kernel(group: Group) -> Any:
     except ImportError:
         raise ImportError("fused kernels need Numba: pip install symgraph[jit]") from None
     path = os.path.join(cache_dir(), f"k_{group.key}.py")
-    _write_once(path, group.source)
+    fused_native.write_once(path, group.source.encode())
     name = f"symgraph_fused_{group.key}"
     module = sys.modules.get(name)
     if module is None:

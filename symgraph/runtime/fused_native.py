@@ -144,7 +144,9 @@ def unpack(data: bytes) -> tuple[dict, bytes]:
     return meta, payload[8 + size:]
 
 
-def _write_once(path: str, data: bytes) -> None:
+def write_once(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` unless it is there; atomic (a temporary file renamed),
+    so processes sharing the cache folder agree."""
     if os.path.exists(path):
         return
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -348,11 +350,11 @@ def store(group: Any, kernel: Any, sched: Any, cache_dir: str) -> str:
         obj = library._codegen._tm.emit_object(module)
     missing = [s for s in undefined_symbols(obj) if _process_symbol(s) is None]
     if missing:
-        _write_once(refused, " ".join(missing).encode())
+        write_once(refused, " ".join(missing).encode())
         return f"refused: needs {', '.join(missing[:3])}"
     meta = {"key": group.key, "host": host, "entry": entry, "types": types,
             "args": [[list(shape), dtype] for shape, dtype in specs]}
-    _write_once(path, pack(meta, obj))
+    write_once(path, pack(meta, obj))
     return "written"
 
 
