@@ -327,12 +327,14 @@ def plan_groups(sched: Schedule, plan: Plan, targets: list[Node]) -> list[Group]
         one_loop = len({ph for ph in _phases(sched, run, kinds).values() if ph % 2}) <= 1
         groups.append(Group(tuple(run), tuple(ins), outs, internal, source, key,
                             shape,
-                            _buffers(sched, plan, run, list(ins), outs, readers, one_loop)))
+                            _buffers(sched, plan, run, list(ins), outs, readers, one_loop,
+                                     produced)))
     return groups
 
 
 def _buffers(sched: Schedule, plan: Plan, run: list[int], ins: list[int], outs: tuple,
-             readers: dict[int, set[int]], one_loop: bool) -> tuple:
+             readers: dict[int, set[int]], one_loop: bool,
+             produced: dict[int, int]) -> tuple:
     """Where the kernel writes each output (``Group.buffers``).
 
     A parameter's update goes into its spare buffer, as on the NumPy tier. Another output
@@ -347,7 +349,6 @@ def _buffers(sched: Schedule, plan: Plan, run: list[int], ins: list[int], outs: 
     """
     start, inside = run[0], set(run)
     pos_of = {sched.steps[p].out: p for p in run}
-    produced = {s.out: pos for pos, s in enumerate(sched.steps)}
     taken: set[int] = set()
     chosen = []
     for o in outs:
